@@ -1,0 +1,2 @@
+// Re-exports only: the public surface of virtkit's browser-safe core.
+export * from './errors.js';
