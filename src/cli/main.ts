@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The `virtkit` command. Subcommands live one per file in ./commands and are loaded lazily, so
  * `virtkit pt …` never pays for loading the packet code and vice versa.
@@ -64,19 +63,3 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     throw e;
   }
 }
-
-const io: CommandIO = {
-  stdout: (t) => void process.stdout.write(t),
-  stderr: (t) => void process.stderr.write(t),
-  isTTY: Boolean(process.stderr.isTTY),
-};
-
-main(process.argv.slice(2), io).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    process.stderr.write(`virtkit: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exitCode = 1;
-  },
-);

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// The process wrapper around main(): real stdout/stderr and the exit status.
+import { main } from './main.js';
+import type { CommandIO } from './command.js';
+
+const io: CommandIO = {
+  stdout: (t) => void process.stdout.write(t),
+  stderr: (t) => void process.stderr.write(t),
+  isTTY: Boolean(process.stderr.isTTY),
+};
+
+main(process.argv.slice(2), io).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`virtkit: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);
