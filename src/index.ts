@@ -1,2 +1,3 @@
 // Re-exports only: the public surface of virtkit's browser-safe core.
 export * from './errors.js';
+export * from './mem/index.js';

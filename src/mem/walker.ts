@@ -1,14 +1,19 @@
 /**
- * CONTRACT STUB — the page-table issue (#5) replaces the body; the exported names, constants and
- * result fields below are the interface the TLB/MMU (#6), demand paging (#8) and virtualization
- * (#7) code is written against. Change them only together with those users.
+ * The 4-level / 5-level page walk, exactly as Intel SDM Vol. 3A ch. 4 defines it (4.5 the walk
+ * and reserved bits, 4.6 access rights, 4.7 the page-fault error code, 4.8 A/D flags).
  *
  * Hot-path conventions: a virtual address is two 32-bit halves (vaHi, vaLo) so 57-bit LA57
  * addresses stay exact without BigInt; physical addresses (< 2^52) are plain numbers.
  * walk() allocates nothing: results are written to the walker's own fields and stay valid until
  * the next walk.
+ *
+ * The per-entry checks (reservedLoMask/reservedHiMask in pte.ts, entryRights, combineRights,
+ * accessFault, pfErrorCode here) are small pure functions so a nested (EPT-over-guest) walker
+ * can apply the same rules without copying them.
  */
-import type { PhysicalMemory } from './phys.js';
+import { MemoryError, type PhysicalMemory } from './phys.js';
+import { HI_FRAME, LO_A, LO_D, LO_FRAME_1G, LO_FRAME_2M, LO_FRAME_4K, LO_PS, reservedHiMask, reservedLoMask } from './pte.js';
+import { isCanonicalHi, tableIndex } from './va.js';
 
 export const ACCESS_READ = 0;
 export const ACCESS_WRITE = 1;
@@ -62,6 +67,53 @@ export const DEFAULT_PAGING: PagingConfig = {
   updateAD: false,
 };
 
+const TWO32 = 4294967296;
+
+/** Rights one entry grants, as RIGHT_* bits: R/W (bit 1) → RIGHT_W, U/S (bit 2) → RIGHT_U, XD → RIGHT_NX. */
+export function entryRights(lo: number, hi: number): number {
+  return ((lo >>> 1) & 3) | ((hi >>> 31) << 2);
+}
+
+/** Rights before the first entry: everything allowed, nothing execute-disabled. */
+export const RIGHTS_ALL = RIGHT_W | RIGHT_U;
+
+/**
+ * Combine rights across levels (SDM 4.6): R/W and U/S must allow at every level (AND), XD at any
+ * level forbids fetches (OR).
+ */
+export function combineRights(acc: number, entry: number): number {
+  return (acc & entry & (RIGHT_W | RIGHT_U)) | ((acc | entry) & RIGHT_NX);
+}
+
+/**
+ * True when an access with these effective rights is NOT allowed (SDM 4.6.1, 4-level/5-level
+ * paging, protection keys off). A page is a user-mode address when U/S = 1 at every level.
+ *  - User (CPL 3): user-mode addresses only; writes need R/W = 1 at every level (WP is
+ *    irrelevant); fetches need XD = 0 everywhere when NXE = 1.
+ *  - Supervisor data: SMAP = 1 and AC = 0 forbid reads and writes of user-mode addresses;
+ *    writes need R/W = 1 everywhere only when CR0.WP = 1 (with WP = 0 the supervisor writes
+ *    read-only pages, user-mode or not, as long as SMAP allows the access).
+ *  - Supervisor fetches: XD when NXE = 1; SMEP = 1 forbids user-mode addresses entirely.
+ */
+export function accessFault(rights: number, access: number, user: boolean, wp: boolean, smep: boolean, smap: boolean, ac: boolean, nxe: boolean): boolean {
+  const userPage = (rights & RIGHT_U) !== 0;
+  if (access === ACCESS_EXEC) {
+    if (nxe && (rights & RIGHT_NX) !== 0) return true;
+    return user ? !userPage : smep && userPage;
+  }
+  if (user) return !userPage || (access === ACCESS_WRITE && (rights & RIGHT_W) === 0);
+  if (userPage && smap && !ac) return true;
+  return access === ACCESS_WRITE && wp && (rights & RIGHT_W) === 0;
+}
+
+/**
+ * The error-code bits that describe the access (SDM 4.7): W/R for a write, U/S for CPL 3, I/D for
+ * an instruction fetch only when EFER.NXE = 1 or CR4.SMEP = 1. P and RSVD are added by the cause.
+ */
+export function pfErrorCode(access: number, user: boolean, nxe: boolean, smep: boolean): number {
+  return (access === ACCESS_WRITE ? PFEC_W : 0) | (user ? PFEC_U : 0) | (access === ACCESS_EXEC && (nxe || smep) ? PFEC_I : 0);
+}
+
 export class PageWalker {
   readonly config: PagingConfig;
 
@@ -78,12 +130,17 @@ export class PageWalker {
   global = 0;
   /** Leaf's D bit (1/0) after any update. */
   dirty = 0;
-  /** Leaf's PWT/PCD/PAT memory-type bits, leaf protection key (bits 62:59). */
+  /** Leaf's protection key (bits 62:59). */
   pkey = 0;
+  /** Leaf's memory-type selector PAT·4 + PCD·2 + PWT (the PAT entry index, SDM 11.12.3). */
+  memType = 0;
   /** Physical address of the leaf entry (or of the entry that faulted). */
   leafEntryPa = 0;
   /** Level of the leaf / faulting entry: 1 = PTE, 2 = PDE, 3 = PDPTE, 4 = PML4E, 5 = PML5E. */
   leafLevel = 0;
+  /** Leaf entry's halves (WALK_OK, or of the entry that faulted). */
+  leafLo = 0;
+  leafHi = 0;
   /** Page-fault error code (WALK_PF). */
   errorCode = 0;
   /** Physical addresses of the entries read, in order: refs[0..refCount). */
@@ -102,7 +159,88 @@ export class PageWalker {
    * privilege, walking from cr3 (a physical address of the root table; the PCID bits 11:0, if
    * any, are ignored here). Returns WALK_OK, WALK_PF or WALK_GP.
    */
-  walk(_cr3: number, _vaHi: number, _vaLo: number, _access: number, _user: boolean): number {
-    throw new Error('PageWalker.walk: not implemented yet (issue #5)');
+  walk(cr3: number, vaHi: number, vaLo: number, access: number, user: boolean): number {
+    const c = this.config;
+    const levels = c.levels === 5 ? 5 : 4;
+    this.refCount = 0;
+    this.errorCode = 0;
+    // A non-canonical address faults (#GP) before any paging-structure access.
+    if (!isCanonicalHi(vaHi, levels)) return WALK_GP;
+    const nxe = c.nxe;
+    const rsvdHi = reservedHiMask(c.maxPhyAddr, nxe);
+    const u32 = this.mem.u32;
+    const size = this.mem.size;
+    const refs = this.refs;
+    let table = cr3 - (cr3 % 4096);
+    let rights = RIGHTS_ALL;
+    let level = levels;
+    let lo = 0;
+    let hi = 0;
+    let ea = 0;
+    for (;;) {
+      ea = table + tableIndex(vaHi, vaLo, level) * 8;
+      if (ea + 8 > size) throw new MemoryError(ea, `level-${level} entry is outside memory (size 0x${size.toString(16)})`);
+      refs[this.refCount++] = ea;
+      const w = ea / 4;
+      lo = u32[w]!;
+      hi = u32[w + 1]!;
+      this.leafEntryPa = ea;
+      this.leafLevel = level;
+      this.leafLo = lo;
+      this.leafHi = hi;
+      if ((lo & 1) === 0) {
+        this.rights = rights;
+        this.errorCode = pfErrorCode(access, user, nxe, c.smep);
+        return WALK_PF;
+      }
+      if (((lo & reservedLoMask(level, lo)) | (hi & rsvdHi)) !== 0) {
+        this.rights = rights;
+        this.errorCode = PFEC_P | PFEC_RSVD | pfErrorCode(access, user, nxe, c.smep);
+        return WALK_PF;
+      }
+      rights = combineRights(rights, entryRights(lo, hi));
+      if (level === 1 || (lo & LO_PS) !== 0) break; // PS at levels 4/5 was reserved above
+      table = (hi & HI_FRAME) * TWO32 + ((lo & LO_FRAME_4K) >>> 0);
+      level--;
+    }
+    this.rights = rights;
+    if (accessFault(rights, access, user, c.wp, c.smep, c.smap, c.ac, nxe)) {
+      this.errorCode = PFEC_P | pfErrorCode(access, user, nxe, c.smep);
+      return WALK_PF;
+    }
+    let frameLo: number;
+    let offset: number;
+    if (level === 1) {
+      this.pageShift = 12;
+      frameLo = (lo & LO_FRAME_4K) >>> 0;
+      offset = vaLo & 0xfff;
+      this.memType = ((lo >>> 3) & 3) | ((lo >>> 5) & 4);
+    } else if (level === 2) {
+      this.pageShift = 21;
+      frameLo = (lo & LO_FRAME_2M) >>> 0;
+      offset = vaLo & 0x1f_ffff;
+      this.memType = ((lo >>> 3) & 3) | ((lo >>> 10) & 4);
+    } else {
+      this.pageShift = 30;
+      frameLo = (lo & LO_FRAME_1G) >>> 0;
+      offset = vaLo & 0x3fff_ffff;
+      this.memType = ((lo >>> 3) & 3) | ((lo >>> 10) & 4);
+    }
+    if (c.updateAD) {
+      // A in every entry used, D in the leaf on a write; never on a faulting walk.
+      for (let i = 0; i < this.refCount; i++) {
+        const wi = refs[i]! / 4;
+        u32[wi] = u32[wi]! | LO_A;
+      }
+      if (access === ACCESS_WRITE) u32[ea / 4] = u32[ea / 4]! | LO_D;
+      lo = u32[ea / 4]!;
+      this.leafLo = lo;
+    }
+    this.frame = (hi & HI_FRAME) * TWO32 + frameLo;
+    this.pa = this.frame + offset;
+    this.global = (lo >>> 8) & 1;
+    this.dirty = (lo >>> 6) & 1;
+    this.pkey = (hi >>> 27) & 0xf;
+    return WALK_OK;
   }
 }

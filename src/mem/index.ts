@@ -1,0 +1,6 @@
+// Re-exports only: the memory half of virtkit's browser-safe core.
+export * from './phys.js';
+export * from './va.js';
+export * from './pte.js';
+export * from './walker.js';
+export * from './builder.js';
