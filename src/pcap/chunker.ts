@@ -1,0 +1,76 @@
+/**
+ * Streams a capture out as a sequence of byte chunks: records are written into a chunk buffer
+ * until it is full, then the chunk is handed to `emit` (a Node stream, a Blob part list, an
+ * array) and a fresh one is started. Memory is one chunk, whatever the packet count.
+ */
+import { CaptureWriter, type CaptureWriterOptions } from './writer.js';
+
+export const DEFAULT_CHUNK_SIZE = 256 * 1024;
+
+export class CaptureChunker {
+  readonly writer: CaptureWriter;
+  /** Packets and bytes handed to the writer so far. */
+  packets = 0;
+  bytes = 0;
+  private buf: Uint8Array;
+  private off = 0;
+  private readonly chunkSize: number;
+  private interfacesWritten = 1;
+
+  constructor(
+    opts: CaptureWriterOptions & { chunkSize?: number },
+    private readonly emit: (chunk: Uint8Array) => void,
+  ) {
+    this.writer = new CaptureWriter(opts);
+    this.chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    this.buf = new Uint8Array(this.chunkSize);
+    this.reserve(this.writer.headerLength());
+    this.off = this.writer.writeHeader(this.buf, this.off);
+  }
+
+  /** Add one packet; `interfaceName` picks (and if new, declares) its pcapng interface. */
+  add(frame: Uint8Array, sec: number, nsec: number, comment?: string, interfaceName?: string): void {
+    const w = this.writer;
+    let id = 0;
+    if (interfaceName !== undefined && w.format === 'pcapng') {
+      id = w.interfaceId(interfaceName);
+      while (this.interfacesWritten < w.interfaces.length) {
+        this.reserve(w.interfaceBlockLength(w.interfaces[this.interfacesWritten]!));
+        this.off = w.writeInterfaceBlock(this.buf, this.off, this.interfacesWritten++);
+      }
+    }
+    this.reserve(w.maxRecordLength(frame.length, comment));
+    this.off = w.writeRecord(this.buf, this.off, frame, sec, nsec, comment, id);
+    this.packets++;
+  }
+
+  /** Hand over whatever is buffered (call at the end). */
+  flush(): void {
+    if (this.off === 0) return;
+    const chunk = this.buf.subarray(0, this.off);
+    this.bytes += this.off;
+    this.buf = new Uint8Array(this.chunkSize);
+    this.off = 0;
+    this.emit(chunk);
+  }
+
+  /** Make room for n bytes: flush when the chunk cannot take them. */
+  private reserve(n: number): void {
+    if (this.off + n <= this.buf.length) return;
+    this.flush();
+    if (n > this.buf.length) this.buf = new Uint8Array(n);
+  }
+}
+
+/** A whole capture in memory (for a browser Blob, or small files): the chunks joined. */
+export function joinChunks(chunks: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}

@@ -1,0 +1,58 @@
+/**
+ * Capture timestamps as seconds + nanoseconds, kept exact. A spec's `time` is a decimal string of
+ * seconds; it is parsed digit by digit (never through a float, which keeps only ~16 significant
+ * digits: 1700000000.000000001 would lose its last nanosecond).
+ */
+import { VirtkitError } from '../errors.js';
+
+export const NS_PER_SEC = 1_000_000_000;
+
+/** A point in time as whole seconds since the epoch and nanoseconds within the second. */
+export interface Timestamp {
+  sec: number;
+  nsec: number;
+}
+
+/** Largest second count a pcapng nanosecond timestamp (64-bit count of ns) can hold. */
+export const MAX_SEC = 18_446_744_073; // floor((2^64 - 1) / 1e9)
+
+const TIME_RE = /^(\d{1,20})(?:\.(\d{0,9}))?$/;
+
+/**
+ * Parse "1700000000.000000001" (seconds, up to 9 decimals) into seconds and nanoseconds.
+ * Throws a VirtkitError naming the text when it is not such a number.
+ */
+export function parseTime(text: string): Timestamp {
+  const m = TIME_RE.exec(text.trim());
+  if (!m) throw new VirtkitError(`time '${text}' is not decimal seconds with at most 9 decimals`);
+  const sec = Number(m[1]!);
+  if (sec > MAX_SEC) throw new VirtkitError(`time '${text}' is beyond what a capture file can hold`);
+  const frac = (m[2] ?? '').padEnd(9, '0');
+  return { sec, nsec: Number(frac) };
+}
+
+/** Seconds and nanoseconds as the decimal string the JSON output uses: all 9 decimals. */
+export function formatTime(sec: number, nsec: number): string {
+  return `${sec}.${String(nsec).padStart(9, '0')}`;
+}
+
+/** t + step, carrying nanoseconds into seconds. Returns a new object. */
+export function addTime(t: Timestamp, step: Timestamp): Timestamp {
+  let sec = t.sec + step.sec;
+  let nsec = t.nsec + step.nsec;
+  if (nsec >= NS_PER_SEC) {
+    nsec -= NS_PER_SEC;
+    sec += 1;
+  }
+  return { sec, nsec };
+}
+
+/** The time as a bigint count of nanoseconds (for callers that want one number). */
+export function toNanoseconds(t: Timestamp): bigint {
+  return BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
+}
+
+/** A bigint count of nanoseconds as seconds + nanoseconds. */
+export function fromNanoseconds(ns: bigint): Timestamp {
+  return { sec: Number(ns / 1_000_000_000n), nsec: Number(ns % 1_000_000_000n) };
+}

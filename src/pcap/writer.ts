@@ -1,0 +1,281 @@
+/**
+ * Capture-file writers for pcap and pcapng, in the browser-safe core: they write into a caller's
+ * Uint8Array at an offset and allocate nothing per packet, so the same code fills a Blob in a
+ * browser and a file stream in Node (src/node/capture-file.ts).
+ *
+ * Output depends only on the frames, times and comments given: the clock is never read, so the
+ * bytes are reproducible.
+ */
+import { VirtkitError } from '../errors.js';
+import {
+  BLOCK_HEADER,
+  BLOCK_TRAILER_SIZE,
+  BT_EPB,
+  BT_IDB,
+  BT_SHB,
+  BYTE_ORDER_MAGIC,
+  EPB_BODY,
+  IDB_BODY,
+  IF_NAME,
+  IF_TSRESOL,
+  LINKTYPE_ETHERNET,
+  OPTION_HEADER,
+  OPT_COMMENT,
+  OPT_ENDOFOPT,
+  PCAP_FILE_HEADER,
+  PCAP_MAGIC_NSEC,
+  PCAP_MAGIC_USEC,
+  PCAP_RECORD_HEADER,
+  SHB_BODY,
+  SHB_USERAPPL,
+  SNAPLEN,
+  pad4,
+} from './layout.js';
+import { NS_PER_SEC } from './time.js';
+
+export type CaptureFormat = 'pcap' | 'pcapng';
+
+export interface CaptureWriterOptions {
+  format: CaptureFormat;
+  /** pcap only: microsecond timestamps (magic 0xa1b2c3d4) instead of nanoseconds. */
+  usec?: boolean;
+  /** pcapng: name of interface 0, the one packets without an interface go to. */
+  interfaceName?: string;
+}
+
+export const DEFAULT_INTERFACE = 'virtkit0';
+const USERAPPL = 'virtkit';
+/** Captures written here are little-endian, as on the machines Wireshark mostly runs on. */
+const LE = true;
+const TWO32 = 4294967296;
+
+const utf8 = new TextEncoder();
+
+/** Frame formats the format cannot hold are bad input, reported with their size. */
+function checkFrame(frame: Uint8Array): void {
+  if (frame.length > SNAPLEN) throw new VirtkitError(`frame of ${frame.length} bytes exceeds the snaplen ${SNAPLEN}`);
+}
+
+/**
+ * Writes the header and records of one capture file. The caller provides the buffer; every
+ * write returns the offset after what it wrote. `maxRecordLength` tells how much room a record
+ * needs at most.
+ */
+export class CaptureWriter {
+  readonly format: CaptureFormat;
+  readonly usec: boolean;
+  /** pcapng interface names, index = interface id. */
+  readonly interfaces: string[];
+  private readonly interfaceIds = new Map<string, number>();
+  /** Split of the last pcapng timestamp (kept in fields so splitting allocates nothing). */
+  private tsHigh = 0;
+  private tsLow = 0;
+
+  constructor(opts: CaptureWriterOptions) {
+    this.format = opts.format;
+    this.usec = opts.usec === true;
+    if (this.usec && this.format !== 'pcap') throw new VirtkitError('microsecond timestamps (--usec) are for pcap only; pcapng is written in nanoseconds');
+    const name = opts.interfaceName ?? DEFAULT_INTERFACE;
+    this.interfaces = [name];
+    this.interfaceIds.set(name, 0);
+  }
+
+  /** Bytes of the file header (pcap) or the section header and first interface (pcapng). */
+  headerLength(): number {
+    if (this.format === 'pcap') return PCAP_FILE_HEADER.size;
+    return this.sectionHeaderLength() + this.interfaceBlockLength(this.interfaces[0]!);
+  }
+
+  writeHeader(buf: Uint8Array, off: number): number {
+    const v = viewOf(buf);
+    if (this.format === 'pcap') {
+      const H = PCAP_FILE_HEADER.at;
+      v.setUint32(off + H.magic, this.usec ? PCAP_MAGIC_USEC : PCAP_MAGIC_NSEC, LE);
+      v.setUint16(off + H.versionMajor, 2, LE);
+      v.setUint16(off + H.versionMinor, 4, LE);
+      v.setUint32(off + H.thiszone, 0, LE);
+      v.setUint32(off + H.sigfigs, 0, LE);
+      v.setUint32(off + H.snaplen, SNAPLEN, LE);
+      v.setUint32(off + H.linktype, LINKTYPE_ETHERNET, LE);
+      return off + PCAP_FILE_HEADER.size;
+    }
+    off = this.writeSectionHeader(buf, v, off);
+    return this.writeInterfaceBlock(buf, off, 0);
+  }
+
+  /**
+   * Interface id for a name (pcapng), adding it when new. `isNew` is set when the caller must
+   * write its Interface Description Block (writeInterfaceBlock) before the next record using it.
+   */
+  interfaceId(name: string | undefined): number {
+    if (name === undefined) return 0;
+    const id = this.interfaceIds.get(name);
+    if (id !== undefined) return id;
+    const added = this.interfaces.length;
+    this.interfaces.push(name);
+    this.interfaceIds.set(name, added);
+    return added;
+  }
+
+  interfaceBlockLength(name: string): number {
+    const nameLen = utf8.encode(name).length;
+    return (
+      BLOCK_HEADER.size +
+      IDB_BODY.size +
+      OPTION_HEADER.size + nameLen + pad4(nameLen) +
+      OPTION_HEADER.size + 4 + // if_tsresol: 1 byte, padded
+      OPTION_HEADER.size + // opt_endofopt
+      BLOCK_TRAILER_SIZE
+    );
+  }
+
+  /** The Interface Description Block of interface `id`: Ethernet, snaplen, if_name, if_tsresol 9. */
+  writeInterfaceBlock(buf: Uint8Array, off: number, id: number): number {
+    const v = viewOf(buf);
+    const start = off;
+    const name = utf8.encode(this.interfaces[id]!);
+    off += BLOCK_HEADER.size;
+    v.setUint16(off + IDB_BODY.at.linkType, LINKTYPE_ETHERNET, LE);
+    v.setUint16(off + IDB_BODY.at.reserved, 0, LE);
+    v.setUint32(off + IDB_BODY.at.snapLen, SNAPLEN, LE);
+    off += IDB_BODY.size;
+    off = writeOption(buf, v, off, IF_NAME, name, start);
+    off = writeOptionHead(v, off, IF_TSRESOL, 1);
+    v.setUint32(off, 0, LE);
+    buf[off] = 9; // 10^-9 s: nanoseconds
+    off += 4;
+    off = writeOptionHead(v, off, OPT_ENDOFOPT, 0);
+    return closeBlock(v, start, off, BT_IDB);
+  }
+
+  /** Upper bound of the bytes a record for this frame and comment takes. */
+  maxRecordLength(frameLength: number, comment?: string): number {
+    if (this.format === 'pcap') return PCAP_RECORD_HEADER.size + frameLength;
+    let n = BLOCK_HEADER.size + EPB_BODY.size + frameLength + 3 + BLOCK_TRAILER_SIZE;
+    if (comment !== undefined && comment.length > 0) n += 2 * OPTION_HEADER.size + comment.length * 3 + 3;
+    return n;
+  }
+
+  /**
+   * One packet record: a pcap record header and the frame, or an Enhanced Packet Block with
+   * the comment as opt_comment (pcap has nowhere to put a comment; it is left out).
+   */
+  writeRecord(buf: Uint8Array, off: number, frame: Uint8Array, sec: number, nsec: number, comment?: string, interfaceId = 0): number {
+    checkFrame(frame);
+    if (!(nsec >= 0 && nsec < NS_PER_SEC && sec >= 0)) throw new VirtkitError(`timestamp ${sec}s ${nsec}ns is out of range`);
+    const v = viewOf(buf);
+    if (this.format === 'pcap') {
+      if (sec >= TWO32) throw new VirtkitError(`time ${sec} s does not fit a pcap timestamp (32-bit seconds)`);
+      const R = PCAP_RECORD_HEADER.at;
+      v.setUint32(off + R.tsSec, sec, LE);
+      v.setUint32(off + R.tsFrac, this.usec ? Math.floor(nsec / 1000) : nsec, LE);
+      v.setUint32(off + R.capLen, frame.length, LE);
+      v.setUint32(off + R.origLen, frame.length, LE);
+      off += PCAP_RECORD_HEADER.size;
+      buf.set(frame, off);
+      return off + frame.length;
+    }
+    const start = off;
+    this.splitNanoseconds(sec, nsec);
+    off += BLOCK_HEADER.size;
+    const E = EPB_BODY.at;
+    v.setUint32(off + E.interfaceId, interfaceId, LE);
+    v.setUint32(off + E.tsHigh, this.tsHigh, LE);
+    v.setUint32(off + E.tsLow, this.tsLow, LE);
+    v.setUint32(off + E.capLen, frame.length, LE);
+    v.setUint32(off + E.origLen, frame.length, LE);
+    off += EPB_BODY.size;
+    buf.set(frame, off);
+    off += frame.length;
+    off = zeroPad(buf, off, start);
+    if (comment !== undefined && comment.length > 0) {
+      // Encode the UTF-8 straight into place, then fill in its length.
+      const valueAt = off + OPTION_HEADER.size;
+      const { written } = utf8.encodeInto(comment, buf.subarray(valueAt, valueAt + comment.length * 3));
+      if (written > 0xffff) throw new VirtkitError(`comment of ${written} bytes is longer than a pcapng option can hold (65535)`);
+      writeOptionHead(v, off, OPT_COMMENT, written);
+      off = zeroPad(buf, valueAt + written, start);
+      off = writeOptionHead(v, off, OPT_ENDOFOPT, 0);
+    }
+    return closeBlock(v, start, off, BT_EPB);
+  }
+
+  private sectionHeaderLength(): number {
+    return BLOCK_HEADER.size + SHB_BODY.size + OPTION_HEADER.size + USERAPPL.length + pad4(USERAPPL.length) + OPTION_HEADER.size + BLOCK_TRAILER_SIZE;
+  }
+
+  private writeSectionHeader(buf: Uint8Array, v: DataView, off: number): number {
+    const start = off;
+    off += BLOCK_HEADER.size;
+    const S = SHB_BODY.at;
+    v.setUint32(off + S.byteOrderMagic, BYTE_ORDER_MAGIC, LE);
+    v.setUint16(off + S.versionMajor, 1, LE);
+    v.setUint16(off + S.versionMinor, 0, LE);
+    // Section length -1: "not specified", which lets the file be written as a stream.
+    v.setUint32(off + S.sectionLengthA, 0xffffffff, LE);
+    v.setUint32(off + S.sectionLengthB, 0xffffffff, LE);
+    off += SHB_BODY.size;
+    off = writeOption(buf, v, off, SHB_USERAPPL, utf8.encode(USERAPPL), start);
+    off = writeOptionHead(v, off, OPT_ENDOFOPT, 0);
+    return closeBlock(v, start, off, BT_SHB);
+  }
+
+  /**
+   * sec·10^9 + nsec as two 32-bit halves, exactly, without a bigint: the product is built from
+   * 16-bit pieces so every intermediate stays below 2^53.
+   */
+  private splitNanoseconds(sec: number, nsec: number): void {
+    const secHi = Math.floor(sec / 65536);
+    const secLo = sec - secHi * 65536;
+    const a = secHi * NS_PER_SEC; // times 2^16 below
+    const b = secLo * NS_PER_SEC + nsec;
+    const aHi = Math.floor(a / 65536);
+    let lo = (a - aHi * 65536) * 65536 + (b % TWO32);
+    let hi = aHi + Math.floor(b / TWO32);
+    if (lo >= TWO32) {
+      lo -= TWO32;
+      hi += 1;
+    }
+    if (hi >= TWO32) throw new VirtkitError(`time ${sec} s is beyond a 64-bit nanosecond timestamp`);
+    this.tsHigh = hi;
+    this.tsLow = lo;
+  }
+}
+
+// One DataView per distinct buffer: callers reuse their buffers, so this is a cache hit.
+let lastBuf: Uint8Array | undefined;
+let lastView: DataView | undefined;
+function viewOf(buf: Uint8Array): DataView {
+  if (buf !== lastBuf || lastView === undefined) {
+    lastBuf = buf;
+    lastView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  return lastView;
+}
+
+function writeOptionHead(v: DataView, off: number, code: number, length: number): number {
+  v.setUint16(off + OPTION_HEADER.at.code, code, LE);
+  v.setUint16(off + OPTION_HEADER.at.length, length, LE);
+  return off + OPTION_HEADER.size;
+}
+
+function writeOption(buf: Uint8Array, v: DataView, off: number, code: number, value: Uint8Array, blockStart: number): number {
+  off = writeOptionHead(v, off, code, value.length);
+  buf.set(value, off);
+  return zeroPad(buf, off + value.length, blockStart);
+}
+
+/** Zero bytes up to the next multiple of 4 counted from the block's start. */
+function zeroPad(buf: Uint8Array, off: number, blockStart: number): number {
+  for (let n = pad4(off - blockStart); n > 0; n--) buf[off++] = 0;
+  return off;
+}
+
+/** Fill in type and total length at the start and the total length again as the trailer. */
+function closeBlock(v: DataView, start: number, off: number, type: number): number {
+  const total = off - start + BLOCK_TRAILER_SIZE;
+  v.setUint32(start + BLOCK_HEADER.at.type, type, LE);
+  v.setUint32(start + BLOCK_HEADER.at.totalLength, total, LE);
+  v.setUint32(off, total, LE);
+  return off + BLOCK_TRAILER_SIZE;
+}
