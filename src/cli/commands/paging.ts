@@ -1,11 +1,153 @@
+/**
+ * `virtkit paging sim|curve` — the demand-paging simulator over a trace of `r ADDR` / `w ADDR`
+ * lines (4 KiB pages), issue #8.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { UsageError } from '../../errors.js';
+import { parseArgs, flagBool, flagString, parseNumber } from '../args.js';
 import type { Command } from '../command.js';
+import { parseTrace, TraceError, type PageTrace } from '../../mem/paging/trace.js';
+import { simulate, faultCurve, MAX_FRAMES } from '../../mem/paging/sim.js';
+import { POLICY_NAMES, isPolicyName, type PolicyName } from '../../mem/paging/policy.js';
+import { curveSvg } from '../../mem/paging/chart.js';
 
-// Placeholder until the issue that owns `virtkit paging` lands.
+const help = `usage: virtkit paging sim TRACE --frames M --policy fifo|lru|clock|opt [--json]
+       virtkit paging curve TRACE [--policy P[,P…]] [--frames A..B] [-o OUT.svg] [--json]
+
+Demand paging: M physical frames under the pages a trace touches, with a swap device behind
+them. TRACE has one access a line, 'r ADDR' or 'w ADDR' (4 KiB pages, ADDR hex 0x… or
+decimal), '#' starts a comment.
+
+sim    counts page faults, evictions (faults with every frame in use) and writebacks (evicted
+       pages written since they were loaded); --json prints
+       {"accesses", "faults", "evictions", "writebacks", "faultRate"}.
+curve  faults for every frame count in A..B (default 1..min(64, pages + 1)) for each policy
+       (default: all four), as a table; -o writes an SVG line chart for a browser. Steps where
+       more frames give more faults (Belady's anomaly) are marked '*' and ringed in the chart.
+       --json prints {"frames": [...], "series": [{"policy", "faults": [...]}],
+       "anomalies": [{"policy", "frames", "moreFrames", "faults", "moreFaults"}]}.
+
+Policies: fifo evicts the page loaded earliest; lru the page accessed least recently; opt
+(Belady) the page next used farthest in the future, pages never used again going first,
+earliest-loaded among them; clock (second chance) sweeps a ring of frames from frame 0,
+clearing referenced bits until it finds a frame not referenced since the last sweep.
+`;
+
+function readTrace(path: string): PageTrace {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    return parseTrace(text);
+  } catch (e) {
+    if (e instanceof TraceError) throw new UsageError(`${path}: ${e.message}`);
+    throw e;
+  }
+}
+
+function policyOf(text: string): PolicyName {
+  if (!isPolicyName(text)) throw new UsageError(`--policy: unknown policy '${text}' (valid: ${POLICY_NAMES.join(', ')})`);
+  return text;
+}
+
+/** `A..B` or a single `N`. */
+function frameRange(text: string): number[] {
+  const m = /^\s*([^.]+)\.\.([^.]+)\s*$/.exec(text);
+  const lo = parseNumber(m ? m[1]! : text, '--frames', 1, MAX_FRAMES);
+  const hi = m ? parseNumber(m[2]!, '--frames', 1, MAX_FRAMES) : lo;
+  if (hi < lo) throw new UsageError(`--frames: empty range ${text}`);
+  if (hi - lo >= 4096) throw new UsageError(`--frames: ${text} has more than 4096 frame counts`);
+  const out: number[] = [];
+  for (let f = lo; f <= hi; f++) out.push(f);
+  return out;
+}
+
+function oneTrace(positional: string[], sub: string): string {
+  if (positional.length !== 1) throw new UsageError(`paging ${sub}: expected one TRACE file, got ${positional.length}`);
+  return positional[0]!;
+}
+
+function pct(v: number): string {
+  return (v * 100).toFixed(2) + '%';
+}
+
 export const command: Command = {
-  summary: '(not built yet)',
-  help: 'usage: virtkit paging (not built yet)\n',
-  async run() {
-    throw new UsageError('paging is not built yet');
+  summary: 'demand paging: simulate fifo/lru/clock/opt over a trace, fault curves',
+  help,
+  async run(argv, io) {
+    const [sub, ...rest] = argv;
+    if (sub === 'sim') {
+      const p = parseArgs(rest, { frames: 'string', policy: 'string', json: 'bool' });
+      const file = oneTrace(p.positional, 'sim');
+      const framesText = flagString(p, 'frames');
+      if (framesText === undefined) throw new UsageError('paging sim: --frames M is required');
+      const frames = parseNumber(framesText, '--frames', 1, MAX_FRAMES);
+      const policyText = flagString(p, 'policy');
+      if (policyText === undefined) throw new UsageError(`paging sim: --policy is required (${POLICY_NAMES.join('|')})`);
+      const policy = policyOf(policyText);
+      const s = simulate(readTrace(file), frames, policy);
+      if (flagBool(p, 'json')) {
+        io.stdout(JSON.stringify({ accesses: s.accesses, faults: s.faults, evictions: s.evictions, writebacks: s.writebacks, faultRate: s.faultRate }) + '\n');
+      } else {
+        io.stdout(
+          [
+            `policy      ${policy}, ${frames} frame${frames === 1 ? '' : 's'}`,
+            `accesses    ${s.accesses}`,
+            `faults      ${s.faults} (${pct(s.faultRate)})`,
+            `evictions   ${s.evictions}`,
+            `writebacks  ${s.writebacks}`,
+          ].join('\n') + '\n',
+        );
+      }
+      return 0;
+    }
+    if (sub === 'curve') {
+      const p = parseArgs(rest, { frames: 'string', policy: 'string', out: 'string', json: 'bool' }, { o: 'out' });
+      const file = oneTrace(p.positional, 'curve');
+      const policyText = flagString(p, 'policy');
+      const policies = policyText === undefined ? [...POLICY_NAMES] : policyText.split(',').map((t) => policyOf(t.trim()));
+      if (new Set(policies).size !== policies.length) throw new UsageError(`--policy: ${policyText} names a policy twice`);
+      const trace = readTrace(file);
+      const framesText = flagString(p, 'frames');
+      const frames = framesText === undefined ? frameRange(`1..${Math.max(1, Math.min(64, trace.pageCount + 1))}`) : frameRange(framesText);
+      const curve = faultCurve(trace, policies, frames);
+      const out = flagString(p, 'out');
+      if (out !== undefined) {
+        const svg = curveSvg(curve, {
+          title: `Page faults by number of frames — ${basename(file)}`,
+          subtitle: `${trace.length} accesses to ${trace.pageCount} distinct 4 KiB pages; ${policies.join(', ')}`,
+        });
+        try {
+          writeFileSync(out, svg);
+        } catch (e) {
+          throw new UsageError(`cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
+      }
+      if (flagBool(p, 'json')) {
+        io.stdout(JSON.stringify({ frames: curve.frames, series: curve.series, anomalies: curve.anomalies }) + '\n');
+        return 0;
+      }
+      const anomalous = new Set(curve.anomalies.map((a) => `${a.policy}:${a.moreFrames}`));
+      const widths = policies.map((name) => Math.max(name.length, String(trace.length).length + 1));
+      const lines = ['frames  ' + policies.map((name, i) => name.padStart(widths[i]!)).join('  ')];
+      curve.frames.forEach((m, row) => {
+        const cells = curve.series.map((s, i) => {
+          const mark = anomalous.has(`${s.policy}:${m}`) ? '*' : ' ';
+          return (String(s.faults[row]) + mark).padStart(widths[i]! + 1);
+        });
+        lines.push(String(m).padStart(6) + ' ' + cells.join(' '));
+      });
+      for (const a of curve.anomalies) lines.push(`* Belady's anomaly: ${a.policy} makes ${a.moreFaults} faults with ${a.moreFrames} frames but ${a.faults} with ${a.frames}`);
+      if (out !== undefined) lines.push(`chart written to ${out}`);
+      io.stdout(lines.join('\n') + '\n');
+      return 0;
+    }
+    if (sub === undefined) throw new UsageError('paging: expected a subcommand: sim or curve (see --help)');
+    throw new UsageError(`paging: unknown subcommand '${sub}' (valid: sim, curve)`);
   },
 };
+
