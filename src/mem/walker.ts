@@ -179,8 +179,8 @@ export class PageWalker {
     let ea = 0;
     for (;;) {
       ea = table + tableIndex(vaHi, vaLo, level) * 8;
-      if (ea + 8 > size) throw new MemoryError(ea, `level-${level} entry is outside memory (size 0x${size.toString(16)})`);
       refs[this.refCount++] = ea;
+      if (ea + 8 > size) throw new MemoryError(ea, `level-${level} entry is outside memory (size 0x${size.toString(16)})`);
       const w = ea / 4;
       lo = u32[w]!;
       hi = u32[w + 1]!;
