@@ -1,11 +1,96 @@
-import { UsageError } from '../../errors.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { UsageError, VirtkitError } from '../../errors.js';
+import { encodeFrame } from '../../net/index.js';
+import { DEFAULT_MTU_SCENARIO, mtuScenarioPackets, parseMtuScenario, type ScenarioPacket } from '../../net/mtu-scenario.js';
+import { CaptureWriter } from '../../pcap/writer.js';
+import { parseTime } from '../../pcap/time.js';
+import { flagBool, flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 
-// Placeholder until the issue that owns `virtkit mtu` lands.
+const HELP = `usage: virtkit mtu SCENARIO.json -o OUT.pcapng [--json]
+
+Writes the MTU story of a VXLAN tunnel whose underlay MTU is too small, as one pcapng capture
+with a comment on every frame (open it in Wireshark and read the comments column):
+  df        DF set: the outer packet is dropped, the router sends ICMP Fragmentation Needed
+            (type 3 code 4, next-hop MTU, quoting the IP header + 8 bytes), the sender retries
+            at the size path-MTU discovery found (underlay MTU - 50)
+  fragment  DF clear: the router fragments the outer packet; the receiver reassembles it
+  jumbo     a jumbo-frame underlay (9000): the packet passes whole
+
+SCENARIO.json is an object; every key is optional (defaults shown):
+  ${JSON.stringify(DEFAULT_MTU_SCENARIO)}
+  time         first packet's time, decimal seconds as a string (1 ms between packets,
+               1 s between cases)
+  vni          VXLAN network identifier
+  innerMtu     size of the inner IP packet first sent (the overlay host's MTU)
+  underlayMtu  MTU of the small underlay hop; must be below innerMtu + 50
+  jumboMtu     underlay MTU of the jumbo case
+  vtep1, vtep2, router, host1, host2   IPv4 addresses of the tunnel ends, the router,
+               and the overlay hosts
+  cases        which stories to tell, in order: "df", "fragment", "jumbo"
+Example: fixtures/mtu/vxlan-underlay-1500.json
+
+Options:
+  -o, --out FILE  the pcapng to write (required)
+  --json          {"file", "packets": [{"time", "length", "comment"}]} on stdout
+`;
+
+/** The packets as a pcapng file image (nanosecond timestamps, each packet's comment). */
+export function scenarioCapture(packets: readonly ScenarioPacket[]): Uint8Array {
+  const w = new CaptureWriter({ format: 'pcapng' });
+  const frames = packets.map((p) => encodeFrame(p.layers));
+  let size = w.headerLength();
+  frames.forEach((f, i) => (size += w.maxRecordLength(f.length, packets[i]!.comment)));
+  const buf = new Uint8Array(size);
+  let off = w.writeHeader(buf, 0);
+  frames.forEach((f, i) => {
+    const t = parseTime(packets[i]!.time);
+    off = w.writeRecord(buf, off, f, t.sec, t.nsec, packets[i]!.comment);
+  });
+  return buf.subarray(0, off);
+}
+
 export const command: Command = {
-  summary: '(not built yet)',
-  help: 'usage: virtkit mtu (not built yet)\n',
-  async run() {
-    throw new UsageError('mtu is not built yet');
+  summary: 'VXLAN over a too-small underlay MTU: DF drop + ICMP, fragmentation, jumbo (pcapng)',
+  help: HELP,
+  async run(argv, io) {
+    const p = parseArgs(argv, { out: 'string', json: 'bool' }, { o: 'out' });
+    if (p.positional.length !== 1) throw new UsageError(`expected one SCENARIO.json, got ${p.positional.length} arguments`);
+    const out = flagString(p, 'out');
+    if (out === undefined) throw new UsageError('missing -o OUT.pcapng');
+    const file = p.positional[0]!;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new UsageError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      throw new UsageError(`${file}: not JSON (${(e as Error).message.split('\n')[0]})`);
+    }
+    let packets: ScenarioPacket[];
+    try {
+      packets = mtuScenarioPackets(parseMtuScenario(doc));
+    } catch (e) {
+      if (e instanceof VirtkitError) throw new UsageError(`${file}: ${e.message}`);
+      throw e;
+    }
+    const image = scenarioCapture(packets);
+    try {
+      writeFileSync(out, image);
+    } catch (e) {
+      throw new UsageError(`${out}: cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+    if (flagBool(p, 'json')) {
+      const rows = packets.map((pk) => ({ time: pk.time, length: encodeFrame(pk.layers).length, comment: pk.comment }));
+      io.stdout(JSON.stringify({ file: out, packets: rows }) + '\n');
+    } else {
+      packets.forEach((pk, i) => io.stdout(`${String(i + 1).padStart(3)}  ${pk.time}  ${pk.comment}\n`));
+      io.stdout(`wrote ${packets.length} packets to ${out}\n`);
+    }
+    return 0;
   },
 };

@@ -1,0 +1,89 @@
+import { describe, it, expect } from 'vitest';
+import { encodeFrame } from '../../src/net/index.js';
+import { mtuScenarioPackets, parseMtuScenario, ScenarioError } from '../../src/net/mtu-scenario.js';
+import { toolsAvailable } from '../helpers/tools.js';
+import { fields, tshark, writeTempCapture } from './tshark.js';
+
+describe('mtuScenarioPackets', () => {
+  const packets = mtuScenarioPackets();
+
+  it('tells three stories in order, every frame commented and timed', () => {
+    // df: big + ICMP + retry; fragment: whole + 2 fragments; jumbo: 1
+    expect(packets).toHaveLength(3 + 3 + 1);
+    expect(packets.map((p) => p.comment.slice(0, 3))).toEqual(['(1)', '(1)', '(1)', '(2)', '(2)', '(2)', '(3)']);
+    const times = packets.map((p) => p.time);
+    expect(times[0]).toBe('1700000000.000000000');
+    expect(times[1]).toBe('1700000000.001000000');
+    expect(times[3]).toBe('1700000001.003000000');
+    expect([...times].sort()).toEqual(times);
+    for (const p of packets) expect(p.comment.length).toBeGreaterThan(20);
+  });
+
+  it('sizes: 1550-byte outer packet dropped, ICMP quoting 28 bytes with MTU 1500, retry 1500, fragments 1500 + 70', () => {
+    const ipLen = (i: number) => encodeFrame(packets[i]!.layers).length - 14;
+    expect(ipLen(0)).toBe(1550); // 1500 + 20 + 8 + 8 + 14
+    expect(packets[0]!.comment).toMatch(/1550-byte outer IP packet with Don't Fragment/);
+    const icmp = packets[1]!.layers.find((l) => l.layer === 'icmp')!;
+    expect(icmp).toMatchObject({ type: 3, code: 4, mtu: 1500 });
+    expect((packets[1]!.layers.at(-1)!['hex'] as string).length).toBe(2 * 28); // 20-byte IP header + 8
+    // the quote is the dropped packet's own bytes
+    expect(packets[1]!.layers.at(-1)!['hex']).toBe(Buffer.from(encodeFrame(packets[0]!.layers).subarray(14, 42)).toString('hex'));
+    expect(ipLen(2)).toBe(1500); // retry: 1450 inner + 50
+    expect(packets[2]!.comment).toMatch(/1450-byte inner IP packet, 1500-byte outer packet/);
+    expect([ipLen(3), ipLen(4), ipLen(5)]).toEqual([1550, 1500, 70]);
+    expect(ipLen(6)).toBe(1550);
+    expect(packets[6]!.comment).toMatch(/up to 8950 bytes/);
+  });
+
+  it('scenario files: defaults, unknown keys and impossible MTUs are errors naming the key', () => {
+    expect(parseMtuScenario({}).underlayMtu).toBe(1500);
+    expect(mtuScenarioPackets({ cases: ['jumbo'] })).toHaveLength(1);
+    expect(() => parseMtuScenario({ underlay: 1400 })).toThrow(/unknown key 'underlay'/);
+    expect(() => parseMtuScenario({ underlayMtu: 60 })).toThrow(/underlayMtu: 60 is below the IPv4 minimum MTU of 68/);
+    expect(() => parseMtuScenario({ underlayMtu: 1550 })).toThrow(/already carries.*1550 bytes outer/);
+    expect(() => parseMtuScenario({ jumboMtu: 1500 })).toThrow(ScenarioError);
+    expect(() => parseMtuScenario({ vtep1: '1.2.3' })).toThrow(/vtep1: "1.2.3" is not an IPv4 address/);
+    expect(() => parseMtuScenario({ cases: ['dff'] })).toThrow(/cases: must be/);
+    expect(() => parseMtuScenario([])).toThrow(/JSON object/);
+    // a 1400 underlay: retry at 1350, fragments 1396 (20 + 1376) + 174 (20 + 154)
+    const small = mtuScenarioPackets({ underlayMtu: 1400 });
+    expect(encodeFrame(small[2]!.layers).length - 14).toBe(1400);
+    expect(small.slice(4, 6).map((p) => encodeFrame(p.layers).length - 14)).toEqual([1396, 174]);
+  });
+});
+
+describe.skipIf(!toolsAvailable('tshark'))('tshark reads the scenario as a story', () => {
+  const packets = mtuScenarioPackets();
+  const file = writeTempCapture('mtu.pcapng', packets);
+
+  it('every frame carries its comment', () => {
+    const rows = fields(file, undefined, 'frame.comment');
+    expect(rows.map((r) => r[0])).toEqual(packets.map((p) => p.comment.replace(/,/g, '\\,')).map((c) => c.replace(/\\,/g, ',')));
+  });
+
+  it('the ICMP Fragmentation Needed dissects with its MTU and the quoted header', () => {
+    const [row] = fields(file, 'icmp', 'frame.number', 'icmp.type', 'icmp.code', 'icmp.mtu', 'ip.src', 'ip.dst', 'udp.dstport');
+    expect(row!.slice(0, 4)).toEqual(['2', '3', '4', '1500']);
+    // outer ICMP packet, then the quoted original header: router → VTEP 1, then VTEP 1 → VTEP 2
+    expect(row![4]).toBe('192.0.2.254,192.0.2.1');
+    expect(row![5]).toBe('192.0.2.1,198.51.100.2');
+    expect(row![6]).toBe('4789');
+  });
+
+  it('the DF-clear fragments reassemble and the inner frame is dissected from them', () => {
+    const rows = fields(file, 'ip.flags.mf == 1 || ip.frag_offset > 0', 'frame.number', 'ip.reassembled_in', 'ip.frag_offset');
+    expect(rows.map((r) => r[0])).toEqual(['5', '6']);
+    expect(rows[0]![1]).toBe('6');
+    const [last] = fields(file, 'frame.number == 6', 'frame.protocols', 'vxlan.vni', 'ip.dst', 'ip.len');
+    expect(last![0]).toMatch(/vxlan:eth:ethertype:ip:udp:data/);
+    expect(last![1]).toBe('5001');
+    expect(last![2]).toBe('198.51.100.2,10.0.0.2');
+  });
+
+  it('DF is set on the stories that rely on it, and nothing is malformed or has a bad checksum', () => {
+    const df = fields(file, undefined, 'ip.flags.df').map((r) => r[0]!.split(',')[0]);
+    expect(df).toEqual(['1', '0', '1', '0', '0', '0', '1'].map((v) => (v === '1' ? 'True' : 'False')).map((v, i) => (df[i]!.match(/^[01]$/) ? (v === 'True' ? '1' : '0') : v)));
+    expect(fields(file, '_ws.malformed || _ws.expert.severity >= error', 'frame.number')).toEqual([]);
+    expect(tshark(file, '-q', '-z', 'io,phs')).toMatch(/vxlan/);
+  });
+});
