@@ -451,12 +451,19 @@ export interface CapturedPacket {
   comment: string | undefined;
 }
 
+/** A real copy, also when the input was a Node Buffer (whose slice() is a view). */
+function copyBytes(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(b.length);
+  out.set(b);
+  return out;
+}
+
 export function copyRecord(r: CaptureRecord, reader: CaptureReader): CapturedPacket {
   return {
     sec: r.sec,
     nsec: r.nsec,
     hasTime: r.hasTime,
-    data: r.data.slice(),
+    data: copyBytes(r.data),
     originalLength: r.originalLength,
     linkType: r.linkType,
     interfaceId: r.interfaceId,

@@ -1,0 +1,87 @@
+/**
+ * Packet specs from files: a JSON document (array of frames, or {"packets": [...]}) read whole,
+ * or JSON Lines (one packet a line) streamed line by line, so a spec of any size streams in.
+ */
+import { createReadStream, readFileSync } from 'node:fs';
+import { UsageError, VirtkitError } from '../errors.js';
+import { specPacket, specPackets, type SpecPacket } from '../pcap/index.js';
+import { fileError } from './capture-file.js';
+
+/** Reads JSON Lines when asked or when the name ends in .jsonl / .ndjson. */
+export function isJsonLines(path: string, forced: boolean): boolean {
+  return forced || /\.(jsonl|ndjson)$/i.test(path);
+}
+
+/** A whole JSON spec. `-` reads standard input. */
+export async function readJsonSpec(path: string): Promise<SpecPacket[]> {
+  let text: string;
+  try {
+    text = path === '-' ? await readAll(process.stdin) : readFileSync(path, 'utf8');
+  } catch (e) {
+    throw fileError(path, e);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${path}: not valid JSON (${(e as Error).message}); for one packet a line use --jsonl`);
+  }
+  return specPackets(doc);
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  let s = '';
+  stream.setEncoding('utf8');
+  for await (const chunk of stream) s += chunk as string;
+  return s;
+}
+
+/**
+ * Packets of a JSON Lines spec, one at a time. Blank lines are skipped; a line that is not JSON
+ * or not a packet is an error naming the line. Reading pauses while the consumer works, so only
+ * a chunk of the file is in memory.
+ */
+export async function* readJsonLinesSpec(path: string): AsyncGenerator<SpecPacket> {
+  const stream = path === '-' ? process.stdin : createReadStream(path, { highWaterMark: 1 << 20 });
+  stream.setEncoding('utf8');
+  let rest = '';
+  let line = 0;
+  let index = 0;
+  const parse = (text: string): SpecPacket | undefined => {
+    line++;
+    if (text.trim() === '') return undefined;
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch (e) {
+      throw new UsageError(`${path} line ${line}: not valid JSON (${(e as Error).message})`);
+    }
+    try {
+      return specPacket(v, index++);
+    } catch (e) {
+      if (e instanceof VirtkitError) throw new UsageError(`${path} line ${line}: ${e.message}`);
+      throw e;
+    }
+  };
+  try {
+    for await (const chunk of stream as AsyncIterable<string>) {
+      rest += chunk;
+      let nl = rest.indexOf('\n');
+      let from = 0;
+      while (nl >= 0) {
+        const p = parse(rest.slice(from, nl));
+        if (p) yield p;
+        from = nl + 1;
+        nl = rest.indexOf('\n', from);
+      }
+      rest = rest.slice(from);
+    }
+  } catch (e) {
+    if (e instanceof VirtkitError) throw e;
+    throw fileError(path, e);
+  } finally {
+    if (path !== '-') (stream as ReturnType<typeof createReadStream>).destroy();
+  }
+  const p = parse(rest);
+  if (p) yield p;
+}
