@@ -1,0 +1,46 @@
+/** ARP for IPv4 over Ethernet (RFC 826): the 28-byte packet. */
+import { DecodeError } from '../errors.js';
+import { defineLayout, fieldNames, getField, putFields, readFields } from './fields.js';
+import { needBytes, prepareFixed } from './codec.js';
+import type { Codec, Dissector, Layer } from './types.js';
+
+export const ARP = defineLayout('arp', 28, {
+  // Hardware/protocol type and address lengths are fixed for Ethernet/IPv4; hidden fields so a
+  // crafted packet can still set them.
+  hwtype: { bit: 0, width: 16, def: 1, hidden: true },
+  ptype: { bit: 16, width: 16, def: 0x0800, hidden: true },
+  hwlen: { bit: 32, width: 8, def: 6, hidden: true },
+  plen: { bit: 40, width: 8, def: 4, hidden: true },
+  op: { bit: 48, width: 16, def: 1 },
+  hwsrc: { bit: 64, width: 48, kind: 'mac' },
+  psrc: { bit: 112, width: 32, kind: 'ipv4' },
+  hwdst: { bit: 144, width: 48, kind: 'mac', def: '00:00:00:00:00:00' },
+  pdst: { bit: 192, width: 32, kind: 'ipv4' },
+});
+
+const F = ARP.f;
+
+export const arpCodec: Codec = {
+  kind: 'arp',
+  names: fieldNames(ARP),
+  prepare(layer, index) {
+    return prepareFixed(layer, index, this, ARP);
+  },
+  link() {},
+  emit(buf, off, _end, list, i) {
+    putFields(buf, off, ARP, list[i]!.v);
+  },
+};
+
+export const dissectArp: Dissector = (buf, off, st, out) => {
+  needBytes('arp', off, ARP.length, st);
+  if (getField(buf, off, F.hwlen) !== 6 || getField(buf, off, F.plen) !== 4) {
+    // Other address sizes would move every following field: not this layout.
+    throw new DecodeError('arp', off, `address lengths ${getField(buf, off, F.hwlen)}/${getField(buf, off, F.plen)}, only Ethernet/IPv4 (6/4) is decoded`);
+  }
+  const layer: Layer = { layer: 'arp' };
+  readFields(buf, off, ARP, layer);
+  out.push(layer);
+  st.next = ''; // what follows is Ethernet padding
+  return ARP.length;
+};

@@ -1,0 +1,56 @@
+/**
+ * IEEE 802.1Q tag (C-tag, `dot1q`) and 802.1ad tag (S-tag, `dot1ad`): the same 4 bytes after
+ * the TPID (which is the previous layer's EtherType: 0x8100, 0x88a8, or pre-standard 0x9100).
+ */
+import { put16 } from '../bytes/be.js';
+import { defineLayout, fieldNames, getField, putFields, readFields } from './fields.js';
+import { prepareFixed, needBytes } from './codec.js';
+import { ETHERTYPE_OF, KIND_OF_ETHERTYPE, linkNext } from './protocols.js';
+import type { Codec, Dissector, Layer } from './types.js';
+
+export const VLAN_TAG = defineLayout('dot1q', 4, {
+  pcp: { bit: 0, width: 3, def: 0 },
+  dei: { bit: 3, width: 1, def: 0 },
+  vid: { bit: 4, width: 12 },
+  type: { bit: 16, width: 16, auto: true },
+});
+
+/** Fast path: write a tag's TCI and inner EtherType at buf[off]; returns the payload offset. */
+export function encodeVlanTag(buf: Uint8Array, off: number, pcp: number, dei: number, vid: number, type: number): number {
+  put16(buf, off + VLAN_TAG.f.pcp.byte, (pcp << 13) | (dei << 12) | vid);
+  put16(buf, off + VLAN_TAG.f.type.byte, type);
+  return off + VLAN_TAG.length;
+}
+
+function tagCodec(kind: 'dot1q' | 'dot1ad'): Codec {
+  return {
+    kind,
+    names: fieldNames(VLAN_TAG),
+    prepare(layer, index) {
+      return prepareFixed(layer, index, this, VLAN_TAG);
+    },
+    link(list, i) {
+      linkNext(list, i, VLAN_TAG.f.type.index, 'type', ETHERTYPE_OF);
+    },
+    emit(buf, off, _end, list, i) {
+      putFields(buf, off, VLAN_TAG, list[i]!.v);
+    },
+  };
+}
+
+export const dot1qCodec = tagCodec('dot1q');
+export const dot1adCodec = tagCodec('dot1ad');
+
+function tagDissector(kind: 'dot1q' | 'dot1ad'): Dissector {
+  return (buf, off, st, out) => {
+    needBytes(kind, off, VLAN_TAG.length, st);
+    const layer: Layer = { layer: kind };
+    readFields(buf, off, VLAN_TAG, layer);
+    out.push(layer);
+    st.next = KIND_OF_ETHERTYPE.get(getField(buf, off, VLAN_TAG.f.type)) ?? '';
+    return VLAN_TAG.length;
+  };
+}
+
+export const dissectDot1q = tagDissector('dot1q');
+export const dissectDot1ad = tagDissector('dot1ad');

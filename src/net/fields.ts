@@ -1,0 +1,300 @@
+/**
+ * Header layouts: each header's fixed part is described ONCE as a table of fields (bit offset,
+ * width, kind, default, auto). The generic readers/writers below turn that table into the
+ * encoder (layer object → bytes, with range checks and error messages derived from the widths)
+ * and the decoder (bytes → layer object), and the per-header fast encoders take their byte
+ * offsets from the same table. No second copy of any offset exists.
+ */
+import { EncodeError } from '../errors.js';
+import { formatIpv4, formatIpv6, formatMac, parseIpv4, parseIpv6Into, parseMacInto } from '../bytes/addr.js';
+import type { Layer } from './types.js';
+
+/** How a field's value looks in the JSON layer format. */
+export type FieldKind = 'uint' | 'bool' | 'mac' | 'ipv4' | 'ipv6';
+
+export interface FieldSpec {
+  /** Bit offset from the start of the header, most significant bit first (network order). */
+  bit: number;
+  /** Width in bits (1..32 for numbers; 48 for MAC, 128 for IPv6). */
+  width: number;
+  kind?: FieldKind;
+  /** Default when the layer leaves the field out. */
+  def?: number | boolean | string;
+  /** Computed by the encoder when left out (lengths, checksums, next-protocol fields). */
+  auto?: boolean;
+  /**
+   * Not part of layers.md (reserved bits and the like): accepted by the encoder, written by the
+   * decoder only when it differs from the default (0 when none), so frames with odd bits still
+   * rebuild byte for byte while ordinary frames stay uncluttered.
+   */
+  hidden?: boolean;
+  /**
+   * Set by the codec from other information (GRE presence bits, Geneve option length): never a
+   * JSON field, never read from a layer nor written by the decoder.
+   */
+  internal?: boolean;
+}
+
+export interface Field {
+  readonly name: string;
+  readonly index: number;
+  readonly kind: FieldKind;
+  readonly bit: number;
+  readonly width: number;
+  /** First byte of the smallest byte-aligned container holding the field. */
+  readonly byte: number;
+  /** Container size in bytes (1..4; 6/16 for addresses). */
+  readonly bytes: number;
+  /** Right shift of the field inside its big-endian container. */
+  readonly shift: number;
+  /** Largest value (2^width − 1). */
+  readonly max: number;
+  readonly def: number | boolean | string | undefined;
+  readonly auto: boolean;
+  readonly hidden: boolean;
+  readonly internal: boolean;
+}
+
+export interface Layout<N extends string = string> {
+  readonly kind: string;
+  /** Length of the fixed part in bytes. */
+  readonly length: number;
+  readonly fields: readonly Field[];
+  /** Fields by name: `IPV4.f.len.byte` is the byte offset of the total length. */
+  readonly f: { readonly [K in N]: Field };
+}
+
+/** Build a layout from its field table (checked once at module load). */
+export function defineLayout<N extends string>(kind: string, length: number, spec: { [K in N]: FieldSpec }): Layout<N> {
+  const fields: Field[] = [];
+  const byName = {} as { [K in N]: Field };
+  // Every bit of the fixed part belongs to exactly one field, so writing all fields overwrites
+  // whatever a reused buffer held before.
+  const covered = new Uint8Array(length * 8);
+  for (const name of Object.keys(spec) as N[]) {
+    const s = spec[name];
+    const fkind = s.kind ?? (s.width === 1 && typeof s.def === 'boolean' ? 'bool' : 'uint');
+    const byte = s.bit >>> 3;
+    const lastByte = (s.bit + s.width - 1) >>> 3;
+    const bytes = lastByte - byte + 1;
+    if (s.bit + s.width > length * 8) throw new Error(`layout ${kind}: ${name} past the header end`);
+    if ((fkind === 'uint' || fkind === 'bool') && bytes > 4) throw new Error(`layout ${kind}: ${name} spans more than 4 bytes`);
+    const f: Field = {
+      name,
+      index: fields.length,
+      kind: fkind,
+      bit: s.bit,
+      width: s.width,
+      byte,
+      bytes,
+      shift: bytes * 8 - (s.bit - byte * 8) - s.width,
+      max: 2 ** Math.min(s.width, 32) - 1,
+      def: s.def,
+      auto: s.auto ?? false,
+      hidden: s.hidden ?? false,
+      internal: s.internal ?? false,
+    };
+    fields.push(f);
+    byName[name] = f;
+    for (let b = s.bit; b < s.bit + s.width; b++) {
+      if (covered[b]) throw new Error(`layout ${kind}: ${name} overlaps another field at bit ${b}`);
+      covered[b] = 1;
+    }
+  }
+  const gap = covered.indexOf(0);
+  if (gap >= 0) throw new Error(`layout ${kind}: bit ${gap} belongs to no field`);
+  return { kind, length, fields, f: byName };
+}
+
+/** Read an unsigned field (≤ 32 bits) of the header at `off`. The caller has checked the length. */
+export function getField(buf: Uint8Array, off: number, f: Field): number {
+  const p = off + f.byte;
+  let v: number;
+  switch (f.bytes) {
+    case 1:
+      v = buf[p]!;
+      break;
+    case 2:
+      v = (buf[p]! << 8) | buf[p + 1]!;
+      break;
+    case 3:
+      v = (buf[p]! << 16) | (buf[p + 1]! << 8) | buf[p + 2]!;
+      break;
+    default:
+      v = ((buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!) >>> 0;
+  }
+  if (f.shift === 0 && f.width === f.bytes * 8) return v;
+  return Math.floor(v / 2 ** f.shift) % 2 ** f.width;
+}
+
+/**
+ * Write an unsigned field (≤ 32 bits) of the header at `off`; other bits sharing its bytes are
+ * kept, so fields can be written in any order. The value must already be in range.
+ */
+export function setField(buf: Uint8Array, off: number, f: Field, value: number): void {
+  const p = off + f.byte;
+  let v = value;
+  if (f.shift !== 0 || f.width !== f.bytes * 8) {
+    // Merge into the container: clear the field's bits, then set them.
+    let c: number;
+    switch (f.bytes) {
+      case 1:
+        c = buf[p]!;
+        break;
+      case 2:
+        c = (buf[p]! << 8) | buf[p + 1]!;
+        break;
+      case 3:
+        c = (buf[p]! << 16) | (buf[p + 1]! << 8) | buf[p + 2]!;
+        break;
+      default:
+        c = ((buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!) >>> 0;
+    }
+    const unit = 2 ** f.shift;
+    const old = Math.floor(c / unit) % 2 ** f.width;
+    v = c + (value - old) * unit;
+  }
+  switch (f.bytes) {
+    case 1:
+      buf[p] = v;
+      break;
+    case 2:
+      buf[p] = v >>> 8;
+      buf[p + 1] = v;
+      break;
+    case 3:
+      buf[p] = v >>> 16;
+      buf[p + 1] = v >>> 8;
+      buf[p + 2] = v;
+      break;
+    default:
+      buf[p] = v >>> 24;
+      buf[p + 1] = v >>> 16;
+      buf[p + 2] = v >>> 8;
+      buf[p + 3] = v;
+  }
+}
+
+/** Sentinel in a values array: the field was left out and is auto (the codec computes it). */
+export const AUTO = -1;
+
+/**
+ * The fixed-part values of one layer, checked against its layout: numbers for uint/bool/ipv4
+ * fields (AUTO when an auto field was left out), address bytes for MAC and IPv6.
+ */
+export interface FieldValues {
+  readonly nums: number[];
+  readonly addrs: (Uint8Array | undefined)[];
+}
+
+function describe(v: unknown): string {
+  return typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v);
+}
+
+/** Read a layer's value for one field (its default when left out), raising EncodeError naming index, kind and field. */
+export function takeField(layer: Layer, index: number, f: Field, out: FieldValues): void {
+  const kind = layer.layer;
+  if (f.internal) {
+    out.nums[f.index] = typeof f.def === 'number' ? f.def : 0;
+    return;
+  }
+  let v = layer[f.name];
+  if (v === undefined || v === null) {
+    if (f.auto) {
+      out.nums[f.index] = AUTO;
+      return;
+    }
+    if (f.def === undefined) throw new EncodeError(index, kind, f.name, 'is missing');
+    v = f.def;
+  }
+  switch (f.kind) {
+    case 'uint':
+    case 'bool': {
+      const n = typeof v === 'boolean' && f.kind === 'bool' ? (v ? 1 : 0) : v;
+      if (typeof n !== 'number' || !Number.isInteger(n)) {
+        throw new EncodeError(index, kind, f.name, `${describe(v)} is not ${f.kind === 'bool' ? 'a boolean' : 'an integer'}`);
+      }
+      if (n < 0 || n > f.max) throw new EncodeError(index, kind, f.name, `${n} is out of range 0..${f.max}`);
+      out.nums[f.index] = n;
+      return;
+    }
+    case 'ipv4': {
+      const n = typeof v === 'string' ? parseIpv4(v) : -1;
+      if (n < 0) throw new EncodeError(index, kind, f.name, `${describe(v)} is not an IPv4 address`);
+      out.nums[f.index] = n;
+      return;
+    }
+    case 'mac': {
+      const b = new Uint8Array(6);
+      if (typeof v !== 'string' || !parseMacInto(v, b, 0)) throw new EncodeError(index, kind, f.name, `${describe(v)} is not a MAC address`);
+      out.addrs[f.index] = b;
+      out.nums[f.index] = 0;
+      return;
+    }
+    case 'ipv6': {
+      const b = new Uint8Array(16);
+      if (typeof v !== 'string' || !parseIpv6Into(v, b, 0)) throw new EncodeError(index, kind, f.name, `${describe(v)} is not an IPv6 address`);
+      out.addrs[f.index] = b;
+      out.nums[f.index] = 0;
+      return;
+    }
+  }
+}
+
+/** Check every layout field of a layer (values into a fresh FieldValues). */
+export function takeFields(layer: Layer, index: number, layout: Layout): FieldValues {
+  const out: FieldValues = { nums: new Array<number>(layout.fields.length).fill(0), addrs: [] };
+  for (const f of layout.fields) takeField(layer, index, f, out);
+  return out;
+}
+
+/** Raise EncodeError for a field name the layer kind does not have (a typo would otherwise be silently ignored). */
+export function checkKnownFields(layer: Layer, index: number, known: ReadonlySet<string>): void {
+  for (const k of Object.keys(layer)) {
+    if (k !== 'layer' && !known.has(k)) throw new EncodeError(index, layer.layer, k, 'is not a field of this layer');
+  }
+}
+
+/** Names a layout accepts, plus extra (variable-part) field names. */
+export function fieldNames(layout: Layout, ...extra: string[]): ReadonlySet<string> {
+  return new Set([...layout.fields.filter((f) => !f.internal).map((f) => f.name), ...extra]);
+}
+
+/** Write every fixed-part field; AUTO values must have been resolved by the codec before. */
+export function putFields(buf: Uint8Array, off: number, layout: Layout, v: FieldValues): void {
+  for (const f of layout.fields) {
+    switch (f.kind) {
+      case 'mac':
+      case 'ipv6':
+        buf.set(v.addrs[f.index]!, off + f.byte);
+        break;
+      default:
+        setField(buf, off, f, v.nums[f.index]!);
+    }
+  }
+}
+
+/** Decode every fixed-part field into `layer` (the caller checked that the bytes are there). */
+export function readFields(buf: Uint8Array, off: number, layout: Layout, layer: Layer): void {
+  for (const f of layout.fields) {
+    if (f.internal) continue;
+    switch (f.kind) {
+      case 'mac':
+        layer[f.name] = formatMac(buf, off + f.byte);
+        break;
+      case 'ipv6':
+        layer[f.name] = formatIpv6(buf, off + f.byte);
+        break;
+      case 'ipv4':
+        layer[f.name] = formatIpv4(getField(buf, off, f));
+        break;
+      case 'bool':
+        layer[f.name] = getField(buf, off, f) === 1;
+        break;
+      default: {
+        const n = getField(buf, off, f);
+        if (!f.hidden || n !== (f.def ?? 0)) layer[f.name] = n;
+      }
+    }
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Geneve (RFC 8926): an 8-byte base header, then `optlen` 32-bit words of TLV options
+ * (class, type, 5-bit length in words, data). Protocol 0x6558 carries an Ethernet frame.
+ */
+import { DecodeError, EncodeError } from '../errors.js';
+import { bytesToHex, hexToBytes } from '../bytes/hex.js';
+import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
+import { needBytes } from './codec.js';
+import { KIND_OF_ETHERTYPE, linkNext, TUNNEL_TYPE_OF } from './protocols.js';
+import type { Codec, Dissector, Layer } from './types.js';
+
+export const GENEVE = defineLayout('geneve', 8, {
+  version: { bit: 0, width: 2, def: 0 },
+  optlen: { bit: 2, width: 6, auto: true },
+  oam: { bit: 8, width: 1, kind: 'bool', def: false },
+  critical: { bit: 9, width: 1, kind: 'bool', def: false },
+  reserved1: { bit: 10, width: 6, def: 0, hidden: true },
+  proto: { bit: 16, width: 16, auto: true },
+  vni: { bit: 32, width: 24 },
+  reserved2: { bit: 56, width: 8, def: 0, hidden: true },
+});
+
+/** One option's 4-byte header; `len` (data length in words) follows from `data`. */
+export const GENEVE_OPTION = defineLayout('geneve option', 4, {
+  class: { bit: 0, width: 16 },
+  type: { bit: 16, width: 8 },
+  reserved: { bit: 24, width: 3, def: 0, hidden: true },
+  len: { bit: 27, width: 5, internal: true },
+});
+
+const F = GENEVE.f;
+const O = GENEVE_OPTION.f;
+const NAMES = fieldNames(GENEVE, 'options');
+const OPTION_NAMES = fieldNames(GENEVE_OPTION, 'data');
+
+/** Encode the options list into its wire bytes, checking each option. */
+function encodeOptions(options: unknown, index: number): Uint8Array {
+  if (options === undefined || options === null) return new Uint8Array(0);
+  if (!Array.isArray(options)) throw new EncodeError(index, 'geneve', 'options', 'is not an array of {class, type, data}');
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  options.forEach((opt: unknown, k) => {
+    const name = `options[${k}]`;
+    if (typeof opt !== 'object' || opt === null || Array.isArray(opt)) throw new EncodeError(index, 'geneve', name, 'is not an object {class, type, data}');
+    const o: Layer = { layer: 'geneve', ...(opt as Record<string, unknown>) };
+    for (const key of Object.keys(opt)) {
+      if (!OPTION_NAMES.has(key)) throw new EncodeError(index, 'geneve', `${name}.${key}`, 'is not a field of a geneve option');
+    }
+    let v;
+    try {
+      v = takeFields(o, index, GENEVE_OPTION);
+    } catch (e) {
+      if (e instanceof EncodeError) throw new EncodeError(index, 'geneve', `${name}.${e.field}`, e.reason);
+      throw e;
+    }
+    const data = typeof o.data === 'string' ? hexToBytes(o.data) : o.data === undefined ? new Uint8Array(0) : null;
+    if (!data) throw new EncodeError(index, 'geneve', `${name}.data`, 'is not an even number of hex digits');
+    if (data.length % 4 !== 0 || data.length > 4 * O.len.max) {
+      throw new EncodeError(index, 'geneve', `${name}.data`, `${data.length} bytes is not a multiple of 4 up to ${4 * O.len.max}`);
+    }
+    v.nums[O.len.index] = data.length / 4;
+    const bytes = new Uint8Array(GENEVE_OPTION.length + data.length);
+    putFields(bytes, 0, GENEVE_OPTION, v);
+    bytes.set(data, GENEVE_OPTION.length);
+    parts.push(bytes);
+    total += bytes.length;
+  });
+  if (total / 4 > F.optlen.max) throw new EncodeError(index, 'geneve', 'options', `${total} bytes exceed the ${4 * F.optlen.max} that optlen can count`);
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const b of parts) {
+    out.set(b, o);
+    o += b.length;
+  }
+  return out;
+}
+
+export const geneveCodec: Codec = {
+  kind: 'geneve',
+  names: NAMES,
+  prepare(layer, index) {
+    checkKnownFields(layer, index, NAMES);
+    const v = takeFields(layer, index, GENEVE);
+    const data = encodeOptions(layer.options, index);
+    return { index, layer, codec: this, v, headerLength: GENEVE.length + data.length, data };
+  },
+  link(list, i) {
+    linkNext(list, i, F.proto.index, 'proto', TUNNEL_TYPE_OF);
+  },
+  emit(buf, off, _end, list, i) {
+    const p = list[i]!;
+    if (p.v.nums[F.optlen.index] === AUTO) p.v.nums[F.optlen.index] = p.data!.length / 4;
+    putFields(buf, off, GENEVE, p.v);
+    buf.set(p.data!, off + GENEVE.length);
+  },
+};
+
+export const dissectGeneve: Dissector = (buf, off, st, out) => {
+  needBytes('geneve', off, GENEVE.length, st);
+  const hlen = GENEVE.length + 4 * getField(buf, off, F.optlen);
+  needBytes('geneve', off, hlen, st);
+  const options: Record<string, unknown>[] = [];
+  for (let o = off + GENEVE.length; o < off + hlen; ) {
+    if (o + GENEVE_OPTION.length > off + hlen) throw new DecodeError('geneve', o, 'option header overruns the options area');
+    const end = o + GENEVE_OPTION.length + 4 * getField(buf, o, O.len);
+    if (end > off + hlen) throw new DecodeError('geneve', o, 'option data overruns the options area');
+    const opt: Layer = { layer: '' };
+    readFields(buf, o, GENEVE_OPTION, opt);
+    const { layer: _drop, ...fields } = opt;
+    options.push({ ...fields, data: bytesToHex(buf, o + GENEVE_OPTION.length, end) });
+    o = end;
+  }
+  const layer: Layer = { layer: 'geneve' };
+  readFields(buf, off, GENEVE, layer);
+  layer.options = options;
+  out.push(layer);
+  st.next = getField(buf, off, F.version) === 0 ? KIND_OF_ETHERTYPE.get(getField(buf, off, F.proto)) ?? '' : '';
+  return hlen;
+};
+

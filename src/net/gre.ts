@@ -1,0 +1,117 @@
+/**
+ * GRE (RFC 2784 with the RFC 2890 key and sequence number): a 4-byte base header whose C, K
+ * and S bits say which optional 32-bit words follow, in the order checksum (+ reserved1), key,
+ * sequence. Protocol 0x6558 carries a whole Ethernet frame (transparent bridging, NVGRE).
+ */
+import { DecodeError, EncodeError } from '../errors.js';
+import { internetChecksum } from '../bytes/checksum.js';
+import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, setField, takeFields } from './fields.js';
+import { needBytes } from './codec.js';
+import { KIND_OF_ETHERTYPE, linkNext, TUNNEL_TYPE_OF } from './protocols.js';
+import type { Codec, Dissector, Layer } from './types.js';
+
+export const GRE = defineLayout('gre', 4, {
+  chksum_present: { bit: 0, width: 1, internal: true },
+  routing_present: { bit: 1, width: 1, internal: true },
+  key_present: { bit: 2, width: 1, internal: true },
+  seq_present: { bit: 3, width: 1, internal: true },
+  reserved0: { bit: 4, width: 9, def: 0, hidden: true },
+  version: { bit: 13, width: 3, def: 0 },
+  proto: { bit: 16, width: 16, auto: true },
+});
+
+/** The optional words, each a layout of its own. */
+export const GRE_CHECKSUM = defineLayout('gre', 4, {
+  chksum: { bit: 0, width: 16 },
+  reserved1: { bit: 16, width: 16, def: 0, hidden: true },
+});
+export const GRE_KEY = defineLayout('gre', 4, { key: { bit: 0, width: 32 } });
+export const GRE_SEQ = defineLayout('gre', 4, { seq: { bit: 0, width: 32 } });
+
+const F = GRE.f;
+const NAMES = fieldNames(GRE, 'chksum', 'reserved1', 'key', 'seq');
+/** aux slots: checksum (NONE / AUTO / value), reserved1, key (NONE / value), seq (NONE / value). */
+const NONE = -2;
+const A_CSUM = 0;
+const A_RES1 = 1;
+const A_KEY = 2;
+const A_SEQ = 3;
+
+export const greCodec: Codec = {
+  kind: 'gre',
+  names: NAMES,
+  prepare(layer, index) {
+    checkKnownFields(layer, index, NAMES);
+    const v = takeFields(layer, index, GRE);
+    const aux = [NONE, 0, NONE, NONE];
+    const c = layer.chksum;
+    if (c === true) aux[A_CSUM] = AUTO;
+    else if (c !== undefined && c !== null && c !== false) {
+      aux[A_CSUM] = takeFields({ layer: 'gre', chksum: c, reserved1: layer.reserved1 }, index, GRE_CHECKSUM).nums[0]!;
+    }
+    if (layer.reserved1 !== undefined && layer.reserved1 !== null) {
+      if (aux[A_CSUM] === NONE) throw new EncodeError(index, 'gre', 'reserved1', 'is only present with chksum');
+      aux[A_RES1] = takeFields({ layer: 'gre', chksum: 0, reserved1: layer.reserved1 }, index, GRE_CHECKSUM).nums[1]!;
+    }
+    if (layer.key !== undefined && layer.key !== null) aux[A_KEY] = takeFields(layer, index, GRE_KEY).nums[0]!;
+    if (layer.seq !== undefined && layer.seq !== null) aux[A_SEQ] = takeFields(layer, index, GRE_SEQ).nums[0]!;
+    v.nums[F.chksum_present.index] = aux[A_CSUM] === NONE ? 0 : 1;
+    v.nums[F.key_present.index] = aux[A_KEY] === NONE ? 0 : 1;
+    v.nums[F.seq_present.index] = aux[A_SEQ] === NONE ? 0 : 1;
+    const words = v.nums[F.chksum_present.index]! + v.nums[F.key_present.index]! + v.nums[F.seq_present.index]!;
+    return { index, layer, codec: this, v, headerLength: GRE.length + 4 * words, aux };
+  },
+  link(list, i) {
+    linkNext(list, i, F.proto.index, 'proto', TUNNEL_TYPE_OF);
+  },
+  emit(buf, off, end, list, i) {
+    const p = list[i]!;
+    const aux = p.aux!;
+    putFields(buf, off, GRE, p.v);
+    let o = off + GRE.length;
+    const csumAt = o;
+    if (aux[A_CSUM] !== NONE) {
+      setField(buf, o, GRE_CHECKSUM.f.chksum, aux[A_CSUM] === AUTO ? 0 : aux[A_CSUM]!);
+      setField(buf, o, GRE_CHECKSUM.f.reserved1, aux[A_RES1]!);
+      o += 4;
+    }
+    if (aux[A_KEY] !== NONE) {
+      setField(buf, o, GRE_KEY.f.key, aux[A_KEY]!);
+      o += 4;
+    }
+    if (aux[A_SEQ] !== NONE) {
+      setField(buf, o, GRE_SEQ.f.seq, aux[A_SEQ]!);
+      o += 4;
+    }
+    // The checksum covers the GRE header and its payload (RFC 2784 §2.5).
+    if (aux[A_CSUM] === AUTO) setField(buf, csumAt, GRE_CHECKSUM.f.chksum, internetChecksum(buf, off, end));
+  },
+};
+
+export const dissectGre: Dissector = (buf, off, st, out) => {
+  needBytes('gre', off, GRE.length, st);
+  if (getField(buf, off, F.routing_present)) {
+    throw new DecodeError('gre', off, 'routing present bit set (RFC 1701 source routing is not decoded)');
+  }
+  const c = getField(buf, off, F.chksum_present);
+  const k = getField(buf, off, F.key_present);
+  const s = getField(buf, off, F.seq_present);
+  const hlen = GRE.length + 4 * (c + k + s);
+  needBytes('gre', off, hlen, st);
+  const layer: Layer = { layer: 'gre' };
+  let o = off + GRE.length;
+  if (c) {
+    readFields(buf, o, GRE_CHECKSUM, layer);
+    o += 4;
+  }
+  if (k) {
+    readFields(buf, o, GRE_KEY, layer);
+    o += 4;
+  }
+  if (s) readFields(buf, o, GRE_SEQ, layer);
+  readFields(buf, off, GRE, layer);
+  out.push(layer);
+  // Version 1 (PPTP) has another layout after the base header: keep its payload raw.
+  st.next = getField(buf, off, F.version) === 0 ? KIND_OF_ETHERTYPE.get(getField(buf, off, F.proto)) ?? '' : '';
+  return hlen;
+};

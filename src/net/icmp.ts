@@ -1,0 +1,90 @@
+/**
+ * ICMP for IPv4 (RFC 792). The first 4 bytes are common; the next 4 depend on the type: echo
+ * (0/8) has id and seq, destination unreachable / fragmentation needed (3/4) the next-hop MTU
+ * (RFC 1191), every other type 4 `unused` bytes. The checksum covers the whole message,
+ * including a quoted packet given as the following layers.
+ */
+import { EncodeError } from '../errors.js';
+import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, setField, takeField, takeFields, type FieldSpec, type Layout } from './fields.js';
+import { internetChecksum } from '../bytes/checksum.js';
+import { needBytes } from './codec.js';
+import type { Codec, Dissector, Layer } from './types.js';
+
+const COMMON = {
+  type: { bit: 0, width: 8 },
+  code: { bit: 8, width: 8, def: 0 },
+  chksum: { bit: 16, width: 16, auto: true },
+} satisfies Record<string, FieldSpec>;
+
+export const ICMP_ECHO = defineLayout('icmp', 8, {
+  ...COMMON,
+  id: { bit: 32, width: 16 },
+  seq: { bit: 48, width: 16 },
+});
+
+export const ICMP_FRAG_NEEDED = defineLayout('icmp', 8, {
+  ...COMMON,
+  unused: { bit: 32, width: 16, def: 0, hidden: true },
+  mtu: { bit: 48, width: 16 },
+});
+
+export const ICMP_OTHER = defineLayout('icmp', 8, {
+  ...COMMON,
+  unused: { bit: 32, width: 32, def: 0 },
+});
+
+export const ICMP_ECHO_REPLY = 0;
+export const ICMP_DEST_UNREACHABLE = 3;
+export const ICMP_ECHO_REQUEST = 8;
+export const ICMP_CODE_FRAG_NEEDED = 4;
+
+/** The layout of the rest-of-header for a type/code. */
+export function icmpLayout(type: number, code: number): Layout {
+  if (type === ICMP_ECHO_REPLY || type === ICMP_ECHO_REQUEST) return ICMP_ECHO;
+  if (type === ICMP_DEST_UNREACHABLE && code === ICMP_CODE_FRAG_NEEDED) return ICMP_FRAG_NEEDED;
+  return ICMP_OTHER;
+}
+
+const NAMES = new Map<Layout, ReadonlySet<string>>([ICMP_ECHO, ICMP_FRAG_NEEDED, ICMP_OTHER].map((l) => [l, fieldNames(l)]));
+const ALL_NAMES = new Set([...NAMES.values()].flatMap((s) => [...s]));
+const CHKSUM = ICMP_OTHER.f.chksum;
+
+export const icmpCodec: Codec = {
+  kind: 'icmp',
+  names: ALL_NAMES,
+  prepare(layer, index) {
+    const head = { nums: [0, 0, 0], addrs: [] };
+    takeField(layer, index, ICMP_OTHER.f.type, head);
+    takeField(layer, index, ICMP_OTHER.f.code, head);
+    const layout = icmpLayout(head.nums[0]!, head.nums[1]!);
+    const names = NAMES.get(layout)!;
+    for (const k of Object.keys(layer)) {
+      if (k !== 'layer' && !names.has(k)) {
+        const why = ALL_NAMES.has(k) ? `is not a field of ICMP type ${head.nums[0]} code ${head.nums[1]}` : 'is not a field of this layer';
+        throw new EncodeError(index, 'icmp', k, why);
+      }
+    }
+    return { index, layer, codec: this, v: takeFields(layer, index, layout), headerLength: layout.length, layout };
+  },
+  link() {},
+  emit(buf, off, end, list, i) {
+    const p = list[i]!;
+    const layout = p.layout!;
+    const autoSum = p.v.nums[CHKSUM.index] === AUTO;
+    if (autoSum) p.v.nums[CHKSUM.index] = 0;
+    putFields(buf, off, layout, p.v);
+    if (autoSum) setField(buf, off, CHKSUM, internetChecksum(buf, off, end));
+  },
+};
+
+export const dissectIcmp: Dissector = (buf, off, st, out) => {
+  needBytes('icmp', off, 8, st);
+  const layout = icmpLayout(getField(buf, off, ICMP_OTHER.f.type), getField(buf, off, ICMP_OTHER.f.code));
+  const layer: Layer = { layer: 'icmp' };
+  readFields(buf, off, layout, layer);
+  out.push(layer);
+  // The data (echo payload, or the quoted packet of an error) stays raw: a quoted packet is cut
+  // short by design, and its lengths would read as damage.
+  st.next = '';
+  return layout.length;
+};

@@ -1,0 +1,51 @@
+/** IPv6 fixed header (RFC 8200). Extension headers are not decoded: their bytes stay `raw`. */
+import { DecodeError, EncodeError } from '../errors.js';
+import { AUTO, defineLayout, fieldNames, getField, putFields, readFields } from './fields.js';
+import { narrowExtent, needBytes, prepareFixed } from './codec.js';
+import { IPPROTO_OF, KIND_OF_IPPROTO, linkNext } from './protocols.js';
+import type { Codec, Dissector, Layer } from './types.js';
+
+export const IPV6 = defineLayout('ipv6', 40, {
+  version: { bit: 0, width: 4, def: 6 },
+  tc: { bit: 4, width: 8, def: 0 },
+  fl: { bit: 12, width: 20, def: 0 },
+  plen: { bit: 32, width: 16, auto: true },
+  nh: { bit: 48, width: 8, auto: true },
+  hlim: { bit: 56, width: 8, def: 64 },
+  src: { bit: 64, width: 128, kind: 'ipv6' },
+  dst: { bit: 192, width: 128, kind: 'ipv6' },
+});
+
+const F = IPV6.f;
+
+export const ipv6Codec: Codec = {
+  kind: 'ipv6',
+  names: fieldNames(IPV6),
+  prepare(layer, index) {
+    return prepareFixed(layer, index, this, IPV6);
+  },
+  link(list, i) {
+    linkNext(list, i, F.nh.index, 'nh', IPPROTO_OF);
+  },
+  emit(buf, off, end, list, i) {
+    const n = list[i]!.v.nums;
+    if (n[F.plen.index] === AUTO) {
+      const plen = end - off - IPV6.length;
+      if (plen > 0xffff) throw new EncodeError(i, 'ipv6', 'plen', `${plen} bytes exceed 65535 (jumbograms are not supported)`);
+      n[F.plen.index] = plen;
+    }
+    putFields(buf, off, IPV6, list[i]!.v);
+  },
+};
+
+export const dissectIpv6: Dissector = (buf, off, st, out) => {
+  needBytes('ipv6', off, IPV6.length, st);
+  const version = getField(buf, off, F.version);
+  if (version !== 6) throw new DecodeError('ipv6', off, `version ${version}, expected 6`);
+  const layer: Layer = { layer: 'ipv6' };
+  readFields(buf, off, IPV6, layer);
+  out.push(layer);
+  narrowExtent('ipv6', off, off + IPV6.length + getField(buf, off, F.plen), st, 'payload length');
+  st.next = KIND_OF_IPPROTO.get(getField(buf, off, F.nh)) ?? '';
+  return IPV6.length;
+};

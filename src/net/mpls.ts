@@ -1,0 +1,66 @@
+/**
+ * MPLS label stack entry (RFC 3032). The S bit marks the bottom of the stack; what follows it
+ * is not named in the bytes, so the decoder looks at the first nibble (4 IPv4, 6 IPv6) unless
+ * told that the label carries an Ethernet pseudowire (DecodeOptions.mplsEthernet).
+ */
+import { put32 } from '../bytes/be.js';
+import { AUTO, defineLayout, fieldNames, getField, putFields, readFields } from './fields.js';
+import { needBytes, prepareFixed, rawLayer } from './codec.js';
+import type { Codec, Dissector, Layer } from './types.js';
+
+export const MPLS = defineLayout('mpls', 4, {
+  label: { bit: 0, width: 20 },
+  tc: { bit: 20, width: 3, def: 0 },
+  s: { bit: 23, width: 1, auto: true },
+  ttl: { bit: 24, width: 8, def: 64 },
+});
+
+const F = MPLS.f;
+
+/** Fast path: write one label stack entry at buf[off]; returns the next offset. */
+export function encodeMpls(buf: Uint8Array, off: number, label: number, tc: number, s: number, ttl: number): number {
+  put32(buf, off, label * 0x1000 + ((tc << 9) | (s << 8) | ttl));
+  return off + MPLS.length;
+}
+
+export const mplsCodec: Codec = {
+  kind: 'mpls',
+  names: fieldNames(MPLS),
+  prepare(layer, index) {
+    return prepareFixed(layer, index, this, MPLS);
+  },
+  link(list, i) {
+    // Bottom of stack: the last entry of a run of mpls layers.
+    const n = list[i]!.v.nums;
+    if (n[F.s.index] === AUTO) n[F.s.index] = list[i + 1]?.codec.kind === 'mpls' ? 0 : 1;
+  },
+  emit(buf, off, _end, list, i) {
+    putFields(buf, off, MPLS, list[i]!.v);
+  },
+};
+
+/** Internal dissector kind: the 4-byte pseudowire control word (RFC 4385), kept as `raw`. */
+export const PW_CONTROL_WORD = 'pw-control-word';
+
+export const dissectMpls: Dissector = (buf, off, st, out) => {
+  needBytes('mpls', off, MPLS.length, st);
+  const layer: Layer = { layer: 'mpls' };
+  readFields(buf, off, MPLS, layer);
+  out.push(layer);
+  if (getField(buf, off, F.s) === 0) st.next = 'mpls';
+  else if (st.opts.mplsEthernet === 'cw') st.next = PW_CONTROL_WORD;
+  else if (st.opts.mplsEthernet === 'nocw') st.next = 'ether';
+  else {
+    const p = off + MPLS.length;
+    const nibble = p < st.end ? buf[p]! >>> 4 : 0;
+    st.next = nibble === 4 ? 'ipv4' : nibble === 6 ? 'ipv6' : '';
+  }
+  return MPLS.length;
+};
+
+export const dissectPwControlWord: Dissector = (buf, off, st, out) => {
+  needBytes('mpls', off, 4, st);
+  out.push(rawLayer(buf, off, off + 4));
+  st.next = 'ether';
+  return 4;
+};

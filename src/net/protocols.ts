@@ -1,0 +1,75 @@
+/**
+ * Next-protocol numbers: what the encoder fills into auto next-protocol fields (from the kind
+ * of the following layer) and what the decoder dispatches on. Both directions come from these
+ * tables.
+ */
+import { EncodeError } from '../errors.js';
+import { AUTO } from './fields.js';
+import type { Prepared } from './types.js';
+
+/** EtherType of each layer kind (ether.type, dot1q.type, dot1ad.type). */
+export const ETHERTYPE_OF: Readonly<Record<string, number>> = {
+  ipv4: 0x0800,
+  arp: 0x0806,
+  dot1q: 0x8100,
+  dot1ad: 0x88a8,
+  ipv6: 0x86dd,
+  mpls: 0x8847,
+};
+
+/** Tunnel protocol type (gre.proto, geneve.proto): EtherTypes plus 0x6558 for a whole Ethernet frame. */
+export const TUNNEL_TYPE_OF: Readonly<Record<string, number>> = { ...ETHERTYPE_OF, ether: 0x6558 };
+
+/** IP protocol / IPv6 next header of each layer kind. */
+export const IPPROTO_OF: Readonly<Record<string, number>> = { icmp: 1, ipv4: 4, udp: 17, ipv6: 41, gre: 47 };
+
+/** Decoder dispatch on EtherType (and tunnel protocol type). 0x9100 is the pre-standard S-tag TPID, 0x8848 MPLS multicast. */
+export const KIND_OF_ETHERTYPE: ReadonlyMap<number, string> = new Map([
+  [0x0800, 'ipv4'],
+  [0x0806, 'arp'],
+  [0x8100, 'dot1q'],
+  [0x88a8, 'dot1ad'],
+  [0x9100, 'dot1ad'],
+  [0x86dd, 'ipv6'],
+  [0x8847, 'mpls'],
+  [0x8848, 'mpls'],
+  [0x6558, 'ether'],
+]);
+
+/** Decoder dispatch on IP protocol / IPv6 next header. */
+export const KIND_OF_IPPROTO: ReadonlyMap<number, string> = new Map([
+  [1, 'icmp'],
+  [4, 'ipv4'],
+  [17, 'udp'],
+  [41, 'ipv6'],
+  [47, 'gre'],
+]);
+
+export const UDP_PORT_VXLAN = 4789;
+export const UDP_PORT_GENEVE = 6081;
+/** MPLS-in-UDP (RFC 7510); Wireshark decodes it by this port too. */
+export const UDP_PORT_MPLS = 6635;
+
+/** Decoder dispatch on UDP destination port. */
+export const KIND_OF_UDP_PORT: ReadonlyMap<number, string> = new Map([
+  [UDP_PORT_VXLAN, 'vxlan'],
+  [UDP_PORT_GENEVE, 'geneve'],
+  [UDP_PORT_MPLS, 'mpls'],
+]);
+
+/**
+ * Resolve an auto next-protocol field of list[i] from the kind of list[i+1]. When the next
+ * layer does not determine it (raw, none, or a kind the table lacks), leaving it out is an
+ * error, not a guess (layers.md).
+ */
+export function linkNext(list: readonly Prepared[], i: number, fieldIndex: number, field: string, table: Readonly<Record<string, number>>): void {
+  const p = list[i]!;
+  if (p.v.nums[fieldIndex] !== AUTO) return;
+  const next = list[i + 1];
+  const value = next ? table[next.codec.kind] : undefined;
+  if (value === undefined) {
+    const what = next ? `a '${next.codec.kind}' layer follows` : 'no layer follows';
+    throw new EncodeError(i, p.codec.kind, field, `cannot be derived (${what}); give it explicitly`);
+  }
+  p.v.nums[fieldIndex] = value;
+}

@@ -1,0 +1,25 @@
+/** `raw`: bytes the frame carries as they are (payloads, padding, anything undecoded). */
+import { EncodeError } from '../errors.js';
+import { hexToBytes } from '../bytes/hex.js';
+import { checkKnownFields } from './fields.js';
+import type { Codec } from './types.js';
+
+const NAMES: ReadonlySet<string> = new Set(['hex']);
+const NO_VALUES = { nums: [], addrs: [] };
+
+export const rawCodec: Codec = {
+  kind: 'raw',
+  names: NAMES,
+  prepare(layer, index) {
+    checkKnownFields(layer, index, NAMES);
+    const hex = layer.hex;
+    if (hex === undefined || hex === null) throw new EncodeError(index, 'raw', 'hex', 'is missing');
+    const data = typeof hex === 'string' ? hexToBytes(hex) : null;
+    if (!data) throw new EncodeError(index, 'raw', 'hex', 'is not an even number of hex digits');
+    return { index, layer, codec: this, v: NO_VALUES, headerLength: data.length, data };
+  },
+  link() {},
+  emit(buf, off, _end, list, i) {
+    buf.set(list[i]!.data!, off);
+  },
+};

@@ -1,0 +1,100 @@
+/** UDP header (RFC 768) and its checksum over the IPv4 or IPv6 pseudo-header. */
+import { DecodeError, EncodeError } from '../errors.js';
+import { put16 } from '../bytes/be.js';
+import { foldSum, onesSum } from '../bytes/checksum.js';
+import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, setField } from './fields.js';
+import { narrowExtent, needBytes, prepareFixed } from './codec.js';
+import { IPV4 } from './ipv4.js';
+import { IPV6 } from './ipv6.js';
+import { IPPROTO_OF, KIND_OF_UDP_PORT } from './protocols.js';
+import type { Codec, Dissector, Layer, Prepared } from './types.js';
+
+export const UDP = defineLayout('udp', 8, {
+  sport: { bit: 0, width: 16 },
+  dport: { bit: 16, width: 16 },
+  len: { bit: 32, width: 16, auto: true },
+  chksum: { bit: 48, width: 16, auto: true },
+});
+
+const F = UDP.f;
+const PROTO_UDP = IPPROTO_OF.udp!;
+
+/** Fast path: write a UDP header with checksum 0 at buf[off]; returns the payload offset. */
+export function encodeUdp(buf: Uint8Array, off: number, sport: number, dport: number, length: number): number {
+  put16(buf, off + F.sport.byte, sport);
+  put16(buf, off + F.dport.byte, dport);
+  put16(buf, off + F.len.byte, length);
+  put16(buf, off + F.chksum.byte, 0);
+  return off + UDP.length;
+}
+
+/**
+ * Fast path: compute and write the checksum of the UDP datagram buf[off, off+length) (header
+ * written with checksum 0, payload in place) over the IPv4 pseudo-header; returns the value
+ * written (a computed 0 is sent as 0xffff, RFC 768).
+ */
+export function udpChecksumIpv4(buf: Uint8Array, off: number, length: number, src: number, dst: number): number {
+  const pseudo = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + PROTO_UDP + length;
+  const c = ~foldSum(onesSum(buf, off, off + length, pseudo)) & 0xffff || 0xffff;
+  put16(buf, off + F.chksum.byte, c);
+  return c;
+}
+
+/** Partial sum of the pseudo-header of the IP layer `ip` for an upper-layer packet of `length` bytes. */
+export function pseudoHeaderSum(ip: Prepared, proto: number, length: number): number {
+  if (ip.codec.kind === 'ipv4') {
+    const src = ip.v.nums[IPV4.f.src.index]!;
+    const dst = ip.v.nums[IPV4.f.dst.index]!;
+    return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + proto + length;
+  }
+  const src = ip.v.addrs[IPV6.f.src.index]!;
+  const dst = ip.v.addrs[IPV6.f.dst.index]!;
+  return onesSum(dst, 0, 16, onesSum(src, 0, 16)) + Math.floor(length / 0x10000) + (length & 0xffff) + proto;
+}
+
+export const udpCodec: Codec = {
+  kind: 'udp',
+  names: fieldNames(UDP),
+  prepare(layer, index) {
+    return prepareFixed(layer, index, this, UDP);
+  },
+  link(list, i) {
+    const p = list[i]!;
+    if (p.v.nums[F.chksum.index] !== AUTO) return;
+    const prev = list[i - 1]?.codec.kind;
+    if (prev !== 'ipv4' && prev !== 'ipv6') {
+      throw new EncodeError(i, 'udp', 'chksum', 'is auto but no ipv4/ipv6 layer comes right before udp for the pseudo-header; give it explicitly');
+    }
+  },
+  emit(buf, off, end, list, i) {
+    const p = list[i]!;
+    const n = p.v.nums;
+    if (n[F.len.index] === AUTO) {
+      const len = end - off;
+      if (len > 0xffff) throw new EncodeError(i, 'udp', 'len', `${len} bytes exceed 65535`);
+      n[F.len.index] = len;
+    }
+    const autoSum = n[F.chksum.index] === AUTO;
+    if (autoSum) n[F.chksum.index] = 0;
+    putFields(buf, off, UDP, p.v);
+    if (autoSum) {
+      const len = n[F.len.index]!;
+      // The receiver sums the datagram as its length field delimits it (never past our bytes).
+      const stop = Math.min(end, off + Math.max(len, UDP.length));
+      const c = ~foldSum(onesSum(buf, off, stop, pseudoHeaderSum(list[i - 1]!, PROTO_UDP, len))) & 0xffff;
+      setField(buf, off, F.chksum, c === 0 ? 0xffff : c);
+    }
+  },
+};
+
+export const dissectUdp: Dissector = (buf, off, st, out) => {
+  needBytes('udp', off, UDP.length, st);
+  const len = getField(buf, off, F.len);
+  if (len < UDP.length) throw new DecodeError('udp', off, `length ${len} is below the 8-byte header`);
+  const layer: Layer = { layer: 'udp' };
+  readFields(buf, off, UDP, layer);
+  out.push(layer);
+  narrowExtent('udp', off, off + len, st, 'length');
+  st.next = KIND_OF_UDP_PORT.get(getField(buf, off, F.dport)) ?? '';
+  return UDP.length;
+};

@@ -1,0 +1,43 @@
+/** VXLAN header (RFC 7348): flags (I bit 0x08), 24-bit VNI; always carries an Ethernet frame. */
+import { put32 } from '../bytes/be.js';
+import { defineLayout, fieldNames, putFields, readFields } from './fields.js';
+import { needBytes, prepareFixed } from './codec.js';
+import type { Codec, Dissector, Layer } from './types.js';
+
+export const VXLAN = defineLayout('vxlan', 8, {
+  flags: { bit: 0, width: 8, def: 0x08 },
+  reserved1: { bit: 8, width: 24, hidden: true, def: 0 },
+  vni: { bit: 32, width: 24 },
+  reserved2: { bit: 56, width: 8, hidden: true, def: 0 },
+});
+
+/** The I flag: the VNI is valid. */
+export const VXLAN_FLAG_I = 0x08;
+
+/** Fast path: write a VXLAN header at buf[off] (reserved fields zero); returns the payload offset. */
+export function encodeVxlan(buf: Uint8Array, off: number, vni: number, flags: number): number {
+  put32(buf, off + VXLAN.f.flags.byte, flags * 0x1000000);
+  put32(buf, off + VXLAN.f.vni.byte, vni * 0x100);
+  return off + VXLAN.length;
+}
+
+export const vxlanCodec: Codec = {
+  kind: 'vxlan',
+  names: fieldNames(VXLAN),
+  prepare(layer, index) {
+    return prepareFixed(layer, index, this, VXLAN);
+  },
+  link() {},
+  emit(buf, off, _end, list, i) {
+    putFields(buf, off, VXLAN, list[i]!.v);
+  },
+};
+
+export const dissectVxlan: Dissector = (buf, off, st, out) => {
+  needBytes('vxlan', off, VXLAN.length, st);
+  const layer: Layer = { layer: 'vxlan' };
+  readFields(buf, off, VXLAN, layer);
+  out.push(layer);
+  st.next = 'ether';
+  return VXLAN.length;
+};
