@@ -1,3 +1,4 @@
 // Re-exports only: the public surface of virtkit's browser-safe core.
 export * from './errors.js';
 export * from './mem/index.js';
+export * from './net/index.js';
