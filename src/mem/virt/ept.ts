@@ -520,7 +520,7 @@ export class EptWalker {
       if (this.adEnable && (lo & EPT_A) === 0) u32[w] = (lo | EPT_A) >>> 0;
       const addrHi = hi & hiAddrMask;
       if (level === 1 || ((level === 2 || level === 3) && (lo & EPT_PS) !== 0)) {
-        const pageShift = shift - 9;
+        const pageShift = shift;
         const offMask = (2 ** pageShift - 1) >>> 0;
         this.pageShift = pageShift;
         this.memType = (lo & EPT_MEMTYPE) >>> MEMTYPE_SHIFT;
