@@ -4,3 +4,4 @@ export * from './va.js';
 export * from './pte.js';
 export * from './walker.js';
 export * from './builder.js';
+export * from './paging/index.js';
