@@ -2,3 +2,4 @@
 export * from './errors.js';
 export * from './mem/index.js';
 export * from './net/index.js';
+export * from './net/overhead-mtu.js';
