@@ -32,15 +32,19 @@ export const arpCodec: Codec = {
   },
 };
 
-export const dissectArp: Dissector = (buf, off, st, out) => {
-  needBytes('arp', off, ARP.length, st);
-  if (getField(buf, off, F.hwlen) !== 6 || getField(buf, off, F.plen) !== 4) {
-    // Other address sizes would move every following field: not this layout.
-    throw new DecodeError('arp', off, `address lengths ${getField(buf, off, F.hwlen)}/${getField(buf, off, F.plen)}, only Ethernet/IPv4 (6/4) is decoded`);
-  }
-  const layer: Layer = { layer: 'arp' };
-  readFields(buf, off, ARP, layer);
-  out.push(layer);
-  st.next = ''; // what follows is Ethernet padding
-  return ARP.length;
+export const dissectArp: Dissector = {
+  scan(buf, off, st) {
+    needBytes('arp', off, ARP.length, st);
+    if (getField(buf, off, F.hwlen) !== 6 || getField(buf, off, F.plen) !== 4) {
+      // Other address sizes would move every following field: not this layout.
+      throw new DecodeError('arp', off, `address lengths ${getField(buf, off, F.hwlen)}/${getField(buf, off, F.plen)}, only Ethernet/IPv4 (6/4) is decoded`);
+    }
+    st.next = ''; // what follows is Ethernet padding
+    return ARP.length;
+  },
+  fields(buf, off) {
+    const layer: Layer = { layer: 'arp' };
+    readFields(buf, off, ARP, layer);
+    return layer;
+  },
 };

@@ -1,9 +1,10 @@
 /**
- * Bytes → layers. A loop over dissectors chosen by dispatch tables (EtherType, IP protocol, UDP
- * destination port, MPLS payload nibble): each decodes its header and names what follows.
- * Every field comes out (auto ones included), damage becomes `error` plus a trailing `raw`
- * layer, and bytes past an IP or UDP length (Ethernet padding) come out as `raw` after the
- * packet they pad, so encodeFrame(decodeFrame(b).layers) equals b for every byte string.
+ * Bytes → layers. One scan loop over dissectors chosen by dispatch tables (EtherType, IP
+ * protocol, UDP destination port, MPLS payload nibble) records each layer's kind, start and
+ * length in a LayerTable; decodeFrame then turns the table into layer objects, and FrameView
+ * (view.ts) reads fields straight from the bytes instead. Damage becomes `error` plus a trailing
+ * `raw` layer, and bytes past an IP or UDP length (Ethernet padding) come out as `raw` after
+ * the packet they pad, so encodeFrame(decodeFrame(b).layers) equals b for every byte string.
  */
 import { DecodeError } from '../errors.js';
 import { rawLayer } from './codec.js';
@@ -20,36 +21,74 @@ import { dissectGre } from './gre.js';
 import { dissectMpls, dissectPwControlWord, PW_CONTROL_WORD } from './mpls.js';
 import { dissectGeneve } from './geneve.js';
 
-const DISSECTORS: ReadonlyMap<string, Dissector> = new Map([
-  ['ether', dissectEther],
-  ['dot1q', dissectDot1q],
-  ['dot1ad', dissectDot1ad],
-  ['arp', dissectArp],
-  ['ipv4', dissectIpv4],
-  ['ipv6', dissectIpv6],
-  ['udp', dissectUdp],
-  ['icmp', dissectIcmp],
-  ['vxlan', dissectVxlan],
-  ['gre', dissectGre],
-  ['mpls', dissectMpls],
-  ['geneve', dissectGeneve],
-  [PW_CONTROL_WORD, dissectPwControlWord],
-]);
+/** Layer kind codes in a LayerTable: index into DISSECTED_KINDS (0 = raw bytes). */
+export const DISSECTED_KINDS = ['raw', 'ether', 'dot1q', 'dot1ad', 'arp', 'ipv4', 'ipv6', 'udp', 'icmp', 'vxlan', 'gre', 'mpls', 'geneve', PW_CONTROL_WORD] as const;
+export const KIND_RAW = 0;
 
-/** Decode a frame starting with Ethernet. Never throws for any bytes. */
-export function decodeFrame(bytes: Uint8Array, opts: DecodeOptions = {}): DecodedFrame {
-  const layers: Layer[] = [];
-  const st: DissectState = { opts, next: 'ether', end: bytes.length };
+const DISSECTORS: readonly (Dissector | undefined)[] = [
+  undefined,
+  dissectEther,
+  dissectDot1q,
+  dissectDot1ad,
+  dissectArp,
+  dissectIpv4,
+  dissectIpv6,
+  dissectUdp,
+  dissectIcmp,
+  dissectVxlan,
+  dissectGre,
+  dissectMpls,
+  dissectGeneve,
+  dissectPwControlWord,
+];
+
+const CODE_OF: ReadonlyMap<string, number> = new Map(DISSECTED_KINDS.map((k, i) => [k, i]));
+
+/** Where each layer of a frame lies: parallel typed arrays, reusable from frame to frame. */
+export class LayerTable {
+  count = 0;
+  kind = new Uint8Array(16);
+  start = new Int32Array(16);
+  length = new Int32Array(16);
+  error: DecodeError | undefined = undefined;
+
+  push(kind: number, start: number, length: number): void {
+    if (this.count === this.kind.length) {
+      const grow = <T extends Uint8Array | Int32Array>(a: T, make: (n: number) => T): T => {
+        const b = make(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.kind = grow(this.kind, (n) => new Uint8Array(n));
+      this.start = grow(this.start, (n) => new Int32Array(n));
+      this.length = grow(this.length, (n) => new Int32Array(n));
+    }
+    this.kind[this.count] = kind;
+    this.start[this.count] = start;
+    this.length[this.count] = length;
+    this.count++;
+  }
+}
+
+/**
+ * Scan bytes[0, end) as a frame starting with Ethernet into `table` (cleared first). Never
+ * throws for any bytes: damage is table.error and a final raw entry.
+ */
+export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, table: LayerTable, st: DissectState = { opts, next: '', end }): void {
+  table.count = 0;
+  table.error = undefined;
+  st.next = 'ether';
+  st.end = end;
+  st.short = undefined;
   // Ends of enclosing extents: what lies between an inner extent's end and its parent's is padding.
   const outer: number[] = [];
-  let error: DecodeError | undefined;
   let off = 0;
   try {
     for (;;) {
-      const dissect = off < st.end ? DISSECTORS.get(st.next) : undefined;
-      if (!dissect) {
+      const code = off < st.end ? CODE_OF.get(st.next) ?? KIND_RAW : KIND_RAW;
+      if (code === KIND_RAW) {
         // Payload (or nothing) up to the end of this extent, then back out to the enclosing one.
-        if (off < st.end) layers.push(rawLayer(bytes, off, st.end));
+        if (off < st.end) table.push(KIND_RAW, off, st.end - off);
         off = st.end;
         const up = outer.pop();
         if (up === undefined) break;
@@ -58,15 +97,32 @@ export function decodeFrame(bytes: Uint8Array, opts: DecodeOptions = {}): Decode
         continue;
       }
       const before = st.end;
-      off += dissect(bytes, off, st, layers);
+      const len = DISSECTORS[code]!.scan(bytes, off, st);
+      table.push(code, off, len);
+      off += len;
       if (st.end < before) outer.push(before);
-      if (st.short && !error) error = st.short;
+      if (st.short && !table.error) table.error = st.short;
     }
   } catch (e) {
     if (!(e instanceof DecodeError)) throw e;
     // A fatal error outranks a length that merely claimed too much earlier.
-    error = e;
-    if (off < bytes.length) layers.push(rawLayer(bytes, off, bytes.length));
+    table.error = e;
+    if (off < end) table.push(KIND_RAW, off, end - off);
   }
+}
+
+const scratch = new LayerTable();
+
+/** Decode a frame starting with Ethernet into layer objects (every field). Never throws for any bytes. */
+export function decodeFrame(bytes: Uint8Array, opts: DecodeOptions = {}): DecodedFrame {
+  scanFrame(bytes, bytes.length, opts, scratch);
+  const layers: Layer[] = [];
+  for (let i = 0; i < scratch.count; i++) {
+    const start = scratch.start[i]!;
+    const len = scratch.length[i]!;
+    const d = DISSECTORS[scratch.kind[i]!];
+    layers.push(d ? d.fields(bytes, start, len) : rawLayer(bytes, start, start + len));
+  }
+  const error = scratch.error;
   return error ? { layers, error } : { layers };
 }

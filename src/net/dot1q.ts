@@ -42,13 +42,17 @@ export const dot1qCodec = tagCodec('dot1q');
 export const dot1adCodec = tagCodec('dot1ad');
 
 function tagDissector(kind: 'dot1q' | 'dot1ad'): Dissector {
-  return (buf, off, st, out) => {
-    needBytes(kind, off, VLAN_TAG.length, st);
-    const layer: Layer = { layer: kind };
-    readFields(buf, off, VLAN_TAG, layer);
-    out.push(layer);
-    st.next = KIND_OF_ETHERTYPE.get(getField(buf, off, VLAN_TAG.f.type)) ?? '';
-    return VLAN_TAG.length;
+  return {
+    scan(buf, off, st) {
+      needBytes(kind, off, VLAN_TAG.length, st);
+      st.next = KIND_OF_ETHERTYPE.get(getField(buf, off, VLAN_TAG.f.type)) ?? '';
+      return VLAN_TAG.length;
+    },
+    fields(buf, off) {
+      const layer: Layer = { layer: kind };
+      readFields(buf, off, VLAN_TAG, layer);
+      return layer;
+    },
   };
 }
 

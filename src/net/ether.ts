@@ -39,12 +39,15 @@ export const etherCodec: Codec = {
   },
 };
 
-export const dissectEther: Dissector = (buf, off, st, out) => {
-  needBytes('ether', off, ETHER.length, st);
-  const layer: Layer = { layer: 'ether' };
-  readFields(buf, off, ETHER, layer);
-  out.push(layer);
-  st.next = KIND_OF_ETHERTYPE.get(getField(buf, off, ETHER.f.type)) ?? '';
-  return ETHER.length;
+export const dissectEther: Dissector = {
+  scan(buf, off, st) {
+    needBytes('ether', off, ETHER.length, st);
+    st.next = KIND_OF_ETHERTYPE.get(getField(buf, off, ETHER.f.type)) ?? '';
+    return ETHER.length;
+  },
+  fields(buf, off) {
+    const layer: Layer = { layer: 'ether' };
+    readFields(buf, off, ETHER, layer);
+    return layer;
+  },
 };
-

@@ -95,26 +95,37 @@ export const geneveCodec: Codec = {
   },
 };
 
-export const dissectGeneve: Dissector = (buf, off, st, out) => {
-  needBytes('geneve', off, GENEVE.length, st);
-  const hlen = GENEVE.length + 4 * getField(buf, off, F.optlen);
-  needBytes('geneve', off, hlen, st);
-  const options: Record<string, unknown>[] = [];
-  for (let o = off + GENEVE.length; o < off + hlen; ) {
-    if (o + GENEVE_OPTION.length > off + hlen) throw new DecodeError('geneve', o, 'option header overruns the options area');
-    const end = o + GENEVE_OPTION.length + 4 * getField(buf, o, O.len);
-    if (end > off + hlen) throw new DecodeError('geneve', o, 'option data overruns the options area');
-    const opt: Layer = { layer: '' };
-    readFields(buf, o, GENEVE_OPTION, opt);
-    const { layer: _drop, ...fields } = opt;
-    options.push({ ...fields, data: bytesToHex(buf, o + GENEVE_OPTION.length, end) });
-    o = end;
+/** Check that the options area is tiled exactly by whole options (throws DecodeError). */
+function checkOptions(buf: Uint8Array, start: number, end: number): void {
+  for (let o = start; o < end; ) {
+    if (o + GENEVE_OPTION.length > end) throw new DecodeError('geneve', o, 'option header overruns the options area');
+    o += GENEVE_OPTION.length + 4 * getField(buf, o, O.len);
+    if (o > end) throw new DecodeError('geneve', o, 'option data overruns the options area');
   }
-  const layer: Layer = { layer: 'geneve' };
-  readFields(buf, off, GENEVE, layer);
-  layer.options = options;
-  out.push(layer);
-  st.next = getField(buf, off, F.version) === 0 ? KIND_OF_ETHERTYPE.get(getField(buf, off, F.proto)) ?? '' : '';
-  return hlen;
-};
+}
 
+export const dissectGeneve: Dissector = {
+  scan(buf, off, st) {
+    needBytes('geneve', off, GENEVE.length, st);
+    const hlen = GENEVE.length + 4 * getField(buf, off, F.optlen);
+    needBytes('geneve', off, hlen, st);
+    checkOptions(buf, off + GENEVE.length, off + hlen);
+    st.next = getField(buf, off, F.version) === 0 ? KIND_OF_ETHERTYPE.get(getField(buf, off, F.proto)) ?? '' : '';
+    return hlen;
+  },
+  fields(buf, off, hlen) {
+    const options: Record<string, unknown>[] = [];
+    for (let o = off + GENEVE.length; o < off + hlen; ) {
+      const end = o + GENEVE_OPTION.length + 4 * getField(buf, o, O.len);
+      const opt: Layer = { layer: '' };
+      readFields(buf, o, GENEVE_OPTION, opt);
+      const { layer: _drop, ...fields } = opt;
+      options.push({ ...fields, data: bytesToHex(buf, o + GENEVE_OPTION.length, end) });
+      o = end;
+    }
+    const layer: Layer = { layer: 'geneve' };
+    readFields(buf, off, GENEVE, layer);
+    layer.options = options;
+    return layer;
+  },
+};

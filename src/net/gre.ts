@@ -88,30 +88,31 @@ export const greCodec: Codec = {
   },
 };
 
-export const dissectGre: Dissector = (buf, off, st, out) => {
-  needBytes('gre', off, GRE.length, st);
-  if (getField(buf, off, F.routing_present)) {
-    throw new DecodeError('gre', off, 'routing present bit set (RFC 1701 source routing is not decoded)');
-  }
-  const c = getField(buf, off, F.chksum_present);
-  const k = getField(buf, off, F.key_present);
-  const s = getField(buf, off, F.seq_present);
-  const hlen = GRE.length + 4 * (c + k + s);
-  needBytes('gre', off, hlen, st);
-  const layer: Layer = { layer: 'gre' };
-  let o = off + GRE.length;
-  if (c) {
-    readFields(buf, o, GRE_CHECKSUM, layer);
-    o += 4;
-  }
-  if (k) {
-    readFields(buf, o, GRE_KEY, layer);
-    o += 4;
-  }
-  if (s) readFields(buf, o, GRE_SEQ, layer);
-  readFields(buf, off, GRE, layer);
-  out.push(layer);
-  // Version 1 (PPTP) has another layout after the base header: keep its payload raw.
-  st.next = getField(buf, off, F.version) === 0 ? KIND_OF_ETHERTYPE.get(getField(buf, off, F.proto)) ?? '' : '';
-  return hlen;
+export const dissectGre: Dissector = {
+  scan(buf, off, st) {
+    needBytes('gre', off, GRE.length, st);
+    if (getField(buf, off, F.routing_present)) {
+      throw new DecodeError('gre', off, 'routing present bit set (RFC 1701 source routing is not decoded)');
+    }
+    const hlen = GRE.length + 4 * (getField(buf, off, F.chksum_present) + getField(buf, off, F.key_present) + getField(buf, off, F.seq_present));
+    needBytes('gre', off, hlen, st);
+    // Version 1 (PPTP) has another layout after the base header: keep its payload raw.
+    st.next = getField(buf, off, F.version) === 0 ? KIND_OF_ETHERTYPE.get(getField(buf, off, F.proto)) ?? '' : '';
+    return hlen;
+  },
+  fields(buf, off) {
+    const layer: Layer = { layer: 'gre' };
+    let o = off + GRE.length;
+    if (getField(buf, off, F.chksum_present)) {
+      readFields(buf, o, GRE_CHECKSUM, layer);
+      o += 4;
+    }
+    if (getField(buf, off, F.key_present)) {
+      readFields(buf, o, GRE_KEY, layer);
+      o += 4;
+    }
+    if (getField(buf, off, F.seq_present)) readFields(buf, o, GRE_SEQ, layer);
+    readFields(buf, off, GRE, layer);
+    return layer;
+  },
 };

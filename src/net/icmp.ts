@@ -77,14 +77,17 @@ export const icmpCodec: Codec = {
   },
 };
 
-export const dissectIcmp: Dissector = (buf, off, st, out) => {
-  needBytes('icmp', off, 8, st);
-  const layout = icmpLayout(getField(buf, off, ICMP_OTHER.f.type), getField(buf, off, ICMP_OTHER.f.code));
-  const layer: Layer = { layer: 'icmp' };
-  readFields(buf, off, layout, layer);
-  out.push(layer);
-  // The data (echo payload, or the quoted packet of an error) stays raw: a quoted packet is cut
-  // short by design, and its lengths would read as damage.
-  st.next = '';
-  return layout.length;
+export const dissectIcmp: Dissector = {
+  scan(_buf, off, st) {
+    needBytes('icmp', off, 8, st);
+    // The data (echo payload, or the quoted packet of an error) stays raw: a quoted packet is
+    // cut short by design, and its lengths would read as damage.
+    st.next = '';
+    return 8;
+  },
+  fields(buf, off) {
+    const layer: Layer = { layer: 'icmp' };
+    readFields(buf, off, icmpLayout(getField(buf, off, ICMP_OTHER.f.type), getField(buf, off, ICMP_OTHER.f.code)), layer);
+    return layer;
+  },
 };

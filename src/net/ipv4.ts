@@ -108,25 +108,29 @@ export const ipv4Codec: Codec = {
   },
 };
 
-export const dissectIpv4: Dissector = (buf, off, st, out) => {
-  needBytes('ipv4', off, IPV4.length, st);
-  const version = getField(buf, off, F.version);
-  if (version !== 4) throw new DecodeError('ipv4', off, `version ${version}, expected 4`);
-  const ihl = getField(buf, off, F.ihl);
-  if (ihl < 5) throw new DecodeError('ipv4', off, `header length ${ihl} words is below the minimum 5`);
-  const hlen = ihl * 4;
-  needBytes('ipv4', off, hlen, st);
-  const len = getField(buf, off, F.len);
-  if (len < hlen) throw new DecodeError('ipv4', off, `total length ${len} is shorter than the ${hlen}-byte header`);
-  const layer: Layer = { layer: 'ipv4' };
-  readFields(buf, off, IPV4, layer);
-  const flags = getField(buf, off, F.flags);
-  layer.flags = flags < 4 ? FLAG_TEXT[flags] : flags;
-  layer.options = bytesToHex(buf, off + IPV4.length, off + hlen);
-  out.push(layer);
-  narrowExtent('ipv4', off, off + len, st, 'total length');
-  // A fragment's payload is not a whole upper-layer packet: keep it raw.
-  const fragment = getField(buf, off, F.frag) !== 0 || (flags & IPV4_MF) !== 0;
-  st.next = fragment ? '' : KIND_OF_IPPROTO.get(getField(buf, off, F.proto)) ?? '';
-  return hlen;
+export const dissectIpv4: Dissector = {
+  scan(buf, off, st) {
+    needBytes('ipv4', off, IPV4.length, st);
+    const version = getField(buf, off, F.version);
+    if (version !== 4) throw new DecodeError('ipv4', off, `version ${version}, expected 4`);
+    const ihl = getField(buf, off, F.ihl);
+    if (ihl < 5) throw new DecodeError('ipv4', off, `header length ${ihl} words is below the minimum 5`);
+    const hlen = ihl * 4;
+    needBytes('ipv4', off, hlen, st);
+    const len = getField(buf, off, F.len);
+    if (len < hlen) throw new DecodeError('ipv4', off, `total length ${len} is shorter than the ${hlen}-byte header`);
+    narrowExtent('ipv4', off, off + len, st, 'total length');
+    // A fragment's payload is not a whole upper-layer packet: keep it raw.
+    const fragment = getField(buf, off, F.frag) !== 0 || (getField(buf, off, F.flags) & IPV4_MF) !== 0;
+    st.next = fragment ? '' : KIND_OF_IPPROTO.get(getField(buf, off, F.proto)) ?? '';
+    return hlen;
+  },
+  fields(buf, off, hlen) {
+    const layer: Layer = { layer: 'ipv4' };
+    readFields(buf, off, IPV4, layer);
+    const flags = getField(buf, off, F.flags);
+    layer.flags = flags < 4 ? FLAG_TEXT[flags] : flags;
+    layer.options = bytesToHex(buf, off + IPV4.length, off + hlen);
+    return layer;
+  },
 };

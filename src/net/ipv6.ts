@@ -38,14 +38,18 @@ export const ipv6Codec: Codec = {
   },
 };
 
-export const dissectIpv6: Dissector = (buf, off, st, out) => {
-  needBytes('ipv6', off, IPV6.length, st);
-  const version = getField(buf, off, F.version);
-  if (version !== 6) throw new DecodeError('ipv6', off, `version ${version}, expected 6`);
-  const layer: Layer = { layer: 'ipv6' };
-  readFields(buf, off, IPV6, layer);
-  out.push(layer);
-  narrowExtent('ipv6', off, off + IPV6.length + getField(buf, off, F.plen), st, 'payload length');
-  st.next = KIND_OF_IPPROTO.get(getField(buf, off, F.nh)) ?? '';
-  return IPV6.length;
+export const dissectIpv6: Dissector = {
+  scan(buf, off, st) {
+    needBytes('ipv6', off, IPV6.length, st);
+    const version = getField(buf, off, F.version);
+    if (version !== 6) throw new DecodeError('ipv6', off, `version ${version}, expected 6`);
+    narrowExtent('ipv6', off, off + IPV6.length + getField(buf, off, F.plen), st, 'payload length');
+    st.next = KIND_OF_IPPROTO.get(getField(buf, off, F.nh)) ?? '';
+    return IPV6.length;
+  },
+  fields(buf, off) {
+    const layer: Layer = { layer: 'ipv6' };
+    readFields(buf, off, IPV6, layer);
+    return layer;
+  },
 };

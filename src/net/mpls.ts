@@ -42,25 +42,33 @@ export const mplsCodec: Codec = {
 /** Internal dissector kind: the 4-byte pseudowire control word (RFC 4385), kept as `raw`. */
 export const PW_CONTROL_WORD = 'pw-control-word';
 
-export const dissectMpls: Dissector = (buf, off, st, out) => {
-  needBytes('mpls', off, MPLS.length, st);
-  const layer: Layer = { layer: 'mpls' };
-  readFields(buf, off, MPLS, layer);
-  out.push(layer);
-  if (getField(buf, off, F.s) === 0) st.next = 'mpls';
-  else if (st.opts.mplsEthernet === 'cw') st.next = PW_CONTROL_WORD;
-  else if (st.opts.mplsEthernet === 'nocw') st.next = 'ether';
-  else {
-    const p = off + MPLS.length;
-    const nibble = p < st.end ? buf[p]! >>> 4 : 0;
-    st.next = nibble === 4 ? 'ipv4' : nibble === 6 ? 'ipv6' : '';
-  }
-  return MPLS.length;
+export const dissectMpls: Dissector = {
+  scan(buf, off, st) {
+    needBytes('mpls', off, MPLS.length, st);
+    if (getField(buf, off, F.s) === 0) st.next = 'mpls';
+    else if (st.opts.mplsEthernet === 'cw') st.next = PW_CONTROL_WORD;
+    else if (st.opts.mplsEthernet === 'nocw') st.next = 'ether';
+    else {
+      const p = off + MPLS.length;
+      const nibble = p < st.end ? buf[p]! >>> 4 : 0;
+      st.next = nibble === 4 ? 'ipv4' : nibble === 6 ? 'ipv6' : '';
+    }
+    return MPLS.length;
+  },
+  fields(buf, off) {
+    const layer: Layer = { layer: 'mpls' };
+    readFields(buf, off, MPLS, layer);
+    return layer;
+  },
 };
 
-export const dissectPwControlWord: Dissector = (buf, off, st, out) => {
-  needBytes('mpls', off, 4, st);
-  out.push(rawLayer(buf, off, off + 4));
-  st.next = 'ether';
-  return 4;
+export const dissectPwControlWord: Dissector = {
+  scan(_buf, off, st) {
+    needBytes('mpls', off, 4, st);
+    st.next = 'ether';
+    return 4;
+  },
+  fields(buf, off) {
+    return rawLayer(buf, off, off + 4);
+  },
 };

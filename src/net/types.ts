@@ -67,5 +67,17 @@ export interface DissectState {
   short?: DecodeError;
 }
 
-/** A header dissector: decode the header at `off` (bytes up to `st.end` belong to it), push its layer, return its length. */
-export type Dissector = (buf: Uint8Array, off: number, st: DissectState, out: Layer[]) => number;
+/**
+ * A header dissector in two steps, so a zero-copy scan (view.ts) and the full decoder share
+ * every check and every dispatch decision.
+ */
+export interface Dissector {
+  /**
+   * Check the header at `off` (bytes up to `st.end` belong to it), name what follows in
+   * `st.next`, narrow `st.end` to a length field's claim, return the header length. Raises
+   * DecodeError when the bytes cannot be this header; reads nothing past `st.end`.
+   */
+  scan(buf: Uint8Array, off: number, st: DissectState): number;
+  /** The layer object (every field) of a header scan() accepted with length `len`. */
+  fields(buf: Uint8Array, off: number, len: number): Layer;
+}

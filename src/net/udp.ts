@@ -87,14 +87,18 @@ export const udpCodec: Codec = {
   },
 };
 
-export const dissectUdp: Dissector = (buf, off, st, out) => {
-  needBytes('udp', off, UDP.length, st);
-  const len = getField(buf, off, F.len);
-  if (len < UDP.length) throw new DecodeError('udp', off, `length ${len} is below the 8-byte header`);
-  const layer: Layer = { layer: 'udp' };
-  readFields(buf, off, UDP, layer);
-  out.push(layer);
-  narrowExtent('udp', off, off + len, st, 'length');
-  st.next = KIND_OF_UDP_PORT.get(getField(buf, off, F.dport)) ?? '';
-  return UDP.length;
+export const dissectUdp: Dissector = {
+  scan(buf, off, st) {
+    needBytes('udp', off, UDP.length, st);
+    const len = getField(buf, off, F.len);
+    if (len < UDP.length) throw new DecodeError('udp', off, `length ${len} is below the 8-byte header`);
+    narrowExtent('udp', off, off + len, st, 'length');
+    st.next = KIND_OF_UDP_PORT.get(getField(buf, off, F.dport)) ?? '';
+    return UDP.length;
+  },
+  fields(buf, off) {
+    const layer: Layer = { layer: 'udp' };
+    readFields(buf, off, UDP, layer);
+    return layer;
+  },
 };

@@ -33,11 +33,15 @@ export const vxlanCodec: Codec = {
   },
 };
 
-export const dissectVxlan: Dissector = (buf, off, st, out) => {
-  needBytes('vxlan', off, VXLAN.length, st);
-  const layer: Layer = { layer: 'vxlan' };
-  readFields(buf, off, VXLAN, layer);
-  out.push(layer);
-  st.next = 'ether';
-  return VXLAN.length;
+export const dissectVxlan: Dissector = {
+  scan(_buf, off, st) {
+    needBytes('vxlan', off, VXLAN.length, st);
+    st.next = 'ether';
+    return VXLAN.length;
+  },
+  fields(buf, off) {
+    const layer: Layer = { layer: 'vxlan' };
+    readFields(buf, off, VXLAN, layer);
+    return layer;
+  },
 };
