@@ -8,6 +8,8 @@
  *       sender then retries at the size path-MTU discovery found (inner MTU = MTU − 50).
  *   (2) DF clear: the router fragments the outer packet (RFC 791) and VTEP 2 reassembles it.
  *   (3) Jumbo frames: with an underlay MTU of 9000 the same packet just goes through.
+ * and, when asked for (case "ipv6"), the IPv6-underlay variant: IPv6 routers never fragment,
+ * so VTEP 1 itself sends the outer packet as fragments with a Fragment header (RFC 8200).
  *
  * Sizes come from encapsulationOverhead (the encoder), fragments from fragmentIpv4: nothing
  * here knows a header length.
@@ -15,13 +17,15 @@
  * Scenario JSON (every key optional; `virtkit mtu --help` documents the same):
  *   {"time": "1700000000", "vni": 5001, "innerMtu": 1500, "underlayMtu": 1500, "jumboMtu": 9000,
  *    "vtep1": "192.0.2.1", "vtep2": "198.51.100.2", "router": "192.0.2.254",
- *    "host1": "10.0.0.1", "host2": "10.0.0.2", "cases": ["df", "fragment", "jumbo"]}
+ *    "host1": "10.0.0.1", "host2": "10.0.0.2", "vtep1v6": "2001:db8::1", "vtep2v6": "2001:db8:2::2",
+ *    "cases": ["df", "fragment", "jumbo"]}           (also "ipv6")
  */
 import { VirtkitError } from '../errors.js';
 import { bytesToHex } from '../bytes/hex.js';
 import { encodeFrame, decodeFrame, encodedLength, type Layer } from './index.js';
 import { encapsulationOverhead } from './overhead.js';
-import { fragmentIpv4, IPV4_MIN_MTU } from './fragment.js';
+import { fragmentIpv4, fragmentIpv6, IPV4_MIN_MTU, IPV6_MIN_MTU } from './fragment.js';
+import { parseIpv6 } from '../bytes/addr.js';
 
 /** The tunnel of the story: VXLAN over IPv4 carrying Ethernet. */
 const VXLAN_STACK = 'ether,ipv4,udp,vxlan,ether';
@@ -31,8 +35,8 @@ export class ScenarioError extends VirtkitError {
   override name = 'ScenarioError';
 }
 
-export type MtuCase = 'df' | 'fragment' | 'jumbo';
-export const MTU_CASES: readonly MtuCase[] = ['df', 'fragment', 'jumbo'];
+export type MtuCase = 'df' | 'fragment' | 'jumbo' | 'ipv6';
+export const MTU_CASES: readonly MtuCase[] = ['df', 'fragment', 'jumbo', 'ipv6'];
 
 export interface MtuScenario {
   /** Time of the first packet, seconds as a decimal string (nanoseconds kept). */
@@ -49,6 +53,9 @@ export interface MtuScenario {
   router: string;
   host1: string;
   host2: string;
+  /** IPv6 addresses of the tunnel ends for the "ipv6" case. */
+  vtep1v6: string;
+  vtep2v6: string;
   cases: MtuCase[];
 }
 
@@ -63,6 +70,8 @@ export const DEFAULT_MTU_SCENARIO: Readonly<MtuScenario> = {
   router: '192.0.2.254',
   host1: '10.0.0.1',
   host2: '10.0.0.2',
+  vtep1v6: '2001:db8::1',
+  vtep2v6: '2001:db8:2::2',
   cases: ['df', 'fragment', 'jumbo'],
 };
 
@@ -103,6 +112,11 @@ export function parseMtuScenario(doc: unknown): MtuScenario {
         throw new ScenarioError(`${key}: ${JSON.stringify(value)} is not a non-negative integer`);
       }
       (out as unknown as Record<string, unknown>)[key] = value;
+    } else if (key.endsWith('v6')) {
+      if (typeof value !== 'string' || parseIpv6(value) === null) {
+        throw new ScenarioError(`${key}: ${JSON.stringify(value)} is not an IPv6 address`);
+      }
+      (out as unknown as Record<string, unknown>)[key] = value;
     } else {
       if (typeof value !== 'string' || !IPV4_TEXT.test(value)) {
         throw new ScenarioError(`${key}: ${JSON.stringify(value)} is not an IPv4 address`);
@@ -125,6 +139,9 @@ export function parseMtuScenario(doc: unknown): MtuScenario {
   const cost = need - out.innerMtu;
   if (out.underlayMtu - cost < 28) {
     throw new ScenarioError(`underlayMtu: ${out.underlayMtu} leaves ${out.underlayMtu - cost} bytes for the inner IP packet; the retry needs at least 28 (IPv4 + UDP headers)`);
+  }
+  if (out.cases.includes('ipv6') && out.underlayMtu < IPV6_MIN_MTU) {
+    throw new ScenarioError(`underlayMtu: ${out.underlayMtu} is below the IPv6 minimum MTU of ${IPV6_MIN_MTU} (case "ipv6")`);
   }
   if (out.jumboMtu < need) throw new ScenarioError(`jumboMtu: ${out.jumboMtu} is smaller than the ${need}-byte outer packet`);
   if (need > 65535) throw new ScenarioError(`innerMtu: ${out.innerMtu} makes a ${need}-byte outer packet, above IPv4's 65535`);
@@ -251,6 +268,25 @@ export function mtuScenarioPackets(scenario: Partial<MtuScenario> = {}): Scenari
           `(${caseNo}) Fragment ${i + 1}/${frags.length} of outer packet id 0x3001 from the router onto the ${sc.underlayMtu}-MTU hop: ${ipBytes} bytes, ` +
             `offset ${(ip['frag'] as number) * 8}, MF=${last ? 0 : 1}` +
             (last ? `; VTEP ${sc.vtep2} reassembles the ${ipLen}-byte packet and decapsulates the inner frame.` : '.'),
+        );
+      });
+    } else if (c === 'ipv6') {
+      const big: Layer[] = [
+        { layer: 'ether', dst: MAC.router, src: MAC.vtep1 },
+        { layer: 'ipv6', src: sc.vtep1v6, dst: sc.vtep2v6, hlim: 64 },
+        ...tunnelled(sc.innerMtu, 0, false, 0x0601).slice(2),
+      ];
+      delete big[2]!['chksum']; // over IPv6 the UDP checksum is mandatory (RFC 8200 8.1)
+      const ipLen = outerIpBytes(big);
+      const frags = fragmentIpv6(big, { mtu: sc.underlayMtu, identification: 0x6001 });
+      frags.forEach((f, i) => {
+        const last = i === frags.length - 1;
+        push(
+          f,
+          `(${caseNo}) IPv6 underlay: routers never fragment IPv6, so VTEP ${sc.vtep1v6} sends its ${ipLen}-byte outer packet ` +
+            `(a ${sc.innerMtu}-byte inner packet + ${ipLen - sc.innerMtu} bytes of inner Ethernet, VXLAN, UDP and IPv6 headers) as fragments itself. Fragment ${i + 1}/${frags.length}: ` +
+            `${outerIpBytes(f)} bytes, Fragment header id 0x6001` +
+            (last ? `; VTEP ${sc.vtep2v6} reassembles it.` : ', M=1.'),
         );
       });
     } else {

@@ -93,6 +93,16 @@ describe('virtkit mtu', () => {
     expect(file.readUInt32LE(0)).toBe(0x0a0d0d0a); // pcapng Section Header Block
   });
 
+  it('the all-cases fixture: a 1400 underlay, four stories', async () => {
+    const out = join(dir, 'all.pcapng');
+    const r = await runCli(['mtu', join(ROOT, 'fixtures/mtu/vxlan-all-cases.json'), '-o', out, '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    // df: 1564, ICMP 70, retry 1414; fragment: 1564, 1410 (14 + 20 + 1376), 188 (14 + 20 + 154); jumbo 1564; ipv6: 1414, 240
+    expect(doc.packets.map((p: { length: number }) => p.length)).toEqual([1564, 70, 1414, 1564, 1410, 188, 1564, 1414, 240]);
+    expect(doc.packets[0].time).toBe('1700000100.500000000');
+  });
+
   it('text output: one line per packet', async () => {
     const out = join(dir, 'mtu2.pcapng');
     const r = await runCli(['mtu', join(ROOT, 'fixtures/mtu/vxlan-underlay-1500.json'), '--out', out]);

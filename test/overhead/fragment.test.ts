@@ -169,6 +169,22 @@ describe('IPv6 fragmentation (RFC 8200 Fragment header)', () => {
 });
 
 describe.skipIf(!toolsAvailable('tshark'))('tshark reassembles the fragments', () => {
+  it('(the "nothing malformed, no bad checksum" filter does catch both)', () => {
+    const bad: Layer[] = [
+      { layer: 'ether', dst: '02:00:00:00:00:02', src: '02:00:00:00:00:01' },
+      { layer: 'ipv4', src: '192.0.2.1', dst: '192.0.2.2', chksum: 0x1234 },
+      { layer: 'udp', sport: 1, dport: 9 },
+      { layer: 'raw', hex: '00' },
+    ];
+    const cut: Layer[] = [
+      { layer: 'ether', dst: '02:00:00:00:00:02', src: '02:00:00:00:00:01' },
+      { layer: 'ipv4', src: '192.0.2.1', dst: '192.0.2.2', proto: 17 },
+      { layer: 'raw', hex: '0001000900ff0000' }, // UDP length 255 in an 8-byte datagram
+    ];
+    const file = writeTempCapture('bad.pcapng', [{ layers: bad }, { layers: cut }]);
+    expect(fields(file, '_ws.malformed || _ws.expert.severity >= error', 'frame.number').map((r) => r[0])).toEqual(['1', '2']);
+  });
+
   it('IPv4: "Reassembled in", VXLAN and the inner packet dissected from the reassembled datagram, checksums good', () => {
     const options = '070704000000009404000000';
     const withOptions: Layer[] = [

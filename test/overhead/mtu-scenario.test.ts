@@ -52,6 +52,31 @@ describe('mtuScenarioPackets', () => {
   });
 });
 
+describe('the IPv6-underlay case', () => {
+  it('VTEP 1 fragments a 1570-byte outer IPv6 packet for a 1400 MTU: 1400 + 226', () => {
+    const pk = mtuScenarioPackets({ underlayMtu: 1400, cases: ['ipv6'] });
+    // 40 + 8 + 8 + 14 + 1500 = 1570; per fragment 40 + 8 (Fragment header) + 1352 (1400 − 48 = 1352 = 169 · 8);
+    // 1530 − 1352 = 178 → 40 + 8 + 178 = 226
+    expect(pk.map((p) => encodeFrame(p.layers).length - 14)).toEqual([1400, 226]);
+    expect(pk[0]!.comment).toMatch(/1570-byte outer packet/);
+    expect(pk[1]!.comment).toMatch(/reassembles it/);
+    expect(() => parseMtuScenario({ underlayMtu: 1279, cases: ['ipv6'] })).toThrow(/below the IPv6 minimum MTU of 1280/);
+    expect(() => parseMtuScenario({ vtep1v6: '2001:db8::g' })).toThrow(/vtep1v6: "2001:db8::g" is not an IPv6 address/);
+  });
+});
+
+describe.skipIf(!toolsAvailable('tshark'))('tshark: the IPv6-underlay case reassembles', () => {
+  it('ipv6.reassembled.in, VXLAN inside, no errors', () => {
+    const file = writeTempCapture('mtu6.pcapng', mtuScenarioPackets({ underlayMtu: 1400, cases: ['ipv6'] }));
+    const rows = fields(file, undefined, 'ipv6.reassembled.in', 'frame.protocols', 'vxlan.vni', 'udp.checksum.status');
+    expect(rows[0]![0]).toBe('2');
+    expect(rows[1]![1]).toMatch(/ipv6:ipv6\.fraghdr:udp:vxlan:eth:ethertype:ip:udp:data/);
+    expect(rows[1]![2]).toBe('5001');
+    expect(rows[1]![3]).toBe('1,1'); // outer and inner UDP checksums both Good
+    expect(fields(file, '_ws.malformed || _ws.expert.severity >= error', 'frame.number')).toEqual([]);
+  });
+});
+
 describe.skipIf(!toolsAvailable('tshark'))('tshark reads the scenario as a story', () => {
   const packets = mtuScenarioPackets();
   const file = writeTempCapture('mtu.pcapng', packets);

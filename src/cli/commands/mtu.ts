@@ -16,6 +16,8 @@ with a comment on every frame (open it in Wireshark and read the comments column
             at the size path-MTU discovery found (underlay MTU - 50)
   fragment  DF clear: the router fragments the outer packet; the receiver reassembles it
   jumbo     a jumbo-frame underlay (9000): the packet passes whole
+  ipv6      (optional) an IPv6 underlay: the sending VTEP fragments the outer packet itself
+            with a Fragment header (IPv6 routers never fragment)
 
 SCENARIO.json is an object; every key is optional (defaults shown):
   ${JSON.stringify(DEFAULT_MTU_SCENARIO)}
@@ -27,7 +29,8 @@ SCENARIO.json is an object; every key is optional (defaults shown):
   jumboMtu     underlay MTU of the jumbo case
   vtep1, vtep2, router, host1, host2   IPv4 addresses of the tunnel ends, the router,
                and the overlay hosts
-  cases        which stories to tell, in order: "df", "fragment", "jumbo"
+  vtep1v6, vtep2v6   IPv6 addresses of the tunnel ends (case "ipv6")
+  cases        which stories to tell, in order: "df", "fragment", "jumbo", "ipv6"
 Example: fixtures/mtu/vxlan-underlay-1500.json
 
 Options:
