@@ -33,7 +33,7 @@
  * For IP over an IP tunnel (GRE, IP-in-IP, 6in4) innerHeader is 0 and innerMtu = mtu − (overhead
  * − 14) (GRE: 1500 − 24 = 1476).
  */
-import { VirtkitError } from '../errors.js';
+import { EncodeError, VirtkitError } from '../errors.js';
 import { encodeFrame, encodedLength, type Layer } from './index.js';
 
 /** A stack that cannot be measured: an unknown layer or option, or an MTU too small for it. */
@@ -120,6 +120,17 @@ export function parseStack(stack: string | readonly string[]): StackElement[] {
   }
   if (out.length < 2) {
     throw new OverheadError(`a stack needs outer layers followed by the first inner layer, e.g. ether,ipv4,udp,vxlan,ether (got '${tokens.join(',')}')`);
+  }
+  // Pairings the encoder would accept but that no tunnel uses: say so instead of measuring nonsense.
+  for (let i = 0; i + 1 < out.length; i++) {
+    const { kind } = out[i]!;
+    const next = out[i + 1]!.kind;
+    if (kind === 'vxlan' && next !== 'ether') {
+      throw new OverheadError(`vxlan carries Ethernet: the layer after vxlan must be ether (got '${out[i + 1]!.token}')`);
+    }
+    if (kind === 'udp' && next !== 'vxlan' && next !== 'geneve' && next !== 'mpls') {
+      throw new OverheadError(`udp must be followed by a UDP tunnel: vxlan, geneve or mpls (got '${out[i + 1]!.token}')`);
+    }
   }
   const inner = out[out.length - 1]!;
   if (!INNER_KINDS.includes(inner.kind)) {
@@ -269,7 +280,14 @@ export function encapsulationOverhead(stack: string | readonly string[] | readon
   const innerStart = outerLayers.length;
 
   // The whole frame through the real encoder (checksums and all): its length is the ground truth.
-  const frameBytes = encodeFrame(frame).length;
+  let frameBytes: number;
+  try {
+    frameBytes = encodeFrame(frame).length;
+  } catch (e) {
+    // A pairing the encoder cannot express (e.g. ether directly inside ether).
+    if (e instanceof EncodeError) throw new OverheadError(`stack ${elements.map((el) => el.token).join(',')} cannot be encoded: ${e.message}`);
+    throw e;
+  }
   const innerBytes = encodedLength(inner);
   const overhead = frameBytes - innerBytes;
 

@@ -182,6 +182,12 @@ describe('stack errors name the culprit and list the valid ones', () => {
     expect(() => parseStack('ether,ipv4,udp')).toThrow(/first inner layer.*ether, mpls, ipv4, ipv6.*'udp'/);
     expect(() => parseStack('ether')).toThrow(/outer layers followed by the first inner layer/);
   });
+  it('pairings no tunnel uses', () => {
+    expect(() => parseStack('ether,ipv4,udp,vxlan,ipv4')).toThrow(/layer after vxlan must be ether \(got 'ipv4'\)/);
+    expect(() => parseStack('ether,ipv4,udp,ipv4')).toThrow(/udp must be followed by a UDP tunnel/);
+    expect(() => encapsulationOverhead('ether,ether')).toThrow(OverheadError);
+    expect(() => encapsulationOverhead('ether,ether')).toThrow(/stack ether,ether cannot be encoded: layer 0 \(ether\): type/);
+  });
   it('an MTU too small for the stack', () => {
     expect(() => encapsulationOverhead('ether,ipv4,udp,vxlan,ether', { mtu: 49 })).toThrow(/mtu 49 is too small.*50 bytes/);
     expect(encapsulationOverhead('ether,ipv4,udp,vxlan,ether', { mtu: 50 }).innerMtu).toBe(0);
