@@ -1,6 +1,159 @@
+/**
+ * Capture-file speed. The frame is the 156-byte VXLAN frame of the encode suite (outer
+ * Ether/IPv4 DF/UDP 4789 checksum 0/VXLAN, inner Ether/IPv4/UDP/64-byte payload), with a
+ * comment on every tenth frame.
+ *
+ * - pcapng-write-156B         frames/s written to a file (records into a 1 MiB buffer, written
+ *                             with writeSync when full; the file wraps at 256 MiB so a long
+ *                             run does not fill the disk)
+ * - pcapng-write-156B-buffer  the same records into a reused buffer, no I/O: the writer alone
+ * - pcap-read-156B            frames/s read from a pcap in memory (DataView record headers)
+ * - pcap-read-156B-binary-parser  the same with binary-parser parsing each record header
+ * - pcapng-read-156B          frames/s read from a pcapng in memory (EPB + comments)
+ */
+import { closeSync, ftruncateSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { BenchCase } from './harness.js';
+import { encodeFrame, type Layer } from '../src/net/index.js';
+import { CaptureChunker, CaptureReader, CaptureWriter, joinChunks } from '../src/pcap/index.js';
 
-// Placeholder until the issue that owns this suite lands.
+const BATCH = 10_000;
+const COMMENT = 'every tenth frame carries this comment';
+
+export function vxlanFrame156(): Uint8Array {
+  const payload = Array.from({ length: 64 }, (_, i) => i.toString(16).padStart(2, '0')).join('');
+  const layers: Layer[] = [
+    { layer: 'ether', dst: '02:00:00:00:00:02', src: '02:00:00:00:00:01' },
+    { layer: 'ipv4', src: '192.0.2.1', dst: '192.0.2.2', flags: 'DF' },
+    { layer: 'udp', sport: 49152, dport: 4789, chksum: 0 },
+    { layer: 'vxlan', vni: 5001 },
+    { layer: 'ether', dst: '0a:00:00:00:00:02', src: '0a:00:00:00:00:01' },
+    { layer: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2' },
+    { layer: 'udp', sport: 1234, dport: 5678 },
+    { layer: 'raw', hex: payload },
+  ];
+  const f = encodeFrame(layers);
+  if (f.length !== 156) throw new Error(`bench frame is ${f.length} bytes, expected 156`);
+  return f;
+}
+
+/** A capture of BATCH copies of the frame, in memory. */
+function captureOf(format: 'pcap' | 'pcapng', frame: Uint8Array): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  const c = new CaptureChunker({ format }, (ch) => chunks.push(ch));
+  for (let i = 0; i < BATCH; i++) c.add(frame, 1_700_000_000 + Math.floor(i / 1000), (i % 1000) * 1000, i % 10 === 0 ? COMMENT : undefined);
+  c.flush();
+  return joinChunks(chunks);
+}
+
 export function cases(): BenchCase[] {
-  return [];
+  let frame: Uint8Array = new Uint8Array(0);
+  const writer = new CaptureWriter({ format: 'pcapng' });
+  const buf = new Uint8Array(1 << 20);
+  let sec = 1_700_000_000;
+  let nsec = 0;
+
+  /** Write BATCH records; `sink` takes the full buffer when the next record might not fit. */
+  function writeBatch(sink: (end: number) => void): void {
+    let off = 0;
+    for (let i = 0; i < BATCH; i++) {
+      if (off + 512 > buf.length) {
+        sink(off);
+        off = 0;
+      }
+      nsec += 1000;
+      if (nsec >= 1_000_000_000) {
+        nsec = 0;
+        sec++;
+      }
+      off = writer.writeRecord(buf, off, frame, sec, nsec, i % 10 === 0 ? COMMENT : undefined, 0);
+    }
+    sink(off);
+  }
+
+  let fd = -1;
+  let pos = 0;
+  const path = join(tmpdir(), `virtkit-bench-${process.pid}.pcapng`);
+  const toFile = (end: number): void => {
+    writeSync(fd, buf, 0, end, pos);
+    pos += end;
+    if (pos > 256 * 1024 * 1024) {
+      ftruncateSync(fd, 0);
+      pos = 0;
+    }
+  };
+  let sunk = 0;
+  const toNowhere = (end: number): void => {
+    sunk += end;
+  };
+
+  let pcapBytes: Uint8Array = new Uint8Array(0);
+  let pcapngBytes: Uint8Array = new Uint8Array(0);
+  const readAll = (bytes: Uint8Array, parser: 'dataview' | 'binary-parser'): void => {
+    const r = new CaptureReader({ recordParser: parser });
+    r.push(bytes);
+    r.end();
+    let n = 0;
+    for (let p = r.next(); p; p = r.next()) n += p.capturedLength;
+    if (n !== BATCH * 156) throw new Error(`read ${n} bytes`);
+  };
+
+  return [
+    {
+      name: 'pcapng-write-156B',
+      batch: BATCH,
+      setup() {
+        frame = vxlanFrame156();
+        if (fd < 0) {
+          fd = openSync(path, 'w');
+          process.once('exit', () => {
+            try {
+              closeSync(fd);
+              unlinkSync(path);
+            } catch {
+              // best effort
+            }
+          });
+        }
+        const out = new Uint8Array(writer.headerLength());
+        writer.writeHeader(out, 0);
+        writeSync(fd, out, 0, out.length, 0);
+        pos = out.length;
+      },
+      fn: () => writeBatch(toFile),
+    },
+    {
+      name: 'pcapng-write-156B-buffer',
+      batch: BATCH,
+      setup() {
+        frame = vxlanFrame156();
+      },
+      fn: () => writeBatch(toNowhere),
+    },
+    {
+      name: 'pcap-read-156B',
+      batch: BATCH,
+      setup() {
+        pcapBytes = captureOf('pcap', vxlanFrame156());
+      },
+      fn: () => readAll(pcapBytes, 'dataview'),
+    },
+    {
+      name: 'pcap-read-156B-binary-parser',
+      batch: BATCH,
+      setup() {
+        pcapBytes = captureOf('pcap', vxlanFrame156());
+      },
+      fn: () => readAll(pcapBytes, 'binary-parser'),
+    },
+    {
+      name: 'pcapng-read-156B',
+      batch: BATCH,
+      setup() {
+        pcapngBytes = captureOf('pcapng', vxlanFrame156());
+      },
+      fn: () => readAll(pcapngBytes, 'dataview'),
+    },
+  ];
 }

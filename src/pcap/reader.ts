@@ -275,13 +275,62 @@ export class CaptureReader {
       if (this.available() < total) return this.short(total, `block of type 0x${type.toString(16)}`);
       const trailer = this.u32(start + total - 4);
       if (trailer !== total) throw new CaptureError(this.offset, `block length ${total} disagrees with its trailer ${trailer}`);
-      const r = this.block(type, start, total);
+      const r = type === BT_EPB ? this.enhancedPacket(start, total) : this.block(type, start, total);
       this.pos = start + total;
       if (r) return r;
     }
   }
 
-  /** Handle one complete block; returns the record for packet blocks. */
+  /**
+   * An Enhanced Packet Block, the hot path: kept apart from the other blocks, whose option
+   * callbacks would otherwise make every call allocate a closure context.
+   */
+  private enhancedPacket(start: number, total: number): CaptureRecord {
+    const body = start + BLOCK_HEADER.size;
+    const end = start + total - 4;
+    if (total < BLOCK_HEADER.size + EPB_BODY.size + 4) throw new CaptureError(this.offset, `enhanced packet block of ${total} bytes is too short`);
+    let id: number, tsHigh: number, tsLow: number, capLen: number, origLen: number;
+    if (this.useParser) {
+      const e = EPB_BODY.parser(this.littleEndian).parse(this.buf.subarray(body, body + EPB_BODY.size)) as Record<string, number>;
+      id = e.interfaceId!;
+      tsHigh = e.tsHigh!;
+      tsLow = e.tsLow!;
+      capLen = e.capLen!;
+      origLen = e.origLen!;
+    } else {
+      const E = EPB_BODY.at;
+      id = this.u32(body + E.interfaceId);
+      tsHigh = this.u32(body + E.tsHigh);
+      tsLow = this.u32(body + E.tsLow);
+      capLen = this.u32(body + E.capLen);
+      origLen = this.u32(body + E.origLen);
+    }
+    const dataStart = body + EPB_BODY.size;
+    if (dataStart + capLen > end) throw new CaptureError(this.offset, `enhanced packet block of ${total} bytes cannot hold ${capLen} captured bytes`);
+    const itf = this.interfaces[id];
+    if (!itf) throw new CaptureError(this.offset, `packet refers to interface ${id}, but the section describes ${this.interfaces.length}`);
+    const r = this.record;
+    this.setTime(r, itf, tsHigh, tsLow);
+    r.hasTime = true;
+    r.comment = undefined;
+    // Options walked inline (no closure per packet): only comments matter here.
+    let at = dataStart + capLen + pad4(capLen);
+    while (at + OPTION_HEADER.size <= end) {
+      const code = this.view.getUint16(at + OPTION_HEADER.at.code, this.littleEndian);
+      const len = this.view.getUint16(at + OPTION_HEADER.at.length, this.littleEndian);
+      if (code === OPT_ENDOFOPT) break;
+      const valueAt = at + OPTION_HEADER.size;
+      if (valueAt + len > end) throw new CaptureError(this.base + at, `option ${code} of ${len} bytes runs past the end of its block`);
+      if (code === OPT_COMMENT) {
+        const c = utf8.decode(this.buf.subarray(valueAt, valueAt + len));
+        r.comment = r.comment === undefined ? c : r.comment + '\n' + c;
+      }
+      at = valueAt + len + pad4(len);
+    }
+    return this.fill(r, id, itf, capLen, origLen, dataStart);
+  }
+
+  /** Handle one complete block other than an EPB; returns the record for an SPB. */
   private block(type: number, start: number, total: number): CaptureRecord | null {
     const body = start + BLOCK_HEADER.size;
     const end = start + total - 4;
@@ -320,40 +369,6 @@ export class CaptureReader {
         });
         this.interfaces.push(itf);
         return null;
-      }
-      case BT_EPB: {
-        if (total < BLOCK_HEADER.size + EPB_BODY.size + 4) throw new CaptureError(this.offset, `enhanced packet block of ${total} bytes is too short`);
-        let id: number, tsHigh: number, tsLow: number, capLen: number, origLen: number;
-        if (this.useParser) {
-          const e = EPB_BODY.parser(this.littleEndian).parse(this.buf.subarray(body, body + EPB_BODY.size)) as Record<string, number>;
-          id = e.interfaceId!;
-          tsHigh = e.tsHigh!;
-          tsLow = e.tsLow!;
-          capLen = e.capLen!;
-          origLen = e.origLen!;
-        } else {
-          const E = EPB_BODY.at;
-          id = this.u32(body + E.interfaceId);
-          tsHigh = this.u32(body + E.tsHigh);
-          tsLow = this.u32(body + E.tsLow);
-          capLen = this.u32(body + E.capLen);
-          origLen = this.u32(body + E.origLen);
-        }
-        const dataStart = body + EPB_BODY.size;
-        if (dataStart + capLen > end) throw new CaptureError(this.offset, `enhanced packet block of ${total} bytes cannot hold ${capLen} captured bytes`);
-        const itf = this.interfaces[id];
-        if (!itf) throw new CaptureError(this.offset, `packet refers to interface ${id}, but the section describes ${this.interfaces.length}`);
-        const r = this.record;
-        this.setTime(r, itf, tsHigh, tsLow);
-        r.hasTime = true;
-        r.comment = undefined;
-        this.options(dataStart + capLen + pad4(capLen), end, (code, at, len) => {
-          if (code === OPT_COMMENT) {
-            const c = utf8.decode(this.buf.subarray(at, at + len));
-            r.comment = r.comment === undefined ? c : r.comment + '\n' + c;
-          }
-        });
-        return this.fill(r, id, itf, capLen, origLen, dataStart);
       }
       case BT_SPB: {
         if (total < BLOCK_HEADER.size + SPB_BODY.size + 4) throw new CaptureError(this.offset, `simple packet block of ${total} bytes is too short`);

@@ -191,7 +191,7 @@ export class CaptureWriter {
     if (comment !== undefined && comment.length > 0) {
       // Encode the UTF-8 straight into place, then fill in its length.
       const valueAt = off + OPTION_HEADER.size;
-      const { written } = utf8.encodeInto(comment, buf.subarray(valueAt, valueAt + comment.length * 3));
+      const written = writeUtf8(buf, valueAt, comment);
       if (written > 0xffff) throw new VirtkitError(`comment of ${written} bytes is longer than a pcapng option can hold (65535)`);
       writeOptionHead(v, off, OPT_COMMENT, written);
       off = zeroPad(buf, valueAt + written, start);
@@ -251,6 +251,20 @@ function viewOf(buf: Uint8Array): DataView {
     lastView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
   return lastView;
+}
+
+/**
+ * UTF-8 of `text` at `off`; returns the byte count. ASCII (the usual comment) is copied char by
+ * char, which is several times faster than a TextEncoder call plus the subarray it needs.
+ */
+function writeUtf8(buf: Uint8Array, off: number, text: string): number {
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) return utf8.encodeInto(text, buf.subarray(off, off + n * 3)).written;
+    buf[off + i] = c;
+  }
+  return n;
 }
 
 function writeOptionHead(v: DataView, off: number, code: number, length: number): number {
