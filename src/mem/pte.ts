@@ -234,7 +234,7 @@ export interface EntryHalves {
  * encoded as given, so tests can build reserved-bit faults). The frame must be aligned to what
  * the entry maps and below 2^52; every field must exist at that level.
  */
-export function encodeEntry(input: EntryInput, level: number): EntryHalves {
+export function encodeEntry(input: EntryInput | DecodedEntry, level: number): EntryHalves {
   if (!(level >= 1 && level <= 5)) throw new PteError('level', `${level} is not 1..5`);
   const ps = level !== 1 && input.ps === true;
   const kind = level === 1 ? KIND_PAGE : ps && level <= 3 ? KIND_LARGE : KIND_TABLE;
@@ -247,7 +247,8 @@ export function encodeEntry(input: EntryInput, level: number): EntryHalves {
   const fields = FIELDS_BY_KIND[kind]!;
   const rec = input as unknown as Record<string, number | boolean | undefined>;
   for (const [name, value] of Object.entries(rec)) {
-    if (value === undefined || name === 'frame') continue;
+    // A DecodedEntry may be passed back as it is: its descriptive keys are not bits.
+    if (value === undefined || name === 'frame' || name === 'level' || name === 'kind' || name === 'pageSize') continue;
     const f = fields.find((x) => x.name === name);
     if (!f) {
       if (value === false || value === 0) continue; // absent-at-this-level fields left 0 are fine
