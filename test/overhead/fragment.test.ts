@@ -169,7 +169,7 @@ describe('IPv6 fragmentation (RFC 8200 Fragment header)', () => {
 });
 
 describe.skipIf(!toolsAvailable('tshark'))('tshark reassembles the fragments', () => {
-  it('(the "nothing malformed, no bad checksum" filter does catch both)', () => {
+  it('(the "nothing malformed, no bad checksum" filter does catch both)', async () => {
     const bad: Layer[] = [
       { layer: 'ether', dst: '02:00:00:00:00:02', src: '02:00:00:00:00:01' },
       { layer: 'ipv4', src: '192.0.2.1', dst: '192.0.2.2', chksum: 0x1234 },
@@ -181,11 +181,11 @@ describe.skipIf(!toolsAvailable('tshark'))('tshark reassembles the fragments', (
       { layer: 'ipv4', src: '192.0.2.1', dst: '192.0.2.2', proto: 17 },
       { layer: 'raw', hex: '0001000900ff0000' }, // UDP length 255 in an 8-byte datagram
     ];
-    const file = writeTempCapture('bad.pcapng', [{ layers: bad }, { layers: cut }]);
+    const file = await writeTempCapture('bad.pcapng', [{ layers: bad }, { layers: cut }]);
     expect(fields(file, '_ws.malformed || _ws.expert.severity >= error', 'frame.number').map((r) => r[0])).toEqual(['1', '2']);
   });
 
-  it('IPv4: "Reassembled in", VXLAN and the inner packet dissected from the reassembled datagram, checksums good', () => {
+  it('IPv4: "Reassembled in", VXLAN and the inner packet dissected from the reassembled datagram, checksums good', async () => {
     const options = '070704000000009404000000';
     const withOptions: Layer[] = [
       { layer: 'ether', dst: '02:00:00:00:00:02', src: '02:00:00:00:00:01' },
@@ -194,7 +194,7 @@ describe.skipIf(!toolsAvailable('tshark'))('tshark reassembles the fragments', (
       { layer: 'raw', hex: pattern(1000) },
     ];
     const packets = [...fragmentIpv4(vxlanFrame('ipv4', 1500), { mtu: 1500 }), ...fragmentIpv4(withOptions, { mtu: 576 })].map((layers) => ({ layers }));
-    const file = writeTempCapture('frag4.pcapng', packets);
+    const file = await writeTempCapture('frag4.pcapng', packets);
     const rows = fields(file, undefined, 'frame.number', 'ip.reassembled_in', 'frame.protocols', 'ip.checksum.status');
     expect(rows).toHaveLength(4);
     expect(rows[0]![1]).toBe('2');
@@ -209,9 +209,9 @@ describe.skipIf(!toolsAvailable('tshark'))('tshark reassembles the fragments', (
     expect(fields(file, '_ws.malformed || _ws.expert.severity >= error', 'frame.number')).toEqual([]);
   });
 
-  it('IPv6: "Reassembled in" and VXLAN dissected from the reassembled packet', () => {
+  it('IPv6: "Reassembled in" and VXLAN dissected from the reassembled packet', async () => {
     const packets = fragmentIpv6(vxlanFrame('ipv6', 1500), { mtu: 1280, identification: 7 }).map((layers) => ({ layers }));
-    const file = writeTempCapture('frag6.pcapng', packets);
+    const file = await writeTempCapture('frag6.pcapng', packets);
     const rows = fields(file, undefined, 'ipv6.reassembled.in', 'ipv6.fraghdr.ident', 'frame.protocols');
     expect(rows).toHaveLength(2);
     expect(rows[0]![0]).toBe('2');

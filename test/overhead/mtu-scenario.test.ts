@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, beforeAll } from 'vitest';
 import { encodeFrame } from '../../src/net/index.js';
 import { mtuScenarioPackets, parseMtuScenario, ScenarioError } from '../../src/net/mtu-scenario.js';
 import { toolsAvailable } from '../helpers/tools.js';
@@ -66,8 +66,8 @@ describe('the IPv6-underlay case', () => {
 });
 
 describe.skipIf(!toolsAvailable('tshark'))('tshark: the IPv6-underlay case reassembles', () => {
-  it('ipv6.reassembled.in, VXLAN inside, no errors', () => {
-    const file = writeTempCapture('mtu6.pcapng', mtuScenarioPackets({ underlayMtu: 1400, cases: ['ipv6'] }));
+  it('ipv6.reassembled.in, VXLAN inside, no errors', async () => {
+    const file = await writeTempCapture('mtu6.pcapng', mtuScenarioPackets({ underlayMtu: 1400, cases: ['ipv6'] }));
     const rows = fields(file, undefined, 'ipv6.reassembled.in', 'frame.protocols', 'vxlan.vni', 'udp.checksum.status');
     expect(rows[0]![0]).toBe('2');
     expect(rows[1]![1]).toMatch(/ipv6:ipv6\.fraghdr:udp:vxlan:eth:ethertype:ip:udp:data/);
@@ -79,7 +79,10 @@ describe.skipIf(!toolsAvailable('tshark'))('tshark: the IPv6-underlay case reass
 
 describe.skipIf(!toolsAvailable('tshark'))('tshark reads the scenario as a story', () => {
   const packets = mtuScenarioPackets();
-  const file = writeTempCapture('mtu.pcapng', packets);
+  let file = '';
+  beforeAll(async () => {
+    file = await writeTempCapture('mtu.pcapng', packets);
+  });
 
   it('every frame carries its comment', () => {
     const rows = fields(file, undefined, 'frame.comment');

@@ -1,20 +1,17 @@
 /** Write packets to a temporary pcapng and ask tshark about them. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Layer } from '../../src/net/index.js';
-import { scenarioCapture } from '../../src/cli/commands/mtu.js';
+import { writeCaptureFile } from '../../src/node/build.js';
 
 let dir: string | undefined;
 
-export function writeTempCapture(name: string, packets: { layers: Layer[]; comment?: string; time?: string }[]): string {
+export async function writeTempCapture(name: string, packets: { layers: Layer[]; comment?: string; time?: string }[]): Promise<string> {
   dir ??= mkdtempSync(join(tmpdir(), 'virtkit-overhead-'));
   const path = join(dir, name);
-  writeFileSync(
-    path,
-    scenarioCapture(packets.map((p, i) => ({ layers: p.layers, comment: p.comment ?? `frame ${i + 1}`, time: p.time ?? `1700000000.${String(i).padStart(9, '0')}` }))),
-  );
+  await writeCaptureFile(path, packets, { format: 'pcapng' });
   return path;
 }
 

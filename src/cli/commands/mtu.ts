@@ -1,9 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { UsageError, VirtkitError } from '../../errors.js';
 import { encodeFrame } from '../../net/index.js';
 import { DEFAULT_MTU_SCENARIO, mtuScenarioPackets, parseMtuScenario, type ScenarioPacket } from '../../net/mtu-scenario.js';
-import { CaptureWriter } from '../../pcap/writer.js';
-import { parseTime } from '../../pcap/time.js';
+import { writeCaptureFile } from '../../node/build.js';
 import { flagBool, flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -38,21 +37,6 @@ Options:
   --json          {"file", "packets": [{"time", "length", "comment"}]} on stdout
 `;
 
-/** The packets as a pcapng file image (nanosecond timestamps, each packet's comment). */
-export function scenarioCapture(packets: readonly ScenarioPacket[]): Uint8Array {
-  const w = new CaptureWriter({ format: 'pcapng' });
-  const frames = packets.map((p) => encodeFrame(p.layers));
-  let size = w.headerLength();
-  frames.forEach((f, i) => (size += w.maxRecordLength(f.length, packets[i]!.comment)));
-  const buf = new Uint8Array(size);
-  let off = w.writeHeader(buf, 0);
-  frames.forEach((f, i) => {
-    const t = parseTime(packets[i]!.time);
-    off = w.writeRecord(buf, off, f, t.sec, t.nsec, packets[i]!.comment);
-  });
-  return buf.subarray(0, off);
-}
-
 export const command: Command = {
   summary: 'VXLAN over a too-small underlay MTU: DF drop + ICMP, fragmentation, jumbo (pcapng)',
   help: HELP,
@@ -81,12 +65,8 @@ export const command: Command = {
       if (e instanceof VirtkitError) throw new UsageError(`${file}: ${e.message}`);
       throw e;
     }
-    const image = scenarioCapture(packets);
-    try {
-      writeFileSync(out, image);
-    } catch (e) {
-      throw new UsageError(`${out}: cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-    }
+    // The same streamed writer as `virtkit build` and the demo (pcapng, each packet's comment).
+    await writeCaptureFile(out, packets, { format: 'pcapng' });
     if (flagBool(p, 'json')) {
       const rows = packets.map((pk) => ({ time: pk.time, length: encodeFrame(pk.layers).length, comment: pk.comment }));
       io.stdout(JSON.stringify({ file: out, packets: rows }) + '\n');
