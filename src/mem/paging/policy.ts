@@ -13,8 +13,8 @@
  * `time` is the access number (0-based); `nextUse` is the access number of the same page's next
  * access, or NEVER — only OPT reads it (its `needsFuture` says the caller must supply it).
  *
- * Per-operation cost: FIFO, LRU, clock O(1) amortized (clock's sweep is bounded by the frames
- * it clears); OPT O(frames) per eviction. No allocation after reset().
+ * Per-operation cost: FIFO, LRU O(1); clock O(1) amortized (each bit the sweep clears was set by
+ * an access); OPT O(log frames). No allocation after reset().
  */
 import { VirtkitError } from '../../errors.js';
 import { NEVER } from './trace.js';
@@ -164,34 +164,94 @@ export class ClockPolicy implements ReplacementPolicy {
  * opt (Belady's MIN): evict the page whose next use lies farthest in the future. Pages never
  * used again (nextUse = NEVER) tie; the tie goes to the one loaded earliest. Two resident pages
  * can never share a finite next use (one access touches one page), so no other tie exists.
+ *
+ * The slots sit in an indexed binary max-heap on (nextUse, then earlier load first), so the
+ * victim is the root and an access re-keys its slot in O(log frames).
  */
 export class OptPolicy implements ReplacementPolicy {
   readonly name = 'opt';
   readonly needsFuture = true;
   private nextUse = new Int32Array(1);
   private loadTime = new Float64Array(1);
+  /** heap[i] = slot; pos[slot] = its index in heap, or -1. */
+  private heap = new Int32Array(1);
+  private pos = new Int32Array(1);
+  private size = 0;
 
   reset(frames: number): void {
     this.nextUse = new Int32Array(frames);
     this.loadTime = new Float64Array(frames);
+    this.heap = new Int32Array(frames);
+    this.pos = new Int32Array(frames).fill(-1);
+    this.size = 0;
   }
+
+  /** True when slot a should be evicted before slot b. */
+  private before(a: number, b: number): boolean {
+    const na = this.nextUse[a]!;
+    const nb = this.nextUse[b]!;
+    return na > nb || (na === nb && this.loadTime[a]! < this.loadTime[b]!);
+  }
+
+  private siftUp(i: number): void {
+    const heap = this.heap;
+    const pos = this.pos;
+    const slot = heap[i]!;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const ps = heap[parent]!;
+      if (!this.before(slot, ps)) break;
+      heap[i] = ps;
+      pos[ps] = i;
+      i = parent;
+    }
+    heap[i] = slot;
+    pos[slot] = i;
+  }
+
+  private siftDown(i: number): void {
+    const heap = this.heap;
+    const pos = this.pos;
+    const n = this.size;
+    const slot = heap[i]!;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && this.before(heap[r]!, heap[l]!) ? r : l;
+      const cs = heap[c]!;
+      if (!this.before(cs, slot)) break;
+      heap[i] = cs;
+      pos[cs] = i;
+      i = c;
+    }
+    heap[i] = slot;
+    pos[slot] = i;
+  }
+
+  private rekey(slot: number): void {
+    let i = this.pos[slot]!;
+    if (i < 0) {
+      i = this.size++;
+      this.heap[i] = slot;
+      this.pos[slot] = i;
+    }
+    this.siftUp(i);
+    this.siftDown(this.pos[slot]!);
+  }
+
   loaded(slot: number, time: number, nextUse: number): void {
     this.nextUse[slot] = nextUse;
     this.loadTime[slot] = time;
+    this.rekey(slot);
   }
   accessed(slot: number, _time: number, nextUse: number): void {
     this.nextUse[slot] = nextUse;
+    this.rekey(slot);
   }
   victim(): number {
-    const nu = this.nextUse;
-    const lt = this.loadTime;
-    let best = 0;
-    for (let s = 1; s < nu.length; s++) {
-      const a = nu[s]!;
-      const b = nu[best]!;
-      if (a > b || (a === b && a === NEVER && lt[s]! < lt[best]!)) best = s;
-    }
-    return best;
+    // The root; it stays in the heap and loaded() re-keys it for the page that replaces it.
+    return this.heap[0]!;
   }
 }
 

@@ -59,7 +59,45 @@ function pageOf(text: string): number {
   return -1;
 }
 
-/** Parse trace text. Throws TraceError naming the first bad line. */
+/** The slow, general path for one line (already without its newline): page, -1 for nothing, or throws. */
+function parseLine(raw: string, lineNo: number, out: { write: number }): number {
+  let line = raw;
+  const hash = line.indexOf('#');
+  if (hash >= 0) line = line.slice(0, hash);
+  line = line.trim();
+  if (line === '') return -1;
+  const parts = line.split(/\s+/);
+  const op = parts[0]!.toLowerCase();
+  if (parts.length !== 2 || (op !== 'r' && op !== 'w')) {
+    throw new TraceError(lineNo, `expected 'r ADDR' or 'w ADDR', got '${line}'`);
+  }
+  const page = pageOf(parts[1]!);
+  if (page === -1) throw new TraceError(lineNo, `address '${parts[1]}' is not a number (decimal or 0x hex)`);
+  if (page === -2) throw new TraceError(lineNo, `address '${parts[1]}' does not fit in 64 bits`);
+  out.write = op === 'w' ? 1 : 0;
+  return page;
+}
+
+const C_NL = 10;
+const C_CR = 13;
+const C_SP = 32;
+const C_TAB = 9;
+const C_HASH = 35;
+const C_0 = 48;
+const C_9 = 57;
+
+/** Value of a hex digit's char code, or -1. */
+function hexDigit(c: number): number {
+  if (c >= C_0 && c <= C_9) return c - C_0;
+  const l = c | 0x20;
+  return l >= 97 && l <= 102 ? l - 87 : -1;
+}
+
+/**
+ * Parse trace text. Throws TraceError naming the first bad line. A scanner over char codes
+ * handles the common line (`r 0x…` / `w 123`, up to 13 significant hex or 15 decimal digits,
+ * an optional comment); anything else goes through parseLine, which also words the errors.
+ */
 export function parseTrace(text: string): PageTrace {
   const ids = new Map<number, number>();
   const numbers: number[] = [];
@@ -67,25 +105,73 @@ export function parseTrace(text: string): PageTrace {
   let writes = new Uint8Array(1024);
   let n = 0;
   let lineNo = 0;
-  let start = 0;
-  while (start <= text.length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
+  const len = text.length;
+  const slow = { write: 0 };
+  let pos = 0;
+  while (pos < len || (pos === len && lineNo === 0)) {
     lineNo++;
-    let line = text.slice(start, end);
-    start = end + 1;
-    const hash = line.indexOf('#');
-    if (hash >= 0) line = line.slice(0, hash);
-    line = line.trim();
-    if (line === '') continue;
-    const parts = line.split(/\s+/);
-    const op = parts[0]!.toLowerCase();
-    if (parts.length !== 2 || (op !== 'r' && op !== 'w')) {
-      throw new TraceError(lineNo, `expected 'r ADDR' or 'w ADDR', got '${line}'`);
+    const lineStart = pos;
+    let i = pos;
+    // Leading blanks.
+    let c = text.charCodeAt(i);
+    while (c === C_SP || c === C_TAB) c = text.charCodeAt(++i);
+    let page = -1;
+    let write = 0;
+    let fast = false;
+    if (c === C_NL || c === C_HASH || i >= len) {
+      fast = true; // blank or comment-only line
+    } else {
+      const op = c | 0x20;
+      const c1 = text.charCodeAt(i + 1);
+      if ((op === 114 || op === 119) && (c1 === C_SP || c1 === C_TAB)) {
+        write = op === 119 ? 1 : 0;
+        i += 1;
+        c = c1;
+        while (c === C_SP || c === C_TAB) c = text.charCodeAt(++i);
+        // The address.
+        if (c === C_0 && (text.charCodeAt(i + 1) | 0x20) === 120) {
+          i += 2;
+          while (text.charCodeAt(i) === C_0) i++;
+          const start = i;
+          let d = hexDigit(text.charCodeAt(i));
+          let v = 0;
+          while (d >= 0) {
+            v = v * 16 + d;
+            d = hexDigit(text.charCodeAt(++i));
+          }
+          const digits = i - start;
+          if (digits <= 13 && (digits > 0 || text.charCodeAt(start - 1) === C_0)) {
+            page = Math.floor(v / 4096);
+            fast = true;
+          }
+        } else if (c >= C_0 && c <= C_9) {
+          const start = i;
+          let v = 0;
+          while (c >= C_0 && c <= C_9) {
+            v = v * 10 + (c - C_0);
+            c = text.charCodeAt(++i);
+          }
+          if (i - start <= 15) {
+            page = Math.floor(v / 4096);
+            fast = true;
+          }
+        }
+        // After the address: blanks, then the end of the line or a comment.
+        if (fast) {
+          c = text.charCodeAt(i);
+          while (c === C_SP || c === C_TAB || c === C_CR) c = text.charCodeAt(++i);
+          if (!(c === C_NL || c === C_HASH || i >= len)) fast = false;
+        }
+      }
     }
-    const page = pageOf(parts[1]!);
-    if (page === -1) throw new TraceError(lineNo, `address '${parts[1]}' is not a number (decimal or 0x hex)`);
-    if (page === -2) throw new TraceError(lineNo, `address '${parts[1]}' does not fit in 64 bits`);
+    let end = text.indexOf('\n', i < len ? i : len);
+    if (end < 0) end = len;
+    if (!fast) {
+      page = parseLine(text.slice(lineStart, end), lineNo, slow);
+      write = slow.write;
+    }
+    pos = end + 1;
+    if (page < 0) continue;
     let id = ids.get(page);
     if (id === undefined) {
       id = numbers.length;
@@ -101,7 +187,7 @@ export function parseTrace(text: string): PageTrace {
       writes = w2;
     }
     pages[n] = id;
-    writes[n] = op === 'w' ? 1 : 0;
+    writes[n] = write;
     n++;
   }
   return { length: n, pages: pages.slice(0, n), writes: writes.slice(0, n), pageCount: numbers.length, pageNumbers: Float64Array.from(numbers) };

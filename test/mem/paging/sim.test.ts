@@ -103,6 +103,46 @@ describe('trace text', () => {
       expect((err as TraceError).message).toMatch(re);
     }
   });
+  it('equals an independent line-by-line BigInt parser on random texts (fast path and slow path)', () => {
+    const fragment = fc.constantFrom(
+      'r 0x1000', 'w 0x1fff', 'R 0X2a000', 'W\t4096', 'r 0', 'w 0x0', 'r 0x000', 'r 0x', 'r 0x12g', 'r 12abc',
+      'r 0xfffffffffffff000', 'w 0x10000000000000000', 'r 18446744073709551615', 'r 18446744073709551616',
+      'r 123456789012345678', '  r   0x3000  ', 'r 0x4000 # c', 'r 0x5000#c', '# only a comment', '', '   ',
+      '\r', 'r 0x6000\r', 'rw 0x1', 'r', 'x 1', 'r 1 2', '\rfoo', 'r\t\t7', 'w 00012',
+    );
+    const textArb = fc.tuple(fc.array(fragment, { maxLength: 12 }), fc.boolean()).map(([lines, nl]) => lines.join('\n') + (nl ? '\n' : ''));
+    const reference = (text: string): { pages: number[]; writes: number[] } | { line: number } => {
+      const pages: number[] = [];
+      const writes: number[] = [];
+      const lines = text.split('\n');
+      for (let i = 0; i < lines.length; i++) {
+        const body = lines[i]!.split('#')[0]!.trim();
+        if (body === '') continue;
+        const m = /^([rwRW])[ \t]+(0[xX][0-9a-fA-F]+|[0-9]+)$/.exec(body);
+        if (!m) return { line: i + 1 };
+        const v = BigInt(m[2]!);
+        if (v >= 1n << 64n) return { line: i + 1 };
+        pages.push(Number(v >> 12n));
+        writes.push(m[1]!.toLowerCase() === 'w' ? 1 : 0);
+      }
+      return { pages, writes };
+    };
+    fc.assert(
+      fc.property(textArb, (text) => {
+        const want = reference(text);
+        let got: { pages: number[]; writes: number[] } | { line: number };
+        try {
+          const t = parseTrace(text);
+          got = { pages: [...t.pages].map((id) => t.pageNumbers[id]!), writes: [...t.writes] };
+        } catch (e) {
+          if (!(e instanceof TraceError)) throw e;
+          got = { line: e.line };
+        }
+        expect(got).toEqual(want);
+      }),
+      { numRuns: 400 },
+    );
+  });
   it('accepts the largest 64-bit decimal address', () => {
     expect([...parseTrace('r 18446744073709551615').pageNumbers]).toEqual([0xfffffffffffff]);
   });
@@ -122,6 +162,15 @@ describe('properties on random traces with reads and writes', () => {
       );
     });
   }
+  it('every policy equals its reference on larger memories too (up to 40 frames, 60 pages)', () => {
+    const big = fc.integer({ min: 1, max: 60 }).chain((pages) => fc.array(accessArb(pages), { minLength: 50, maxLength: 400 }));
+    fc.assert(
+      fc.property(big, fc.integer({ min: 1, max: 40 }), (trace, frames) => {
+        for (const policy of POLICY_NAMES) expect(fastStats(trace, frames, policy)).toEqual(REFERENCES[policy](trace, frames));
+      }),
+      { numRuns: 60 },
+    );
+  });
   it('opt never faults more than any other policy', () => {
     fc.assert(
       fc.property(traceArb, fc.integer({ min: 1, max: 10 }), (trace, frames) => {
