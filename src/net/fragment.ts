@@ -268,3 +268,16 @@ export function fragmentIpv6(frame: readonly Layer[], opts: Ipv6FragmentOptions)
   }
   return out;
 }
+
+/**
+ * Fragment an encoded frame (bytes, starting with Ethernet): the first IP layer decides IPv4
+ * (RFC 791) or IPv6 (RFC 8200). Returns the encoded fragments; a frame that fits comes back as
+ * one frame with the same bytes.
+ */
+export function fragmentFrame(bytes: Uint8Array, opts: Ipv6FragmentOptions): Uint8Array[] {
+  const layers = decodeFrame(bytes).layers;
+  const ip = layers.find((l) => l.layer === 'ipv4' || l.layer === 'ipv6');
+  if (ip === undefined) throw new FragmentError('the frame has no ipv4 or ipv6 layer to fragment');
+  const frames = ip.layer === 'ipv4' ? fragmentIpv4(layers, opts) : fragmentIpv6(layers, opts);
+  return frames.map((f) => encodeFrame(f));
+}
