@@ -1,6 +1,50 @@
+/**
+ * nested-walk24: cold two-dimensional walks per second — a 4-level guest on 4-level EPT, 4 KiB
+ * pages on both sides, no TLB and no paging-structure caches, so every walk makes its 24
+ * references. The TLB engineer's bench/translate.ts includes these cases.
+ */
 import type { BenchCase } from './harness.js';
+import { FrameAllocator, PhysicalMemory } from '../src/mem/phys.js';
+import { PageTableBuilder } from '../src/mem/builder.js';
+import { ACCESS_READ, WALK_OK } from '../src/mem/walker.js';
+import { NestedWalker } from '../src/mem/virt/nested.js';
+import { Vm } from '../src/mem/virt/vm.js';
 
-// Placeholder until the virtualization issue (#7) adds `nested-walk24`.
+const MiB = 1 << 20;
+const PAGES = 1024;
+const BATCH = 1024;
+
 export function nestedCases(): BenchCase[] {
-  return [];
+  let walker: NestedWalker | null = null;
+  let cr3 = 0;
+  let next = 0;
+  return [
+    {
+      name: 'nested-walk24',
+      batch: BATCH,
+      setup() {
+        const host = new PhysicalMemory(32 * MiB);
+        const vm = new Vm(host, { ramBase: 8 * MiB, ramSize: 16 * MiB, guestTablesEnd: 11 * MiB, eptAllocator: new FrameAllocator(host, 24 * MiB, 32 * MiB) });
+        const pt = new PageTableBuilder(vm.guestMem, { allocator: vm.guestTableAllocator });
+        // Pages spread over 1 GiB of guest-virtual space (2 per page table), to frames spread
+        // over the RAM, so walks touch many different entries.
+        for (let i = 0; i < PAGES; i++) pt.map(0x7f00_0000_0000n + BigInt(i) * 0x100000n, 12 * MiB + ((i * 37) % 2048) * 4096, 4096, { w: true, u: true });
+        walker = new NestedWalker(host, vm.eptWalker);
+        cr3 = pt.cr3;
+        if (walker.walk(cr3, 0x7f00, 0, ACCESS_READ, true) !== WALK_OK || walker.refCount !== 24) throw new Error('nested-walk24: setup walk is not a 24-reference walk');
+      },
+      fn() {
+        const w = walker!;
+        let i = next;
+        for (let n = 0; n < BATCH; n++) {
+          i = (i + 1) % PAGES;
+          // va = 0x7f00_0000_0000 + i·1 MiB: high half 0x7f00 + carry, low half the rest.
+          const lo = (i * MiB) >>> 0;
+          const hi = 0x7f00 + Math.floor((i * MiB) / 4294967296);
+          if (w.walk(cr3, hi, lo, ACCESS_READ, true) !== WALK_OK) throw new Error('nested-walk24: walk faulted');
+        }
+        next = i;
+      },
+    },
+  ];
 }
