@@ -5,3 +5,4 @@ export * from './pte.js';
 export * from './walker.js';
 export * from './builder.js';
 export * from './paging/index.js';
+export * from './virt/index.js';

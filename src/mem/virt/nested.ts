@@ -39,7 +39,6 @@ import {
 } from '../walker.js';
 import { EPT_MISCONFIG, EPT_OK, EQ_EXECUTABLE, EQ_WRITABLE, EptWalker } from './ept.js';
 
-export { WALK_OK, WALK_PF, WALK_GP } from '../walker.js';
 /** EPT violation: faultGpa, exitQualification (EQ_* bits) set. */
 export const NESTED_EPT_VIOLATION = 3;
 /** EPT misconfiguration: faultGpa and misconfig (MISCONFIG_*) set. */
