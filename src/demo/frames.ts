@@ -38,6 +38,8 @@ interface DemoItem {
   what: string;
   /** For frames without a tunnel: indexes of layers whose cost the comment states. */
   extra?: number[];
+  /** The inner layers are a packet quoted by an ICMP error, not a tunnelled one. */
+  quote?: boolean;
 }
 
 function items(): DemoItem[] {
@@ -96,6 +98,7 @@ function items(): DemoItem[] {
       what: 'ICMP fragmentation needed, next-hop MTU 1450 (what a VXLAN underlay sends back)',
       layers: [ether(), ipv4(OUTER4), { layer: 'icmp', type: 3, code: 4, mtu: 1450 }, ipv4(INNER4, { flags: 'DF' }), udp(), raw()],
       innerFrom: 3,
+      quote: true,
     },
   ];
 }
@@ -113,7 +116,9 @@ export function demoPackets(): DemoPacket[] {
     } else if (it.innerFrom !== undefined) {
       const inner = encodedLength(it.layers.slice(it.innerFrom));
       const tunnel = it.layers.slice(it.innerFrom).some((l) => l.layer === 'ether' || l.layer === 'ipv4' || l.layer === 'ipv6');
-      comment = tunnel
+      comment = it.quote
+        ? `${it.what}: ${plural(total - inner, 'byte')} of headers, then the ${inner}-byte packet it quotes`
+        : tunnel
         ? `${it.what}: ${plural(total - inner, 'byte')} of outer headers around a ${inner}-byte inner ${it.layers[it.innerFrom]!.layer === 'ether' ? 'frame' : 'packet'}`
         : `${it.what}: ${plural(total - inner, 'byte')} of headers before ${plural(inner, 'byte')} of payload`;
     } else {
