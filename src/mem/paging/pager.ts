@@ -87,6 +87,9 @@ interface Region {
   firstVpn: number;
   endVpn: number;
   flags: RegionFlags;
+  /** The region's present-PTE bits (encoded once by the pte codec, frame 0): OR in the frame. */
+  pteLo: number;
+  pteHi: number;
 }
 
 const VPN_HI = 1048576; // 2^20 VPNs per 2^32 bytes
@@ -163,7 +166,8 @@ export class DemandPager {
       throw new PagingError(`region at ${formatVa(va)} (${pages} pages) is not page-aligned and canonical`);
     }
     const firstVpn = vpnOf(vaHi(va), vaLo(va));
-    const r: Region = { firstVpn, endVpn: firstVpn + pages, flags: { ...flags } };
+    const e = encodeEntry({ frame: 0, p: true, w: flags.w, u: flags.u, nx: flags.nx }, 1);
+    const r: Region = { firstVpn, endVpn: firstVpn + pages, flags: { ...flags }, pteLo: e.lo, pteHi: e.hi };
     for (const o of this.regions) {
       if (r.firstVpn < o.endVpn && o.firstVpn < r.endVpn) throw new PagingError(`region at ${formatVa(va)} overlaps another region`);
     }
@@ -278,8 +282,8 @@ export class DemandPager {
       this.builder.map(pageVa, frame, 4096, { w: f.w, u: f.u, nx: f.nx });
       pteAddr = this.builder.leafEntryAddress(pageVa);
     } else {
-      const e = encodeEntry({ frame, p: true, w: f.w, u: f.u, nx: f.nx }, 1);
-      mem.write64(pteAddr, e.lo, e.hi);
+      // A and D clear: the walker sets them as the page is used.
+      mem.write64(pteAddr, (region.pteLo | (frame % 4294967296)) >>> 0, (region.pteHi | Math.floor(frame / 4294967296)) >>> 0);
     }
     this.slotVpn[slot] = vpn;
     this.slotPte[slot] = pteAddr;
