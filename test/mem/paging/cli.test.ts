@@ -3,9 +3,11 @@ import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, ROOT } from '../../helpers/cli.js';
+import { REFERENCES } from './reference.js';
 
 const BELADY = join(ROOT, 'fixtures', 'paging', 'belady.trace');
 const BELADY_X8 = join(ROOT, 'fixtures', 'paging', 'belady-x8.trace');
+const LOOP = join(ROOT, 'fixtures', 'paging', 'loop.trace');
 const dir = mkdtempSync(join(tmpdir(), 'virtkit-paging-'));
 function traceFile(name: string, text: string): string {
   const p = join(dir, name);
@@ -119,6 +121,31 @@ describe('virtkit paging curve', () => {
     expect(pts).toHaveLength(6);
     expect(pts[3]![1]!).toBeLessThan(pts[2]![1]!); // 10 faults is drawn higher than 9
     expect(pts[2]![0]!).toBeLessThan(pts[3]![0]!);
+  });
+  it('the loop fixture: every policy as its slow reference computes it, frames 1..10 by default', async () => {
+    const r = await runCli(['paging', 'curve', LOOP, '--json']);
+    const j = JSON.parse(r.stdout);
+    expect(j.frames).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const accesses = [0, 1, 2, 3].flatMap((pass) => [0, 1, 2, 3, 4, 5, 6, 7, 8].map((p) => ({ page: p, write: pass === 0 })));
+    for (const s of j.series as { policy: keyof typeof REFERENCES; faults: number[] }[]) {
+      expect(s.faults).toEqual(j.frames.map((m: number) => REFERENCES[s.policy](accesses, m).faults));
+    }
+    expect(j.series.find((s: { policy: string }) => s.policy === 'lru').faults.slice(0, 8)).toEqual(new Array(8).fill(36));
+  });
+  it('the SVG is balanced markup (every element closed, in order)', async () => {
+    const out = join(dir, 'x8.svg');
+    await runCli(['paging', 'curve', BELADY_X8, '--frames', '1..64', '-o', out]);
+    const svg = readFileSync(out, 'utf8');
+    const stack: string[] = [];
+    for (const m of svg.matchAll(/<(\/?)([a-zA-Z]+)[^>]*?(\/?)>/g)) {
+      if (m[3] === '/') continue;
+      if (m[1] === '/') expect(stack.pop()).toBe(m[2]);
+      else stack.push(m[2]!);
+    }
+    expect(stack).toEqual([]);
+    expect(svg).not.toMatch(/NaN|undefined/);
+    // Five anomaly steps (fifo and clock share one): four notes are listed under the chart.
+    expect(svg.match(/>◯ Belady's anomaly/g)).toHaveLength(4);
   });
   it('rejects an empty frame range and a repeated policy', async () => {
     expect((await runCli(['paging', 'curve', BELADY, '--frames', '5..2'])).stderr).toMatch(/empty range/);
