@@ -462,7 +462,16 @@ export class EptWalker {
   ) {
     this.caps = { ...DEFAULT_EPT_CAPS, ...caps };
     this.rules = new EptRules(this.caps);
+    this.gpaLimit = 2 ** this.caps.maxPhyAddr;
+    this.hiAddrMask = (2 ** (this.caps.maxPhyAddr - 32) - 1) >>> 0;
+    this.mbec = this.caps.mbec;
   }
+
+  /** 2^MAXPHYADDR: guest-physical addresses at or above it cannot be translated. */
+  private readonly gpaLimit: number;
+  /** Address bits 32..MAXPHYADDR-1 in an entry's high half. */
+  private readonly hiAddrMask: number;
+  private readonly mbec: boolean;
 
   /** Load an EPTP (validated as VM entry would). */
   load(eptp: bigint): void {
@@ -478,59 +487,62 @@ export class EptWalker {
    * above 2^MAXPHYADDR) are a violation with no entry read.
    */
   walk(gpa: number, access: number, user = false): number {
-    const mem = this.mem;
-    const u32 = mem.u32;
-    const caps = this.caps;
-    const maxPhy = caps.maxPhyAddr;
-    this.refCount = 0;
+    const u32 = this.mem.u32;
+    const memSize = this.mem.size;
+    const refs = this.refs;
+    const mbec = this.mbec;
     this.rightsQual = 0;
     this.misconfig = 0;
-    if (!(gpa >= 0 && gpa < 2 ** maxPhy)) {
+    if (!(gpa >= 0 && gpa < this.gpaLimit)) {
+      this.refCount = 0;
       this.leafLevel = this.levels + 1;
       this.entryPa = -1;
       return EPT_VIOLATION;
     }
     const gLo = gpa >>> 0;
-    const gHi = Math.floor(gpa / 0x1_0000_0000);
-    const hiAddrMask = (2 ** (maxPhy - 32) - 1) >>> 0;
+    const gHi = (gpa - gLo) / 0x1_0000_0000;
+    const hiAddrMask = this.hiAddrMask;
     let rights = EPT_RWX | EPT_UX;
     let table = this.root;
+    let n = 0;
     for (let level: number = this.levels; level >= 1; level--) {
       const shift = 3 + 9 * level;
       const idx = shift < 32 ? ((gLo >>> shift) | (shift === 30 ? gHi << 2 : 0)) & 511 : (gHi >>> (shift - 32)) & 511;
       const pa = table + idx * 8;
-      this.refs[this.refCount++] = pa;
-      if (!(pa + 8 <= mem.size)) throw new MemoryError(pa, `EPT entry is outside host memory (size 0x${mem.size.toString(16)})`);
+      refs[n++] = pa;
+      if (!(pa + 8 <= memSize)) {
+        this.refCount = n;
+        throw new MemoryError(pa, `EPT entry is outside host memory (size 0x${memSize.toString(16)})`);
+      }
       const w = pa / 4;
       const lo = u32[w]!;
       const hi = u32[w + 1]!;
-      this.entryPa = pa;
-      this.leafLevel = level;
-      const present = (lo & EPT_RWX) !== 0 || (caps.mbec && (lo & EPT_UX) !== 0);
       const mc = this.rules.misconfig(lo, hi, level);
-      if (mc !== 0) {
+      if (mc !== 0 || ((lo & EPT_RWX) === 0 && !(mbec && (lo & EPT_UX) !== 0))) {
+        // Misconfigured, or not present (the AND of the rights includes this zero entry).
+        this.refCount = n;
+        this.entryPa = pa;
+        this.leafLevel = level;
         this.misconfig = mc;
-        return EPT_MISCONFIG;
-      }
-      if (!present) {
-        this.rightsQual = 0;
-        return EPT_VIOLATION;
+        return mc !== 0 ? EPT_MISCONFIG : EPT_VIOLATION;
       }
       rights &= lo;
       if (this.adEnable && (lo & EPT_A) === 0) u32[w] = (lo | EPT_A) >>> 0;
       const addrHi = hi & hiAddrMask;
       if (level === 1 || ((level === 2 || level === 3) && (lo & EPT_PS) !== 0)) {
-        const pageShift = shift;
-        const offMask = (2 ** pageShift - 1) >>> 0;
-        this.pageShift = pageShift;
+        this.refCount = n;
+        this.entryPa = pa;
+        this.leafLevel = level;
+        const offMask = shift === 12 ? 0xfff : shift === 21 ? 0x1f_ffff : 0x3fff_ffff;
+        this.pageShift = shift;
         this.memType = (lo & EPT_MEMTYPE) >>> MEMTYPE_SHIFT;
         this.ignorePat = (lo & EPT_IPAT) !== 0;
-        this.rightsQual = ((rights & EPT_RWX) << 3) | (caps.mbec && (rights & EPT_UX) !== 0 ? EQ_USER_EXECUTABLE : 0);
+        this.rightsQual = ((rights & EPT_RWX) << 3) | (mbec && (rights & EPT_UX) !== 0 ? EQ_USER_EXECUTABLE : 0);
         this.hpa = addrHi * 0x1_0000_0000 + (((lo & ~offMask & 0xfffff000) | (gLo & offMask)) >>> 0);
         let ok: boolean;
         if (access === A_READ) ok = (rights & EPT_R) !== 0;
         else if (access === A_WRITE) ok = (rights & EPT_W) !== 0;
-        else if (access === A_EXEC) ok = caps.mbec && user ? (rights & EPT_UX) !== 0 : (rights & EPT_X) !== 0;
+        else if (access === A_EXEC) ok = mbec && user ? (rights & EPT_UX) !== 0 : (rights & EPT_X) !== 0;
         else ok = false;
         if (!ok) return EPT_VIOLATION;
         if (this.adEnable && access === A_WRITE && (u32[w]! & EPT_D) === 0) u32[w] = (u32[w]! | EPT_D) >>> 0;
