@@ -40,3 +40,27 @@ export function foldSum(sum: number): number {
 export function internetChecksum(bytes: Uint8Array, start: number, end: number, initial = 0): number {
   return ~foldSum(onesSum(bytes, start, end, initial)) & 0xffff;
 }
+
+/**
+ * Copy src[start, end) to dst[at…] and return its one's-complement partial sum (as onesSum
+ * would), reading the source once: for encoders that write a payload and checksum it.
+ */
+export function copyWithSum(dst: Uint8Array, at: number, src: Uint8Array, start: number, end: number, initial = 0): number {
+  let sum = initial;
+  let i = start;
+  let o = at;
+  const even = end - ((end - start) & 1);
+  for (; i < even; i += 2, o += 2) {
+    const hi = src[i]!;
+    const lo = src[i + 1]!;
+    dst[o] = hi;
+    dst[o + 1] = lo;
+    sum += (hi << 8) | lo;
+  }
+  if (i < end) {
+    const hi = src[i]!;
+    dst[o] = hi;
+    sum += hi << 8;
+  }
+  return sum;
+}

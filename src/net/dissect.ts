@@ -51,6 +51,8 @@ export class LayerTable {
   start = new Int32Array(16);
   length = new Int32Array(16);
   error: DecodeError | undefined = undefined;
+  /** Scratch for scanFrame: ends of the enclosing extents (a stack). */
+  outer = new Int32Array(16);
 
   push(kind: number, start: number, length: number): void {
     if (this.count === this.kind.length) {
@@ -78,10 +80,11 @@ export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, t
   table.count = 0;
   table.error = undefined;
   st.next = 'ether';
-  st.end = end;
+  st.end = Math.min(end, bytes.length);
   st.short = undefined;
+  end = st.end;
   // Ends of enclosing extents: what lies between an inner extent's end and its parent's is padding.
-  const outer: number[] = [];
+  let depth = 0;
   let off = 0;
   try {
     for (;;) {
@@ -90,9 +93,8 @@ export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, t
         // Payload (or nothing) up to the end of this extent, then back out to the enclosing one.
         if (off < st.end) table.push(KIND_RAW, off, st.end - off);
         off = st.end;
-        const up = outer.pop();
-        if (up === undefined) break;
-        st.end = up;
+        if (depth === 0) break;
+        st.end = table.outer[--depth]!;
         st.next = '';
         continue;
       }
@@ -100,7 +102,14 @@ export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, t
       const len = DISSECTORS[code]!.scan(bytes, off, st);
       table.push(code, off, len);
       off += len;
-      if (st.end < before) outer.push(before);
+      if (st.end < before) {
+        if (depth === table.outer.length) {
+          const grown = new Int32Array(depth * 2);
+          grown.set(table.outer);
+          table.outer = grown;
+        }
+        table.outer[depth++] = before;
+      }
       if (st.short && !table.error) table.error = st.short;
     }
   } catch (e) {

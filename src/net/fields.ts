@@ -109,22 +109,19 @@ export function defineLayout<N extends string>(kind: string, length: number, spe
 /** Read an unsigned field (≤ 32 bits) of the header at `off`. The caller has checked the length. */
 export function getField(buf: Uint8Array, off: number, f: Field): number {
   const p = off + f.byte;
-  let v: number;
   switch (f.bytes) {
     case 1:
-      v = buf[p]!;
-      break;
+      return (buf[p]! >>> f.shift) & f.max;
     case 2:
-      v = (buf[p]! << 8) | buf[p + 1]!;
-      break;
+      return (((buf[p]! << 8) | buf[p + 1]!) >>> f.shift) & f.max;
     case 3:
-      v = (buf[p]! << 16) | (buf[p + 1]! << 8) | buf[p + 2]!;
-      break;
-    default:
-      v = ((buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!) >>> 0;
+      return (((buf[p]! << 16) | (buf[p + 1]! << 8) | buf[p + 2]!) >>> f.shift) & f.max;
+    default: {
+      const v = ((buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!) >>> 0;
+      // `& max` would turn a full 32-bit value negative: only narrower fields are masked.
+      return f.width === 32 ? v : (v >>> f.shift) & f.max;
+    }
   }
-  if (f.shift === 0 && f.width === f.bytes * 8) return v;
-  return Math.floor(v / 2 ** f.shift) % 2 ** f.width;
 }
 
 /**
@@ -133,45 +130,33 @@ export function getField(buf: Uint8Array, off: number, f: Field): number {
  */
 export function setField(buf: Uint8Array, off: number, f: Field, value: number): void {
   const p = off + f.byte;
-  let v = value;
-  if (f.shift !== 0 || f.width !== f.bytes * 8) {
-    // Merge into the container: clear the field's bits, then set them.
-    let c: number;
-    switch (f.bytes) {
-      case 1:
-        c = buf[p]!;
-        break;
-      case 2:
-        c = (buf[p]! << 8) | buf[p + 1]!;
-        break;
-      case 3:
-        c = (buf[p]! << 16) | (buf[p + 1]! << 8) | buf[p + 2]!;
-        break;
-      default:
-        c = ((buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!) >>> 0;
-    }
-    const unit = 2 ** f.shift;
-    const old = Math.floor(c / unit) % 2 ** f.width;
-    v = c + (value - old) * unit;
-  }
+  // Bit patterns as int32: the byte stores below keep only the low 8 bits of each shift.
+  const keep = ~(f.max << f.shift);
+  const bits = value << f.shift;
   switch (f.bytes) {
     case 1:
-      buf[p] = v;
-      break;
-    case 2:
+      buf[p] = (buf[p]! & keep) | bits;
+      return;
+    case 2: {
+      const v = f.shift === 0 && f.width === 16 ? bits : ((((buf[p]! << 8) | buf[p + 1]!) & keep) | bits);
       buf[p] = v >>> 8;
       buf[p + 1] = v;
-      break;
-    case 3:
+      return;
+    }
+    case 3: {
+      const v = (((buf[p]! << 16) | (buf[p + 1]! << 8) | buf[p + 2]!) & keep) | bits;
       buf[p] = v >>> 16;
       buf[p + 1] = v >>> 8;
       buf[p + 2] = v;
-      break;
-    default:
+      return;
+    }
+    default: {
+      const v = f.width === 32 ? value : (((buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!) & keep) | bits;
       buf[p] = v >>> 24;
       buf[p + 1] = v >>> 16;
       buf[p + 2] = v >>> 8;
       buf[p + 3] = v;
+    }
   }
 }
 

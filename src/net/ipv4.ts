@@ -34,8 +34,8 @@ const F = IPV4.f;
 
 /**
  * Fast path: write a 20-byte IPv4 header (no options) at buf[off] with its header checksum,
- * computed from the values rather than re-read from memory. Addresses are unsigned 32-bit
- * numbers; flagsFrag is flags << 13 | fragment offset. Returns the payload offset.
+ * computed from the values rather than re-read from memory. Addresses are 32-bit numbers
+ * (unsigned, or the same bits as int32, which V8 passes without boxing); flagsFrag is flags << 13 | fragment offset. Returns the payload offset.
  */
 export function encodeIpv4(
   buf: Uint8Array,

@@ -19,12 +19,12 @@ export const UDP = defineLayout('udp', 8, {
 const F = UDP.f;
 const PROTO_UDP = IPPROTO_OF.udp!;
 
-/** Fast path: write a UDP header with checksum 0 at buf[off]; returns the payload offset. */
-export function encodeUdp(buf: Uint8Array, off: number, sport: number, dport: number, length: number): number {
+/** Fast path: write a UDP header at buf[off] (checksum as given: 0 for none); returns the payload offset. */
+export function encodeUdp(buf: Uint8Array, off: number, sport: number, dport: number, length: number, chksum: number): number {
   put16(buf, off + F.sport.byte, sport);
   put16(buf, off + F.dport.byte, dport);
   put16(buf, off + F.len.byte, length);
-  put16(buf, off + F.chksum.byte, 0);
+  put16(buf, off + F.chksum.byte, chksum);
   return off + UDP.length;
 }
 
@@ -38,6 +38,16 @@ export function udpChecksumIpv4(buf: Uint8Array, off: number, length: number, sr
   const c = ~foldSum(onesSum(buf, off, off + length, pseudo)) & 0xffff || 0xffff;
   put16(buf, off + F.chksum.byte, c);
   return c;
+}
+
+/**
+ * Fast path: the UDP checksum over IPv4 from the header values and the payload's partial sum
+ * (e.g. from copyWithSum), without reading the header back; a computed 0 becomes 0xffff.
+ */
+export function udpChecksumIpv4Of(src: number, dst: number, sport: number, dport: number, length: number, payloadSum: number): number {
+  // Pseudo-header (addresses, protocol, length) + header (ports, length; checksum 0) + payload.
+  const sum = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + PROTO_UDP + length + sport + dport + length + payloadSum;
+  return ~foldSum(sum) & 0xffff || 0xffff;
 }
 
 /** Partial sum of the pseudo-header of the IP layer `ip` for an upper-layer packet of `length` bytes. */
