@@ -62,16 +62,17 @@ export interface CompareOptions {
 }
 
 const MiB = 1 << 20;
-// Host layout: guest RAM 16..32 MiB (its tables in the first MiB), EPT tables 32..34 MiB,
-// shadow tables 34..36 MiB, the second VM's RAM 40..56 MiB and EPT 56..58 MiB.
-const RAM = 16 * MiB;
-const RAM_SIZE = 16 * MiB;
+// Host layout: guest RAM 4..12 MiB (its tables in the first MiB of it), EPT tables 12..13 MiB,
+// shadow tables 13..14 MiB, the second VM's RAM 16..24 MiB and its EPT 24..25 MiB.
+const RAM = 4 * MiB;
+const RAM_SIZE = 8 * MiB;
 const GUEST_TABLES_END = RAM + MiB;
-const EPT_AT = 32 * MiB;
-const SHADOW_AT = 34 * MiB;
-const RAM2 = 40 * MiB;
-const EPT2_AT = 56 * MiB;
-const HOST_SIZE = 64 * MiB;
+const EPT_AT = 12 * MiB;
+const SHADOW_AT = 13 * MiB;
+const SHADOW_END = 14 * MiB;
+const RAM2 = 16 * MiB;
+const EPT2_AT = 24 * MiB;
+const HOST_SIZE = 28 * MiB;
 const VA_BASE = 0x7f00_0000_0000n;
 
 /** What a guest OS needs from the machine it runs on. */
@@ -226,7 +227,7 @@ export function runCompare(opts: CompareOptions = {}): { result: CompareResult; 
   // ---- shadow paging ----
   const sHost = new PhysicalMemory(HOST_SIZE);
   const sVm = new Vm(sHost, { ramBase: RAM, ramSize: RAM_SIZE, guestTablesEnd: GUEST_TABLES_END, eptAllocator: new FrameAllocator(sHost, EPT_AT, SHADOW_AT), eptLevels: levels, guest: guestCfg });
-  const sh = new ShadowPaging(sVm, { allocator: new FrameAllocator(sHost, SHADOW_AT, RAM2), tlb });
+  const sh = new ShadowPaging(sVm, { allocator: new FrameAllocator(sHost, SHADOW_AT, SHADOW_END), tlb });
   const shadowPlatform: Platform = {
     mem: sVm.guestMem,
     tableAllocator: sVm.guestTableAllocator,
@@ -273,7 +274,7 @@ function vmSwitch(levels: 4 | 5, tlb: TlbGeometry, tagged: boolean, turn: number
   const cfg: Partial<PagingConfig> = { levels };
   const vms = [
     new Vm(host, { ramBase: RAM, ramSize: RAM_SIZE, guestTablesEnd: GUEST_TABLES_END, eptAllocator: new FrameAllocator(host, EPT_AT, SHADOW_AT), eptLevels: levels, guest: cfg }),
-    new Vm(host, { ramBase: RAM2, ramSize: RAM_SIZE, guestTablesEnd: RAM2 + MiB, eptAllocator: new FrameAllocator(host, EPT2_AT, HOST_SIZE), eptLevels: levels, guest: cfg }),
+    new Vm(host, { ramBase: RAM2, ramSize: RAM_SIZE, guestTablesEnd: RAM2 + MiB, eptAllocator: new FrameAllocator(host, EPT2_AT, EPT2_AT + MiB), eptLevels: levels, guest: cfg }),
   ];
   const pages = 64;
   const roots = vms.map((vm, k) => {

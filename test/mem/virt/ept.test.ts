@@ -14,6 +14,7 @@ import {
   EQ_READABLE,
   EQ_WRITABLE,
   EQ_WRITE,
+  EQ_USER_EXECUTABLE,
   EptBuilder,
   EptError,
   EptWalker,
@@ -229,6 +230,31 @@ describe('EPT walker', () => {
     expect(mem.readLo(b.leafEntryAddress(0x3000)) & 0x200).toBe(0);
     expect(w.walk(0x3000, W)).toBe(EPT_OK);
     expect(mem.readLo(b.leafEntryAddress(0x3000)) & 0x200).toBe(0x200);
+  });
+
+  it('mode-based execute control: user fetches need bit 10, supervisor fetches bit 2; qualification bit 6', () => {
+    const mem = new PhysicalMemory(4 << 20);
+    const b = new EptBuilder(mem, new FrameAllocator(mem, 0x100000, 0x200000));
+    const w = new EptWalker(mem, { mbec: true });
+    w.load(b.eptp);
+    b.map(0x3000, 0x9000, 4096, { r: true, ux: true });
+    expect(w.walk(0x3000, X, true)).toBe(EPT_OK);
+    expect(w.walk(0x3000, X, false)).toBe(EPT_VIOLATION);
+    expect(w.qualification(X, false, false)).toBe(EQ_FETCH | EQ_READABLE | EQ_USER_EXECUTABLE);
+    // Bit 10 alone makes an entry present under MBEC (execute-only for user mode) ...
+    b.map(0x4000, 0xa000, 4096, { ux: true });
+    expect(w.walk(0x4000, X, true)).toBe(EPT_OK);
+    expect(w.walk(0x4000, R, true)).toBe(EPT_VIOLATION);
+    expect(w.qualification(R, false, false)).toBe(EQ_READ | EQ_USER_EXECUTABLE);
+    // ... and is ignored without it: not present.
+    const plain = new EptWalker(mem);
+    plain.load(b.eptp);
+    expect(plain.walk(0x4000, X, true)).toBe(EPT_VIOLATION);
+    expect(plain.qualification(X, false, false)).toBe(EQ_FETCH);
+    expect(decodeEptEntry(mem.readLo(b.leafEntryAddress(0x4000)), 0, 1).present).toBe(false);
+    expect(decodeEptEntry(mem.readLo(b.leafEntryAddress(0x4000)), 0, 1, { ...DEFAULT_EPT_CAPS, mbec: true }).present).toBe(true);
+    // Without execute-only support, user-execute without read is a misconfiguration.
+    expect(new EptWalker(mem, { mbec: true, execOnly: false }).rules.misconfig(0x400 | 0x30, 0, 1)).toBe(MISCONFIG_EXEC_ONLY);
   });
 
   it('builder refuses conflicts and misalignment with an EptError', () => {
