@@ -6,3 +6,4 @@ export * from './sim.js';
 export * from './chart.js';
 export * from './swap.js';
 export * from './pager.js';
+export * from './system.js';
