@@ -9,8 +9,10 @@ Runs one guest workload — the guest builds its page tables (512 pages), update
 (INVLPG after each), then makes 20000 translations — under native paging, shadow paging and
 nested paging (EPT), on the same TLB model (64-entry 4-way L1 for 4 KiB pages), and prints for
 each scheme:
-  refsPerMiss  memory references per TLB miss (4 native, 24 nested on 4-over-4 levels;
-               5 and 35 with --levels 5, a 5-level guest on 5-level EPT)
+  refsPerMiss  memory references of the hardware walk per TLB miss that translates (4 native,
+               24 nested on 4-over-4 levels; 5 and 35 with --levels 5, a 5-level guest on
+               5-level EPT; shadow paging walks only its shadow tables, so 4 or 5 — its VMM's
+               software walks on hidden faults are VM exits, counted in the text form)
   traps        VM exits caused by guest page-table writes (shadow paging only)
   tableBytes   bytes of tables beyond the guest's own (shadow tables; EPT tables)
   hitRate      TLB hit rate of the translation stream

@@ -10,9 +10,9 @@ import { Vm } from '../../../src/mem/virt/vm.js';
 const MiB = 1 << 20;
 
 /** Host: 8 MiB; guest RAM 2..6 MiB (1:1), EPT tables 6..8 MiB. */
-function makeVm(levels: 4 | 5, ramPageSize: EptPageSize = 4096, eptAd = false): { vm: Vm; gpt: PageTableBuilder; nw: NestedWalker } {
+function makeVm(levels: 4 | 5, ramPageSize: EptPageSize = 4096, eptAd = false, eptLevels: 4 | 5 = levels): { vm: Vm; gpt: PageTableBuilder; nw: NestedWalker } {
   const host = new PhysicalMemory(8 * MiB);
-  const vm = new Vm(host, { ramBase: 2 * MiB, ramSize: 4 * MiB, eptAllocator: new FrameAllocator(host, 6 * MiB, 8 * MiB), eptLevels: levels, guest: { levels }, ramPageSize, eptAd });
+  const vm = new Vm(host, { ramBase: 2 * MiB, ramSize: 4 * MiB, eptAllocator: new FrameAllocator(host, 6 * MiB, 8 * MiB), eptLevels, guest: { levels }, ramPageSize, eptAd });
   const gpt = new PageTableBuilder(vm.guestMem, { levels, allocator: vm.guestTableAllocator });
   return { vm, gpt, nw: new NestedWalker(host, vm.eptWalker, { levels }) };
 }
@@ -42,7 +42,9 @@ function refsOf(nw: NestedWalker): { pa: number; kind: number }[] {
 }
 
 describe('two-dimensional walk: reference counts from the walk itself', () => {
-  const cases: { name: string; levels: 4 | 5; ept: EptPageSize; guest: 4096 | 0x200000; refs: number }[] = [
+  const cases: { name: string; levels: 4 | 5; eptLevels?: 4 | 5; ept: EptPageSize; guest: 4096 | 0x200000; refs: number }[] = [
+    { name: '4-level guest on 5-level EPT: (4+1)(5+1) − 1 = 29', levels: 4, eptLevels: 5, ept: 4096, guest: 4096, refs: 29 },
+    { name: '5-level guest on 4-level EPT: (5+1)(4+1) − 1 = 29', levels: 5, eptLevels: 4, ept: 4096, guest: 4096, refs: 29 },
     { name: '4-level guest on 4-level EPT, 4K pages: 24', levels: 4, ept: 4096, guest: 4096, refs: 24 },
     { name: '5-level guest on 5-level EPT, 4K pages: 35', levels: 5, ept: 4096, guest: 4096, refs: 35 },
     { name: '4-level guest on EPT with 2 MiB leaves: 5 EPT walks of 3 + 4 = 19', levels: 4, ept: 0x200000, guest: 4096, refs: 19 },
@@ -52,7 +54,7 @@ describe('two-dimensional walk: reference counts from the walk itself', () => {
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const { vm, gpt, nw } = makeVm(c.levels, c.ept);
+      const { vm, gpt, nw } = makeVm(c.levels, c.ept, false, c.eptLevels ?? c.levels);
       const va = c.levels === 5 ? 0x00ab_cdef_0000_0000n + BigInt(c.guest) : 0x7f12_3440_0000n;
       const gpa = 4 * MiB; // 2 MiB aligned, inside the RAM
       gpt.map(va, gpa, c.guest, { w: true, u: true });

@@ -92,6 +92,7 @@ const guestMapArb = fc.record({
 
 const caseArb = fc.record({
   levels: fc.constantFrom<4 | 5>(4, 4, 4, 5),
+  eptLevels: fc.constantFrom<4 | 5>(4, 4, 5),
   guest: fc.array(guestMapArb, { minLength: 1, maxLength: 10 }),
   ramLarge: fc.boolean(),
   ramSeed: fc.integer({ min: 1, max: 0x7fffffff }), // per 4K RAM page: 1 in 20 unmapped, 3 in 20 read-only, else RWX
@@ -108,7 +109,7 @@ describe('shadow = nested = host-walk(guest-walk(gva)) for random guests and hos
         // One host memory for every run: every frame a run writes comes from an allocator,
         // which zeroes it when it hands it out, so nothing leaks from one run to the next.
         const host = HOST;
-        const vm = new Vm(host, { ramBase: RAM_BASE, ramSize: RAM_SIZE, guestTablesEnd: RAM_BASE + 256 * 1024, eptAllocator: new FrameAllocator(host, 4 * MiB, 5 * MiB), eptLevels: c.levels, guest: { levels: c.levels }, mapRam: false });
+        const vm = new Vm(host, { ramBase: RAM_BASE, ramSize: RAM_SIZE, guestTablesEnd: RAM_BASE + 256 * 1024, eptAllocator: new FrameAllocator(host, 4 * MiB, 5 * MiB), eptLevels: c.eptLevels, guest: { levels: c.levels }, mapRam: false });
         const maps: HostMap[] = [];
         // Guest RAM, 1:1, one 2 MiB page or 4 KiB pages with holes and read-only pages.
         if (c.ramLarge) {
