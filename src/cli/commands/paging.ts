@@ -164,7 +164,7 @@ export const command: Command = {
           const mark = anomalous.has(`${s.policy}:${m}`) ? '*' : ' ';
           return (String(s.faults[row]) + mark).padStart(widths[i]! + 1);
         });
-        lines.push(String(m).padStart(6) + ' ' + cells.join(' '));
+        lines.push((String(m).padStart(6) + ' ' + cells.join(' ')).trimEnd());
       });
       for (const a of curve.anomalies) lines.push(`* Belady's anomaly: ${a.policy} makes ${a.moreFaults} faults with ${a.moreFrames} frames but ${a.faults} with ${a.frames}`);
       if (out !== undefined) lines.push(`chart written to ${out}`);
