@@ -99,8 +99,9 @@ export const geneveCodec: Codec = {
 function checkOptions(buf: Uint8Array, start: number, end: number): void {
   for (let o = start; o < end; ) {
     if (o + GENEVE_OPTION.length > end) throw new DecodeError('geneve', o, 'option header overruns the options area');
-    o += GENEVE_OPTION.length + 4 * getField(buf, o, O.len);
-    if (o > end) throw new DecodeError('geneve', o, 'option data overruns the options area');
+    const next = o + GENEVE_OPTION.length + 4 * getField(buf, o, O.len);
+    if (next > end) throw new DecodeError('geneve', o, `option data (${next - o - GENEVE_OPTION.length} bytes) overruns the options area`);
+    o = next;
   }
 }
 

@@ -42,12 +42,12 @@ function prepareAll(layers: readonly Layer[]): Prepared[] {
   for (let i = 0; i < layers.length; i++) {
     const layer = layers[i];
     if (typeof layer !== 'object' || layer === null || Array.isArray(layer)) {
-      throw new EncodeError(i, typeof layer, 'layer', 'a layer is an object with a "layer" kind');
+      throw new EncodeError(i, typeof layer, 'layer', 'is not an object with a "layer" kind');
     }
     const kind = layer.layer;
     const codec = typeof kind === 'string' ? CODECS.get(kind) : undefined;
     if (!codec) {
-      throw new EncodeError(i, String(kind), 'layer', `unknown layer kind (known: ${[...CODECS.keys()].join(', ')})`);
+      throw new EncodeError(i, String(kind), 'layer', `'${String(kind)}' is not a known kind (known: ${[...CODECS.keys()].join(', ')})`);
     }
     list.push(codec.prepare(layer, i));
   }
