@@ -149,6 +149,11 @@ export class ShadowPaging {
   /** A guest store to a write-protected page-table frame (called by GuestMemory). */
   private guestTableWrite(pa: number, lo: number, hi: number): void {
     this.exits.ptWrite++;
+    this.emulateTableWrite(pa, lo, hi);
+  }
+
+  /** The VMM's emulation of a trapped store: do it, then bring the shadow up to date. */
+  private emulateTableWrite(pa: number, lo: number, hi: number): void {
     const gm = this.vm.guestMem;
     gm.rawWrite64(pa, lo, hi);
     for (const ctx of this.contexts.values()) {
@@ -247,6 +252,19 @@ export class ShadowPaging {
     this.fill(ctx, vaHi, vaLo, soft);
     st = this.hwTranslate(vaHi, vaLo, access, user);
     if (st !== WALK_OK) throw new ShadowError(`shadow paging: the access still faults after filling the shadow entry for ${joinVa(vaHi, vaLo).toString(16)}`);
+    return st;
+  }
+
+  /**
+   * A guest 8-byte store at (vaHi:vaLo) (8-byte aligned), as the guest's instruction makes it:
+   * translated through the shadow like any access; a store into a guest page table traps
+   * (one VM exit) and is emulated, so the shadow follows. Returns translate()'s status.
+   */
+  store64(vaHi: number, vaLo: number, lo: number, hi: number, user: boolean): number {
+    const st = this.translate(vaHi, vaLo, ACCESS_WRITE, user);
+    if (st !== WALK_OK) return st;
+    if (this.trapped === 1) this.emulateTableWrite(this.soft.gpa, lo, hi);
+    else this.vm.host.write64(this.pa, lo, hi);
     return st;
   }
 

@@ -103,6 +103,26 @@ describe('shadow paging', () => {
     expect(sh.trapped).toBe(1);
   });
 
+  it('a guest store through its own mapping of a page table traps once and the shadow follows it', () => {
+    const { sh, gpt } = setup();
+    gpt.map(0x4000_0000n, 4 * MiB, 4096, { w: true, u: true });
+    const pteGpa = gpt.entryAddress(0x4000_0000n, 1);
+    gpt.map(0x7000_0000n, pteGpa & ~0xfff, 4096, { w: true }); // the kernel's window on the PT
+    expect(sh.translate(0, 0x4000_0000, ACCESS_READ, true)).toBe(WALK_OK);
+    expect(sh.pa).toBe(4 * MiB);
+    const traps = sh.exits.ptWrite;
+    // The kernel rewrites the PTE through that window: frame 5 MiB, P | RW | US.
+    expect(sh.store64(0, 0x7000_0000 + (pteGpa & 0xfff), (5 * MiB) | 7, 0, false)).toBe(WALK_OK);
+    expect(sh.exits.ptWrite).toBe(traps + 1);
+    expect(sh.vm.guestMem.readLo(pteGpa)).toBe((5 * MiB) | 7);
+    expect(sh.translate(0, 0x4000_0000, ACCESS_READ, true)).toBe(WALK_OK);
+    expect(sh.pa).toBe(5 * MiB);
+    // An ordinary store through the shadow lands in host memory without an exit.
+    expect(sh.store64(0, 0x4000_0008, 0x1234, 0x5678, true)).toBe(WALK_OK);
+    expect(sh.vm.host.read64(5 * MiB + 8)).toBe(0x5678_0000_1234n);
+    expect(sh.exits.ptWrite).toBe(traps + 1);
+  });
+
   it('CR3 writes and INVLPG trap; each guest root keeps its own shadow', () => {
     const { sh, gpt, vm } = setup();
     gpt.map(0x4000_0000n, 4 * MiB, 4096, { w: true, u: true });
