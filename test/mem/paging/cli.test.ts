@@ -147,6 +147,11 @@ describe('virtkit paging curve', () => {
     // Five anomaly steps (fifo and clock share one): four notes are listed under the chart.
     expect(svg.match(/>◯ Belady's anomaly/g)).toHaveLength(4);
   });
+  it('the committed example chart (fixtures/paging/belady-x8.svg) is what the tool draws today', async () => {
+    const out = join(dir, 'belady-x8.svg');
+    await runCli(['paging', 'curve', BELADY_X8, '--frames', '1..64', '-o', out]);
+    expect(readFileSync(out, 'utf8')).toBe(readFileSync(join(ROOT, 'fixtures', 'paging', 'belady-x8.svg'), 'utf8'));
+  });
   it('rejects an empty frame range and a repeated policy', async () => {
     expect((await runCli(['paging', 'curve', BELADY, '--frames', '5..2'])).stderr).toMatch(/empty range/);
     expect((await runCli(['paging', 'curve', BELADY, '--frames', '0..2'])).code).toBe(2);
