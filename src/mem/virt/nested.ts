@@ -37,7 +37,7 @@ import {
   pfErrorCode,
   type PagingConfig,
 } from '../walker.js';
-import { EPT_MISCONFIG, EPT_OK, EQ_EXECUTABLE, EQ_WRITABLE, EptWalker } from './ept.js';
+import { EPT_MISCONFIG, EPT_OK, EQ_EXECUTABLE, EQ_READ, EQ_WRITABLE, EptWalker } from './ept.js';
 
 /** EPT violation: faultGpa, exitQualification (EQ_* bits) set. */
 export const NESTED_EPT_VIOLATION = 3;
@@ -96,7 +96,9 @@ export class NestedWalker extends PageWalker {
       this.misconfig = ept.misconfig;
       return NESTED_EPT_MISCONFIG;
     }
-    this.exitQualification = ept.qualification(access, true, final);
+    // A guest paging-structure access counted as a write (EPT A/D on) sets both bit 0 and
+    // bit 1 (SDM Vol. 3C, exit qualification for EPT violations, note 1).
+    this.exitQualification = ept.qualification(access, true, final) | (!final && ept.adEnable ? EQ_READ : 0);
     return NESTED_EPT_VIOLATION;
   }
 

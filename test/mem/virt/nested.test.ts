@@ -125,13 +125,21 @@ describe('guest faults vs EPT violations vs EPT misconfigurations', () => {
     expect(nw.exitQualification).toBe(EQ_READ | EQ_GLA_VALID);
   });
 
-  it('with EPT A/D on, guest paging-structure accesses are EPT writes', () => {
+  it('with EPT A/D on, guest paging-structure accesses are EPT writes (bits 0 and 1 both set)', () => {
     const { vm, gpt, nw } = makeVm(4, 4096, true);
     gpt.map(0x4000_0000n, 3 * MiB, 4096, { w: true, u: true });
     const ptFrame = gpt.entryAddress(0x4000_0000n, 1) & ~0xfff;
     vm.ept.protect(ptFrame, { r: true });
     expect(nw.walk(gpt.cr3, 0, 0x4000_0010, ACCESS_READ, true)).toBe(NESTED_EPT_VIOLATION);
-    expect(nw.exitQualification).toBe(EQ_WRITE | EQ_READABLE | EQ_GLA_VALID);
+    expect(nw.exitQualification).toBe(EQ_READ | EQ_WRITE | EQ_READABLE | EQ_GLA_VALID);
+    // The final access is an ordinary read: fine on a read-only page.
+    vm.ept.protect(ptFrame, { r: true, w: true });
+    vm.ept.protect(3 * MiB, { r: true });
+    expect(nw.walk(gpt.cr3, 0, 0x4000_0010, ACCESS_READ, true)).toBe(WALK_OK);
+    expect(nw.walk(gpt.cr3, 0, 0x4000_0010, ACCESS_WRITE, true)).toBe(NESTED_EPT_VIOLATION);
+    expect(nw.exitQualification).toBe(EQ_WRITE | EQ_READABLE | EQ_GLA_VALID | EQ_FINAL_TRANSLATION);
+    // EPT A set in the entries used, D in the leaf of the guest table page (written as such).
+    expect(vm.host.readLo(vm.ept.leafEntryAddress(ptFrame)) & 0x300).toBe(0x300);
   });
 
   it('EPT misconfiguration (write without read) on the final translation', () => {
