@@ -185,7 +185,8 @@ export class ShadowPaging {
     for (let i = 0; i < 512; i++) {
       const ea = frame + i * 8;
       const lo = gm.readLo(ea);
-      if ((lo & LO_P) === 0 || (level <= 3 && (lo & LO_PS) !== 0) || (level >= 4 && (lo & LO_PS) !== 0)) continue;
+      // PS: a large page at levels 2-3, a reserved bit (the walk faults) at levels 4-5.
+      if ((lo & LO_P) === 0 || (lo & LO_PS) !== 0) continue;
       this.protectTables(entryFrame(lo, gm.readHi(ea), level), level - 1);
     }
   }
