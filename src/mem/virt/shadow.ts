@@ -163,7 +163,7 @@ export class ShadowPaging {
       for (const p of pages) this.dropShadow(ctx, p, ctx === this.ctx);
     }
     const level = this.tableLevel.get(pa - (pa % 4096));
-    if (level !== undefined && level > 1 && (lo & LO_P) !== 0 && !((level === 2 || level === 3) && (lo & LO_PS) !== 0)) {
+    if (level !== undefined && level > 1 && (lo & LO_P) !== 0 && (lo & LO_PS) === 0) {
       this.protectTables(entryFrame(lo, hi, level), level - 1);
     }
   }
