@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../helpers/cli.js';
 import { virtCompareTable } from '../../../src/demo/virt.js';
+import { nestedCases } from '../../../bench/nested.js';
 
 describe('virtkit virt compare', () => {
   it('--json: the keys of cli.md, 4/24 references per miss, traps only under shadow paging', async () => {
@@ -62,5 +63,14 @@ describe('virtkit virt compare', () => {
     const h = await runCli(['virt', '--help']);
     expect(h.code).toBe(0);
     expect(h.stdout).toContain('virt compare');
+  });
+
+  it('bench: nested-walk24 runs cold 24-reference walks', () => {
+    const cases = nestedCases();
+    expect(cases.map((c) => c.name)).toEqual(['nested-walk24']);
+    const c = cases[0]!;
+    c.setup!(); // throws unless its walk makes 24 references
+    c.fn();
+    expect(c.batch).toBe(1024);
   });
 });
