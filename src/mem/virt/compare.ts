@@ -320,7 +320,7 @@ export function formatCompare(r: CompareResult, d: CompareDetails): string {
     row('nested', r.nested),
     '',
     `shadow VM exits: ${e.ptWrite} page-table writes, ${e.hiddenPf} hidden page faults, ${e.guestPf} injected, ${e.cr3} CR3 writes, ${e.invlpg} INVLPG, ${e.hostFault} host faults`,
-    `table bytes beyond the guest's own ${d.guestTableBytes.toLocaleString('en-US')}: shadow tables (shadow), EPT tables (nested)`,
+    `table bytes: the guest's own page tables take ${d.guestTableBytes.toLocaleString('en-US')}; beyond them, shadow tables (shadow) and EPT tables (nested)`,
     `two VMs taking turns on one TLB (${d.switchTurn} translations a turn): flushed at each switch ${pct(r.vmSwitch.flushedHitRate)}, VPID-tagged ${pct(r.vmSwitch.taggedHitRate)}`,
     '',
   ].join('\n');
