@@ -66,7 +66,7 @@ export function refWalk(read: (pa: bigint) => bigint, cr3: bigint, vaIn: bigint,
     return { status: 'pf', errorCode: code, refs };
   };
 
-  for (let level = cfg.levels; level >= 1; level--) {
+  for (let level: number = cfg.levels; level >= 1; level--) {
     const shift = 12 + 9 * (level - 1);
     const index = (va >> BigInt(shift)) & 511n;
     const addr = tableBase + index * 8n;
