@@ -8,6 +8,7 @@
  * page-table store, CR3 write and INVLPG a VM exit, the real CR3 on shadow tables); nested (the
  * guest runs its own CR3/INVLPG, the TLB sits in front of the 2D walk).
  */
+import { VirtkitError } from '../../errors.js';
 import { FrameAllocator, PhysicalMemory } from '../phys.js';
 import { PageTableBuilder } from '../builder.js';
 import { Mmu } from '../mmu.js';
@@ -156,7 +157,7 @@ function runGuest(p: Platform, levels: 4 | 5, w: Workload): { hits: number; look
     const va = VA_BASE + BigInt(i) * 4096n + BigInt(rng.below(4096) & ~7);
     const acc = writable[i] === 1 && rng.below(4) === 0 ? ACCESS_WRITE : ACCESS_READ;
     const st = p.access(vaHi(va), vaLo(va), acc, true);
-    if (st !== WALK_OK) throw new Error(`virt compare: workload access to ${va.toString(16)} faulted (${st})`);
+    if (st !== WALK_OK) throw new VirtkitError(`virt compare: workload access to ${va.toString(16)} faulted (${st})`);
   }
   return { hits: p.hits() - h0, lookups: p.lookups() - l0, tables: pt };
 }
@@ -297,7 +298,7 @@ function vmSwitch(levels: 4 | 5, tlb: TlbGeometry, tagged: boolean, turn: number
     for (let n = 0; n < turn; n++) {
       const i = rng.below(100) < 90 ? rng.below(24) : rng.below(pages);
       const va = VA_BASE + BigInt(i) * 4096n;
-      if (mmu.translate(vaHi(va), vaLo(va), ACCESS_READ, true) !== WALK_OK) throw new Error('virt compare: VM switch workload faulted');
+      if (mmu.translate(vaHi(va), vaLo(va), ACCESS_READ, true) !== WALK_OK) throw new VirtkitError('virt compare: VM switch workload faulted');
       hits += mmu.hit;
       lookups++;
     }
