@@ -93,6 +93,10 @@ const guestMapArb = fc.record({
 const caseArb = fc.record({
   levels: fc.constantFrom<4 | 5>(4, 4, 4, 5),
   eptLevels: fc.constantFrom<4 | 5>(4, 4, 5),
+  // The guest's CR4.SMEP / CR4.SMAP / EFLAGS.AC (CR0.WP = 1 and EFER.NXE = 1 throughout).
+  smep: fc.boolean(),
+  smap: fc.boolean(),
+  ac: fc.boolean(),
   guest: fc.array(guestMapArb, { minLength: 1, maxLength: 10 }),
   ramLarge: fc.boolean(),
   ramSeed: fc.integer({ min: 1, max: 0x7fffffff }), // per 4K RAM page: 1 in 20 unmapped, 3 in 20 read-only, else RWX
@@ -109,7 +113,7 @@ describe('shadow = nested = host-walk(guest-walk(gva)) for random guests and hos
         // One host memory for every run: every frame a run writes comes from an allocator,
         // which zeroes it when it hands it out, so nothing leaks from one run to the next.
         const host = HOST;
-        const vm = new Vm(host, { ramBase: RAM_BASE, ramSize: RAM_SIZE, guestTablesEnd: RAM_BASE + 256 * 1024, eptAllocator: new FrameAllocator(host, 4 * MiB, 5 * MiB), eptLevels: c.eptLevels, guest: { levels: c.levels }, mapRam: false });
+        const vm = new Vm(host, { ramBase: RAM_BASE, ramSize: RAM_SIZE, guestTablesEnd: RAM_BASE + 256 * 1024, eptAllocator: new FrameAllocator(host, 4 * MiB, 5 * MiB), eptLevels: c.eptLevels, guest: { levels: c.levels, smep: c.smep, smap: c.smap, ac: c.ac }, mapRam: false });
         const maps: HostMap[] = [];
         // Guest RAM, 1:1, one 2 MiB page or 4 KiB pages with holes and read-only pages.
         if (c.ramLarge) {
@@ -157,8 +161,9 @@ describe('shadow = nested = host-walk(guest-walk(gva)) for random guests and hos
           }
         }
         vas.push(0x5555_0000_0000n, 0x8000_0000_0000n); // unmapped; the second is non-canonical with 4 levels
-        const gw = new PageWalker(vm.guestMem, { levels: c.levels });
-        const nw = new NestedWalker(host, vm.eptWalker, { levels: c.levels });
+        const cfg = { levels: c.levels, smep: c.smep, smap: c.smap, ac: c.ac };
+        const gw = new PageWalker(vm.guestMem, cfg);
+        const nw = new NestedWalker(host, vm.eptWalker, cfg);
         const sh = new ShadowPaging(vm, { allocator: new FrameAllocator(host, 5 * MiB, 6 * MiB), tlb: SMALL64 });
         sh.setGuestCr3(gpt.cr3);
 
