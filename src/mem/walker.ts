@@ -177,33 +177,37 @@ export class PageWalker {
     let lo = 0;
     let hi = 0;
     let ea = 0;
+    let n = 0; // entries read (kept local: one store of refCount per walk)
     for (;;) {
       ea = table + tableIndex(vaHi, vaLo, level) * 8;
-      refs[this.refCount++] = ea;
-      if (ea + 8 > size) throw new MemoryError(ea, `level-${level} entry is outside memory (size 0x${size.toString(16)})`);
+      refs[n++] = ea;
+      if (ea + 8 > size) {
+        this.refCount = n;
+        throw new MemoryError(ea, `level-${level} entry is outside memory (size 0x${size.toString(16)})`);
+      }
       const w = ea / 4;
       lo = u32[w]!;
       hi = u32[w + 1]!;
-      this.leafEntryPa = ea;
-      this.leafLevel = level;
-      this.leafLo = lo;
-      this.leafHi = hi;
       if ((lo & 1) === 0) {
-        this.rights = rights;
         this.errorCode = pfErrorCode(access, user, nxe, c.smep);
-        return WALK_PF;
+        break;
       }
       if (((lo & reservedLoMask(level, lo)) | (hi & rsvdHi)) !== 0) {
-        this.rights = rights;
         this.errorCode = PFEC_P | PFEC_RSVD | pfErrorCode(access, user, nxe, c.smep);
-        return WALK_PF;
+        break;
       }
       rights = combineRights(rights, entryRights(lo, hi));
       if (level === 1 || (lo & LO_PS) !== 0) break; // PS at levels 4/5 was reserved above
       table = (hi & HI_FRAME) * TWO32 + ((lo & LO_FRAME_4K) >>> 0);
       level--;
     }
+    this.refCount = n;
+    this.leafEntryPa = ea;
+    this.leafLevel = level;
+    this.leafLo = lo;
+    this.leafHi = hi;
     this.rights = rights;
+    if (this.errorCode !== 0 || (lo & 1) === 0) return WALK_PF;
     if (accessFault(rights, access, user, c.wp, c.smep, c.smap, c.ac, nxe)) {
       this.errorCode = PFEC_P | pfErrorCode(access, user, nxe, c.smep);
       return WALK_PF;
