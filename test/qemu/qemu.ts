@@ -53,7 +53,7 @@ export class QemuGuest {
   static async start(image: string, ramMiB: number): Promise<QemuGuest> {
     const dir = mkdtempSync(join(tmpdir(), 'vk-q-'));
     const args = [
-      '-accel', 'tcg', '-machine', 'pc', '-cpu', 'max', '-S', '-nographic', '-nic', 'none', '-serial', 'none', '-parallel', 'none',
+      '-accel', 'tcg', '-machine', 'pc', '-cpu', 'max', '-S', '-nographic', '-nic', 'none', '-vga', 'none', '-serial', 'none', '-parallel', 'none',
       '-m', `${ramMiB}M`,
       '-device', `loader,file=${image},addr=0,force-raw=on`,
       '-gdb', `unix:${join(dir, 'g.sock')},server,nowait`,

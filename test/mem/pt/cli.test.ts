@@ -42,6 +42,18 @@ describe('pt build', () => {
     expect(text.stdout).toMatch(/16777216 bytes, 5 page-table frames, cr3 0x100000/);
   });
 
+  it("builds cli.md's example map (fixtures/pt/example-map.json)", async () => {
+    const img = join(dir, 'example.bin');
+    const r = await runCli(['pt', 'build', join(import.meta.dirname, '..', '..', '..', 'fixtures', 'pt', 'example-map.json'), '-o', img, '--json']);
+    // PML4, then PDPT/PD/PT for 0x400000, then one PDPT for the upper-half 1G page.
+    expect(JSON.parse(r.stdout)).toEqual({ cr3: '0x100000', levels: 4, tables: 5, bytes: 0x100_0000 });
+    const d = await runCli(['pt', 'dump', img, '--cr3', '0x100000', '--json']);
+    expect(JSON.parse(d.stdout).mappings).toEqual([
+      { va: '0x400000', pa: '0x200000', size: '4K', flags: ['w', 'u'] },
+      { va: '0xffff800000000000', pa: '0x40000000', size: '1G', flags: ['w', 'g', 'nx'] },
+    ]);
+  });
+
   const bad: [string, unknown, RegExp][] = [
     ['an unknown flag', { mappings: [{ va: '0x1000', pa: '0', size: '4K', flags: ['w', 'rx'] }] }, /mapping 0 \(va 0x1000\): unknown flag "rx"/],
     ['a misaligned va', { mappings: [{ va: '0x1000', pa: '0', size: '4K' }, { va: '0x201000', pa: '0x200000', size: '2M' }] }, /mapping 1 \(va 0x201000\): .*not aligned to its 2M page/],
