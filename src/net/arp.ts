@@ -1,5 +1,6 @@
 /** ARP for IPv4 over Ethernet (RFC 826): the 28-byte packet. */
 import { DecodeError } from '../errors.js';
+import { put16, put32 } from '../bytes/be.js';
 import { defineLayout, fieldNames, getField, putFields, readFields } from './fields.js';
 import { needBytes, prepareFixed } from './codec.js';
 import type { Codec, Dissector, Layer } from './types.js';
@@ -19,6 +20,20 @@ export const ARP = defineLayout('arp', 28, {
 });
 
 const F = ARP.f;
+
+/** Fast path: write an Ethernet/IPv4 ARP packet at buf[off] (MACs as 6-byte arrays, addresses as 32-bit numbers); returns the end offset. */
+export function encodeArp(buf: Uint8Array, off: number, op: number, hwsrc: Uint8Array, psrc: number, hwdst: Uint8Array, pdst: number): number {
+  put32(buf, off + F.hwtype.byte, 0x00010800);
+  put16(buf, off + F.hwlen.byte, 0x0604);
+  put16(buf, off + F.op.byte, op);
+  for (let i = 0; i < 6; i++) {
+    buf[off + F.hwsrc.byte + i] = hwsrc[i]!;
+    buf[off + F.hwdst.byte + i] = hwdst[i]!;
+  }
+  put32(buf, off + F.psrc.byte, psrc);
+  put32(buf, off + F.pdst.byte, pdst);
+  return off + ARP.length;
+}
 
 export const arpCodec: Codec = {
   kind: 'arp',

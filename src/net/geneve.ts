@@ -4,6 +4,7 @@
  */
 import { DecodeError, EncodeError } from '../errors.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
+import { put16, put32 } from '../bytes/be.js';
 import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
 import { needBytes } from './codec.js';
 import { KIND_OF_ETHERTYPE, linkNext, TUNNEL_TYPE_OF } from './protocols.js';
@@ -30,6 +31,28 @@ export const GENEVE_OPTION = defineLayout('geneve option', 4, {
 
 const F = GENEVE.f;
 const O = GENEVE_OPTION.f;
+
+/**
+ * Fast path: write a version-0 Geneve base header at buf[off]; `optlen` words of options are
+ * to follow (encodeGeneveOption); returns the offset after the base header.
+ */
+export function encodeGeneve(buf: Uint8Array, off: number, vni: number, proto: number, optlen: number, oam: boolean, critical: boolean): number {
+  buf[off + F.version.byte] = optlen; // version 0 in the top 2 bits
+  buf[off + F.oam.byte] = (oam ? 0x80 : 0) | (critical ? 0x40 : 0);
+  put16(buf, off + F.proto.byte, proto);
+  put32(buf, off + F.vni.byte, vni * 0x100);
+  return off + GENEVE.length;
+}
+
+/** Fast path: write one option (data = src[start, end), a multiple of 4 bytes) at buf[off]; returns the next offset. */
+export function encodeGeneveOption(buf: Uint8Array, off: number, optClass: number, type: number, src: Uint8Array, start: number, end: number): number {
+  put16(buf, off + O.class.byte, optClass);
+  buf[off + O.type.byte] = type;
+  buf[off + O.len.byte] = (end - start) >>> 2;
+  let o = off + GENEVE_OPTION.length;
+  for (let i = start; i < end; i++) buf[o++] = src[i]!;
+  return o;
+}
 const NAMES = fieldNames(GENEVE, 'options');
 const OPTION_NAMES = fieldNames(GENEVE_OPTION, 'data');
 

@@ -5,6 +5,7 @@
  */
 import { DecodeError, EncodeError } from '../errors.js';
 import { internetChecksum } from '../bytes/checksum.js';
+import { put16, put32 } from '../bytes/be.js';
 import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, setField, takeFields } from './fields.js';
 import { needBytes } from './codec.js';
 import { KIND_OF_ETHERTYPE, linkNext, TUNNEL_TYPE_OF } from './protocols.js';
@@ -29,6 +30,42 @@ export const GRE_KEY = defineLayout('gre', 4, { key: { bit: 0, width: 32 } });
 export const GRE_SEQ = defineLayout('gre', 4, { seq: { bit: 0, width: 32 } });
 
 const F = GRE.f;
+
+/** Presence bits for encodeGre, as they sit in the first 16 bits of the header. */
+export const GRE_C = 0x8000;
+export const GRE_K = 0x2000;
+export const GRE_S = 0x1000;
+
+/**
+ * Fast path: write a version-0 GRE header at buf[off] with the optional words `present` asks
+ * for (GRE_C | GRE_K | GRE_S; the checksum word is written as 0, see greChecksum); returns the
+ * payload offset.
+ */
+export function encodeGre(buf: Uint8Array, off: number, present: number, proto: number, key: number, seq: number): number {
+  put16(buf, off + F.chksum_present.byte, present & (GRE_C | GRE_K | GRE_S));
+  put16(buf, off + F.proto.byte, proto);
+  let o = off + GRE.length;
+  if (present & GRE_C) {
+    put32(buf, o + GRE_CHECKSUM.f.chksum.byte, 0);
+    o += GRE_CHECKSUM.length;
+  }
+  if (present & GRE_K) {
+    put32(buf, o + GRE_KEY.f.key.byte, key);
+    o += GRE_KEY.length;
+  }
+  if (present & GRE_S) {
+    put32(buf, o + GRE_SEQ.f.seq.byte, seq);
+    o += GRE_SEQ.length;
+  }
+  return o;
+}
+
+/** Fast path: compute and write the checksum of the GRE packet buf[off, end) (its C bit must be set); returns it. */
+export function greChecksum(buf: Uint8Array, off: number, end: number): number {
+  const c = internetChecksum(buf, off, end);
+  put16(buf, off + GRE.length + GRE_CHECKSUM.f.chksum.byte, c);
+  return c;
+}
 const NAMES = fieldNames(GRE, 'chksum', 'reserved1', 'key', 'seq');
 /** aux slots: checksum (NONE / AUTO / value), reserved1, key (NONE / value), seq (NONE / value). */
 const NONE = -2;

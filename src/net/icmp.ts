@@ -7,6 +7,7 @@
 import { EncodeError } from '../errors.js';
 import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, setField, takeField, takeFields, type FieldSpec, type Layout } from './fields.js';
 import { internetChecksum } from '../bytes/checksum.js';
+import { put16, put32 } from '../bytes/be.js';
 import { needBytes } from './codec.js';
 import type { Codec, Dissector, Layer } from './types.js';
 
@@ -43,6 +44,28 @@ export function icmpLayout(type: number, code: number): Layout {
   if (type === ICMP_ECHO_REPLY || type === ICMP_ECHO_REQUEST) return ICMP_ECHO;
   if (type === ICMP_DEST_UNREACHABLE && code === ICMP_CODE_FRAG_NEEDED) return ICMP_FRAG_NEEDED;
   return ICMP_OTHER;
+}
+
+const E = ICMP_ECHO.f;
+
+/**
+ * Fast path: write an 8-byte ICMP header at buf[off]: type, code, then `rest` as the 32-bit
+ * rest-of-header (echo: id << 16 | seq; frag needed: the MTU; others: unused). The checksum is
+ * written as 0: call icmpChecksum once the data is in place. Returns the data offset.
+ */
+export function encodeIcmp(buf: Uint8Array, off: number, type: number, code: number, rest: number): number {
+  buf[off + E.type.byte] = type;
+  buf[off + E.code.byte] = code;
+  put16(buf, off + E.chksum.byte, 0);
+  put32(buf, off + E.id.byte, rest);
+  return off + ICMP_ECHO.length;
+}
+
+/** Fast path: compute and write the checksum of the ICMP message buf[off, end); returns it. */
+export function icmpChecksum(buf: Uint8Array, off: number, end: number): number {
+  const c = internetChecksum(buf, off, end);
+  put16(buf, off + E.chksum.byte, c);
+  return c;
 }
 
 const NAMES = new Map<Layout, ReadonlySet<string>>([ICMP_ECHO, ICMP_FRAG_NEEDED, ICMP_OTHER].map((l) => [l, fieldNames(l)]));

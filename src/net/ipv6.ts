@@ -1,5 +1,6 @@
 /** IPv6 fixed header (RFC 8200). Extension headers are not decoded: their bytes stay `raw`. */
 import { DecodeError, EncodeError } from '../errors.js';
+import { put16, put32 } from '../bytes/be.js';
 import { AUTO, defineLayout, fieldNames, getField, putFields, readFields } from './fields.js';
 import { narrowExtent, needBytes, prepareFixed } from './codec.js';
 import { IPPROTO_OF, KIND_OF_IPPROTO, linkNext } from './protocols.js';
@@ -53,3 +54,29 @@ export const dissectIpv6: Dissector = {
     return layer;
   },
 };
+
+/**
+ * Fast path: write a 40-byte IPv6 header at buf[off] (addresses as 16-byte arrays); returns
+ * the payload offset.
+ */
+export function encodeIpv6(
+  buf: Uint8Array,
+  off: number,
+  tc: number,
+  flowLabel: number,
+  payloadLength: number,
+  nextHeader: number,
+  hopLimit: number,
+  src: Uint8Array,
+  dst: Uint8Array,
+): number {
+  put32(buf, off + F.version.byte, (0x60000000 | (tc << 20) | flowLabel) >>> 0);
+  put16(buf, off + F.plen.byte, payloadLength);
+  buf[off + F.nh.byte] = nextHeader;
+  buf[off + F.hlim.byte] = hopLimit;
+  for (let i = 0; i < 16; i++) {
+    buf[off + F.src.byte + i] = src[i]!;
+    buf[off + F.dst.byte + i] = dst[i]!;
+  }
+  return off + IPV6.length;
+}

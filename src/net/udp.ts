@@ -50,6 +50,17 @@ export function udpChecksumIpv4Of(src: number, dst: number, sport: number, dport
   return ~foldSum(sum) & 0xffff || 0xffff;
 }
 
+/**
+ * Fast path: compute and write the checksum of the UDP datagram buf[off, off+length) over the
+ * IPv6 pseudo-header (addresses as 16-byte arrays); returns the value written (0 → 0xffff).
+ */
+export function udpChecksumIpv6(buf: Uint8Array, off: number, length: number, src: Uint8Array, dst: Uint8Array): number {
+  const pseudo = onesSum(dst, 0, 16, onesSum(src, 0, 16)) + Math.floor(length / 0x10000) + (length & 0xffff) + PROTO_UDP;
+  const c = ~foldSum(onesSum(buf, off, off + length, pseudo)) & 0xffff || 0xffff;
+  put16(buf, off + F.chksum.byte, c);
+  return c;
+}
+
 /** Partial sum of the pseudo-header of the IP layer `ip` for an upper-layer packet of `length` bytes. */
 export function pseudoHeaderSum(ip: Prepared, proto: number, length: number): number {
   if (ip.codec.kind === 'ipv4') {

@@ -5,8 +5,29 @@ import { describe, expect, it } from 'vitest';
 import {
   bytesToHex,
   decodeFrame,
+  encodeArp,
+  encodeEther,
   encodeFrame,
+  encodeGeneve,
+  encodeGeneveOption,
+  encodeGre,
+  encodeIcmp,
+  encodeIpv4,
+  encodeIpv6,
+  encodeMpls,
+  encodeUdp,
+  encodeVlanTag,
   encodeVxlanFrame,
+  formatIpv4,
+  formatIpv6,
+  formatMac,
+  GRE_C,
+  GRE_K,
+  GRE_S,
+  greChecksum,
+  icmpChecksum,
+  udpChecksumIpv4,
+  udpChecksumIpv6,
   FrameView,
   IPV4,
   parseIpv4,
@@ -120,5 +141,119 @@ describe('FrameView (zero-copy decode)', () => {
     view.scan(frame);
     expect(view.error?.message).toBe(decodeFrame(frame).error?.message);
     expect(view.kind(view.count - 1)).toBe('raw');
+  });
+});
+
+describe('per-header low-level encoders equal encodeFrame', () => {
+  const u8 = fc.integer({ min: 0, max: 255 });
+  const u16 = fc.integer({ min: 0, max: 0xffff });
+  const u32 = fc.integer({ min: 0, max: 0xffffffff });
+  const mac6 = fc.uint8Array({ minLength: 6, maxLength: 6 });
+  const addr16 = fc.uint8Array({ minLength: 16, maxLength: 16 });
+
+  it('ether + arp', () => {
+    fc.assert(
+      fc.property(mac6, mac6, u16, mac6, u32, mac6, u32, (dst, src, op, hwsrc, psrc, hwdst, pdst) => {
+        const buf = new Uint8Array(42).fill(0x5a);
+        let o = encodeEther(buf, 0, dst, src, 0x0806);
+        o = encodeArp(buf, o, op, hwsrc, psrc, hwdst, pdst);
+        expect(o).toBe(42);
+        const layers: Layer[] = [
+          { layer: 'ether', dst: formatMac(dst), src: formatMac(src) },
+          { layer: 'arp', op, hwsrc: formatMac(hwsrc), psrc: formatIpv4(psrc), hwdst: formatMac(hwdst), pdst: formatIpv4(pdst) },
+        ];
+        expect(bytesToHex(buf)).toBe(bytesToHex(encodeFrame(layers)));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('ether / ipv6 / gre (C, K, S any) / ipv4 / icmp / data, checksums patched innermost first', () => {
+    fc.assert(
+      fc.property(
+        fc.record({ tc: u8, fl: fc.integer({ min: 0, max: 0xfffff }), hlim: u8, src6: addr16, dst6: addr16, present: fc.integer({ min: 0, max: 7 }), key: u32, seq: u32, id: u16, ttl: u8, src4: u32, dst4: u32, type: u8, code: u8, rest: u32 }),
+        fc.uint8Array({ maxLength: 40 }),
+        (v, data) => {
+          const present = (v.present & 1 ? GRE_C : 0) | (v.present & 2 ? GRE_K : 0) | (v.present & 4 ? GRE_S : 0);
+          const greLen = 4 + 4 * ((v.present & 1) + ((v.present >> 1) & 1) + ((v.present >> 2) & 1));
+          const icmpLen = 8 + data.length;
+          const total = 14 + 40 + greLen + 20 + icmpLen;
+          const buf = new Uint8Array(total).fill(0xc3);
+          let o = encodeEther(buf, 0, new Uint8Array(6).fill(2), new Uint8Array(6).fill(4), 0x86dd);
+          o = encodeIpv6(buf, o, v.tc, v.fl, greLen + 20 + icmpLen, 47, v.hlim, v.src6, v.dst6);
+          const gre = o;
+          o = encodeGre(buf, o, present, 0x0800, v.key, v.seq);
+          o = encodeIpv4(buf, o, 0, 20 + icmpLen, v.id, 0, v.ttl, 1, v.src4, v.dst4);
+          const icmp = o;
+          o = encodeIcmp(buf, o, v.type, v.code, v.rest);
+          buf.set(data, o);
+          icmpChecksum(buf, icmp, total);
+          if (present & GRE_C) greChecksum(buf, gre, total);
+          // The same frame as layers: ICMP type 0/8 and 3/4 split the rest-of-header into named fields.
+          const rest: Record<string, number> =
+            v.type === 0 || v.type === 8 ? { id: v.rest >>> 16, seq: v.rest & 0xffff } : v.type === 3 && v.code === 4 ? { unused: v.rest >>> 16, mtu: v.rest & 0xffff } : { unused: v.rest };
+          const greLayer: Layer = { layer: 'gre' };
+          if (present & GRE_C) greLayer.chksum = true;
+          if (present & GRE_K) greLayer.key = v.key;
+          if (present & GRE_S) greLayer.seq = v.seq;
+          const layers: Layer[] = [
+            { layer: 'ether', dst: '02:02:02:02:02:02', src: '04:04:04:04:04:04' },
+            { layer: 'ipv6', tc: v.tc, fl: v.fl, hlim: v.hlim, src: formatIpv6(v.src6), dst: formatIpv6(v.dst6) },
+            greLayer,
+            { layer: 'ipv4', id: v.id, ttl: v.ttl, src: formatIpv4(v.src4), dst: formatIpv4(v.dst4) },
+            { layer: 'icmp', type: v.type, code: v.code, ...rest },
+            { layer: 'raw', hex: bytesToHex(data) },
+          ];
+          expect(bytesToHex(buf)).toBe(bytesToHex(encodeFrame(layers)));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('ether / dot1q / ipv6 / udp / geneve + options / ether / mpls stack / ipv4 / udp / data', () => {
+    fc.assert(
+      fc.property(
+        fc.record({ pcp: fc.integer({ min: 0, max: 7 }), dei: fc.integer({ min: 0, max: 1 }), vid: fc.integer({ min: 0, max: 4095 }), src6: addr16, dst6: addr16, sport: u16, vni: fc.integer({ min: 0, max: 0xffffff }), oam: fc.boolean(), critical: fc.boolean(), labels: fc.array(fc.integer({ min: 0, max: 0xfffff }), { minLength: 1, maxLength: 3 }), tc: fc.integer({ min: 0, max: 7 }), mttl: u8, src4: u32, dst4: u32 }),
+        fc.array(fc.record({ cls: u16, type: u8, data: fc.integer({ min: 0, max: 3 }).chain((n) => fc.uint8Array({ minLength: 4 * n, maxLength: 4 * n })) }), { maxLength: 3 }),
+        fc.uint8Array({ maxLength: 30 }),
+        (v, opts, data) => {
+          const optBytes = opts.reduce((n, x) => n + 4 + x.data.length, 0);
+          const inner = 14 + 4 * v.labels.length + 20 + 8 + data.length;
+          const udpLen = 8 + 8 + optBytes + inner;
+          const total = 14 + 4 + 40 + udpLen;
+          const buf = new Uint8Array(total).fill(0x77);
+          let o = encodeEther(buf, 0, new Uint8Array(6).fill(1), new Uint8Array(6).fill(3), 0x8100);
+          o = encodeVlanTag(buf, o, v.pcp, v.dei, v.vid, 0x86dd);
+          o = encodeIpv6(buf, o, 0, 0, udpLen, 17, 64, v.src6, v.dst6);
+          const outerUdp = o;
+          o = encodeUdp(buf, o, v.sport, 6081, udpLen, 0);
+          o = encodeGeneve(buf, o, v.vni, 0x6558, optBytes / 4, v.oam, v.critical);
+          for (const x of opts) o = encodeGeneveOption(buf, o, x.cls, x.type, x.data, 0, x.data.length);
+          o = encodeEther(buf, o, new Uint8Array(6).fill(5), new Uint8Array(6).fill(6), 0x8847);
+          v.labels.forEach((label, k) => (o = encodeMpls(buf, o, label, v.tc, k === v.labels.length - 1 ? 1 : 0, v.mttl)));
+          o = encodeIpv4(buf, o, 0, 28 + data.length, 1, 0, 64, 17, v.src4 | 0, v.dst4 | 0);
+          const innerUdp = o;
+          o = encodeUdp(buf, o, 1000, 2000, 8 + data.length, 0);
+          buf.set(data, o);
+          udpChecksumIpv4(buf, innerUdp, 8 + data.length, v.src4, v.dst4);
+          udpChecksumIpv6(buf, outerUdp, udpLen, v.src6, v.dst6);
+          const layers: Layer[] = [
+            { layer: 'ether', dst: '01:01:01:01:01:01', src: '03:03:03:03:03:03' },
+            { layer: 'dot1q', pcp: v.pcp, dei: v.dei, vid: v.vid },
+            { layer: 'ipv6', src: formatIpv6(v.src6), dst: formatIpv6(v.dst6) },
+            { layer: 'udp', sport: v.sport, dport: 6081 },
+            { layer: 'geneve', vni: v.vni, oam: v.oam, critical: v.critical, options: opts.map((x) => ({ class: x.cls, type: x.type, data: bytesToHex(x.data) })) },
+            { layer: 'ether', dst: '05:05:05:05:05:05', src: '06:06:06:06:06:06' },
+            ...v.labels.map((label) => ({ layer: 'mpls', label, tc: v.tc, ttl: v.mttl })),
+            { layer: 'ipv4', src: formatIpv4(v.src4), dst: formatIpv4(v.dst4) },
+            { layer: 'udp', sport: 1000, dport: 2000 },
+            { layer: 'raw', hex: bytesToHex(data) },
+          ];
+          expect(bytesToHex(buf)).toBe(bytesToHex(encodeFrame(layers)));
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
