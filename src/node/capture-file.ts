@@ -5,7 +5,7 @@
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { VirtkitError } from '../errors.js';
-import { CaptureChunker, CaptureReader, type CaptureRecord, type CaptureWriterOptions } from '../pcap/index.js';
+import { CaptureChunker, CaptureReader, DEFAULT_CHUNK_SIZE, type CaptureRecord, type CaptureWriterOptions } from '../pcap/index.js';
 
 /** A file that cannot be opened, read or written: the path and the system's reason. */
 export class FileError extends VirtkitError {
@@ -38,6 +38,7 @@ export class CaptureFileWriter {
   private readonly chunker: CaptureChunker;
   private waiting: Promise<void> | undefined;
   private failure: FileError | undefined;
+  private readonly free: Uint8Array[] = [];
 
   private constructor(
     readonly path: string,
@@ -48,11 +49,20 @@ export class CaptureFileWriter {
       this.failure ??= fileError(path, e);
       stream.emit('drain'); // wake a writer waiting for drain so it sees the failure
     });
-    this.chunker = new CaptureChunker(opts, (chunk) => {
-      if (!this.stream.write(chunk) && !this.waiting) {
-        this.waiting = new Promise((resolve) => this.stream.once('drain', resolve));
-      }
-    });
+    // Chunk buffers are recycled once the stream has written them: a long run allocates a
+    // handful of them instead of one per 256 KiB (external memory V8 frees only lazily).
+    const size = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    this.chunker = new CaptureChunker(
+      opts,
+      (chunk) => {
+        const whole = chunk.buffer.byteLength === size && chunk.byteOffset === 0 ? new Uint8Array(chunk.buffer) : undefined;
+        const ok = this.stream.write(chunk, () => {
+          if (whole && this.free.length < 4) this.free.push(whole);
+        });
+        if (!ok && !this.waiting) this.waiting = new Promise((resolve) => this.stream.once('drain', resolve));
+      },
+      (n) => this.free.pop() ?? new Uint8Array(n),
+    );
   }
 
   static async open(path: string, opts: CaptureFileOptions): Promise<CaptureFileWriter> {

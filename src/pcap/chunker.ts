@@ -17,13 +17,19 @@ export class CaptureChunker {
   private readonly chunkSize: number;
   private interfacesWritten = 1;
 
+  /**
+   * `emit` receives each full chunk and owns it from then on. `allocate` (default: a new
+   * Uint8Array) gives the next chunk buffer of at least `size` bytes, so a caller can recycle
+   * chunks it has finished with.
+   */
   constructor(
     opts: CaptureWriterOptions & { chunkSize?: number },
     private readonly emit: (chunk: Uint8Array) => void,
+    private readonly allocate: (size: number) => Uint8Array = (size) => new Uint8Array(size),
   ) {
     this.writer = new CaptureWriter(opts);
     this.chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
-    this.buf = new Uint8Array(this.chunkSize);
+    this.buf = this.allocate(this.chunkSize);
     this.reserve(this.writer.headerLength());
     this.off = this.writer.writeHeader(this.buf, this.off);
   }
@@ -49,16 +55,16 @@ export class CaptureChunker {
     if (this.off === 0) return;
     const chunk = this.buf.subarray(0, this.off);
     this.bytes += this.off;
-    this.buf = new Uint8Array(this.chunkSize);
     this.off = 0;
     this.emit(chunk);
+    this.buf = this.allocate(this.chunkSize);
   }
 
   /** Make room for n bytes: flush when the chunk cannot take them. */
   private reserve(n: number): void {
     if (this.off + n <= this.buf.length) return;
     this.flush();
-    if (n > this.buf.length) this.buf = new Uint8Array(n);
+    if (n > this.buf.length) this.buf = new Uint8Array(n); // one oversized record: not recycled
   }
 }
 
