@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './mem/index.js';
 export * from './net/index.js';
 export * from './net/overhead-mtu.js';
+export * from './pcap/index.js';

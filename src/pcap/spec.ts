@@ -8,8 +8,7 @@ import { SpecError } from './errors.js';
 import { addTime, parseTime, type Timestamp } from './time.js';
 import { VirtkitError } from '../errors.js';
 
-/** One layer of layers.md (the same shape as src/net's Layer). */
-export type Layer = { layer: string; [field: string]: unknown };
+import type { Layer } from '../net/index.js';
 
 export interface SpecPacket {
   layers: Layer[];
