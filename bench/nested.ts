@@ -24,11 +24,12 @@ export function nestedCases(): BenchCase[] {
       batch: BATCH,
       setup() {
         const host = new PhysicalMemory(32 * MiB);
-        const vm = new Vm(host, { ramBase: 8 * MiB, ramSize: 16 * MiB, guestTablesEnd: 11 * MiB, eptAllocator: new FrameAllocator(host, 24 * MiB, 32 * MiB) });
+        // Guest RAM: guest-physical 0..16 MiB at host 8..24 MiB, its tables in the first 3 MiB.
+        const vm = new Vm(host, { hostBase: 8 * MiB, ramSize: 16 * MiB, guestTablesEnd: 3 * MiB, eptAllocator: new FrameAllocator(host, 24 * MiB, 32 * MiB) });
         const pt = new PageTableBuilder(vm.guestMem, { allocator: vm.guestTableAllocator });
         // Pages spread over 1 GiB of guest-virtual space (2 per page table), to frames spread
         // over the RAM, so walks touch many different entries.
-        for (let i = 0; i < PAGES; i++) pt.map(0x7f00_0000_0000n + BigInt(i) * 0x100000n, 12 * MiB + ((i * 37) % 2048) * 4096, 4096, { w: true, u: true });
+        for (let i = 0; i < PAGES; i++) pt.map(0x7f00_0000_0000n + BigInt(i) * 0x100000n, 4 * MiB + ((i * 37) % 2048) * 4096, 4096, { w: true, u: true });
         walker = new NestedWalker(host, vm.eptWalker);
         cr3 = pt.cr3;
         if (walker.walk(cr3, 0x7f00, 0, ACCESS_READ, true) !== WALK_OK || walker.refCount !== 24) throw new Error('nested-walk24: setup walk is not a 24-reference walk');

@@ -63,11 +63,12 @@ export interface CompareOptions {
 }
 
 const MiB = 1 << 20;
-// Host layout: guest RAM 4..12 MiB (its tables in the first MiB of it), EPT tables 12..13 MiB,
-// shadow tables 13..14 MiB, the second VM's RAM 16..24 MiB and its EPT 24..25 MiB.
+// Host layout: guest RAM (guest-physical 0..8 MiB) at host 4..12 MiB, its page tables in its
+// first MiB; EPT tables 12..13 MiB, shadow tables 13..14 MiB; the second VM's RAM at host
+// 16..24 MiB and its EPT 24..25 MiB. The native run uses host 4..12 MiB the same way.
 const RAM = 4 * MiB;
 const RAM_SIZE = 8 * MiB;
-const GUEST_TABLES_END = RAM + MiB;
+const TABLES_SIZE = MiB;
 const EPT_AT = 12 * MiB;
 const SHADOW_AT = 13 * MiB;
 const SHADOW_END = 14 * MiB;
@@ -112,17 +113,16 @@ interface Workload {
   updates: number;
   translations: number;
   seed: number;
-  ramBase: number;
 }
 
 /** The guest OS: build, update, then a stream of user accesses. */
-function runGuest(p: Platform, levels: 4 | 5, w: Workload): { hits: number; lookups: number; tables: PageTableBuilder } {
+function runGuest(p: Platform, levels: 4 | 5, w: Workload, ramBase: number): { hits: number; lookups: number; tables: PageTableBuilder } {
   const rng = new Rng(w.seed);
   const pt = new PageTableBuilder(p.mem, { levels, allocator: p.tableAllocator });
   p.setCr3(pt.cr3);
   // Data frames: a shuffled set of RAM pages above the table area.
-  const dataBase = w.ramBase + MiB;
-  const frames = Array.from({ length: (RAM_SIZE - MiB) / 4096 }, (_, i) => dataBase + i * 4096);
+  const dataBase = ramBase + TABLES_SIZE;
+  const frames = Array.from({ length: (RAM_SIZE - TABLES_SIZE) / 4096 }, (_, i) => dataBase + i * 4096);
   for (let i = frames.length - 1; i > 0; i--) {
     const j = rng.below(i + 1);
     [frames[i], frames[j]] = [frames[j]!, frames[i]!];
@@ -215,19 +215,19 @@ function perMiss(refs: number, walks: number): number {
 export function runCompare(opts: CompareOptions = {}): { result: CompareResult; details: CompareDetails } {
   const levels = opts.levels ?? 4;
   const tlb = opts.tlb ?? SMALL64;
-  const w: Workload = { pages: opts.pages ?? 512, updates: opts.updates ?? 64, translations: opts.translations ?? 20000, seed: opts.seed ?? 0x5eed, ramBase: RAM };
+  const w: Workload = { pages: opts.pages ?? 512, updates: opts.updates ?? 64, translations: opts.translations ?? 20000, seed: opts.seed ?? 0x5eed };
   const guestCfg: Partial<PagingConfig> = { levels };
 
   // ---- native: the same OS on bare metal ----
   const nMem = new PhysicalMemory(HOST_SIZE);
   const nWalker = new CountingWalker(nMem, guestCfg);
   const nMmu = new Mmu(nWalker, tlb);
-  const nRun = runGuest(new MmuPlatform(nMem, new FrameAllocator(nMem, RAM, GUEST_TABLES_END), nMmu), levels, w);
+  const nRun = runGuest(new MmuPlatform(nMem, new FrameAllocator(nMem, RAM, RAM + TABLES_SIZE), nMmu), levels, w, RAM);
   const guestTableBytes = nRun.tables.tableFrames().length * 4096;
 
   // ---- shadow paging ----
   const sHost = new PhysicalMemory(HOST_SIZE);
-  const sVm = new Vm(sHost, { ramBase: RAM, ramSize: RAM_SIZE, guestTablesEnd: GUEST_TABLES_END, eptAllocator: new FrameAllocator(sHost, EPT_AT, SHADOW_AT), eptLevels: levels, guest: guestCfg });
+  const sVm = new Vm(sHost, { hostBase: RAM, ramSize: RAM_SIZE, guestTablesEnd: TABLES_SIZE, eptAllocator: new FrameAllocator(sHost, EPT_AT, SHADOW_AT), eptLevels: levels, guest: guestCfg });
   const sh = new ShadowPaging(sVm, { allocator: new FrameAllocator(sHost, SHADOW_AT, SHADOW_END), tlb });
   const shadowPlatform: Platform = {
     mem: sVm.guestMem,
@@ -238,15 +238,15 @@ export function runCompare(opts: CompareOptions = {}): { result: CompareResult; 
     hits: () => sh.tlbHits,
     lookups: () => sh.tlbLookups,
   };
-  const sRun = runGuest(shadowPlatform, levels, w);
+  const sRun = runGuest(shadowPlatform, levels, w, 0);
 
   // ---- nested paging ----
   const eHost = new PhysicalMemory(HOST_SIZE);
-  const eVm = new Vm(eHost, { ramBase: RAM, ramSize: RAM_SIZE, guestTablesEnd: GUEST_TABLES_END, eptAllocator: new FrameAllocator(eHost, EPT_AT, SHADOW_AT), eptLevels: levels, guest: guestCfg });
+  const eVm = new Vm(eHost, { hostBase: RAM, ramSize: RAM_SIZE, guestTablesEnd: TABLES_SIZE, eptAllocator: new FrameAllocator(eHost, EPT_AT, SHADOW_AT), eptLevels: levels, guest: guestCfg });
   const eWalker = new CountingNestedWalker(eHost, eVm.eptWalker, guestCfg);
   const eMmu = new Mmu(eWalker, tlb);
   eMmu.setVpid(1);
-  const eRun = runGuest(new MmuPlatform(eVm.guestMem, eVm.guestTableAllocator, eMmu), levels, w);
+  const eRun = runGuest(new MmuPlatform(eVm.guestMem, eVm.guestTableAllocator, eMmu), levels, w, 0);
 
   // ---- two VMs on one TLB ----
   const turn = 100;
@@ -274,13 +274,13 @@ function vmSwitch(levels: 4 | 5, tlb: TlbGeometry, tagged: boolean, turn: number
   const host = new PhysicalMemory(HOST_SIZE);
   const cfg: Partial<PagingConfig> = { levels };
   const vms = [
-    new Vm(host, { ramBase: RAM, ramSize: RAM_SIZE, guestTablesEnd: GUEST_TABLES_END, eptAllocator: new FrameAllocator(host, EPT_AT, SHADOW_AT), eptLevels: levels, guest: cfg }),
-    new Vm(host, { ramBase: RAM2, ramSize: RAM_SIZE, guestTablesEnd: RAM2 + MiB, eptAllocator: new FrameAllocator(host, EPT2_AT, EPT2_AT + MiB), eptLevels: levels, guest: cfg }),
+    new Vm(host, { hostBase: RAM, ramSize: RAM_SIZE, guestTablesEnd: TABLES_SIZE, eptAllocator: new FrameAllocator(host, EPT_AT, SHADOW_AT), eptLevels: levels, guest: cfg }),
+    new Vm(host, { hostBase: RAM2, ramSize: RAM_SIZE, guestTablesEnd: TABLES_SIZE, eptAllocator: new FrameAllocator(host, EPT2_AT, EPT2_AT + MiB), eptLevels: levels, guest: cfg }),
   ];
   const pages = 64;
   const roots = vms.map((vm, k) => {
     const pt = new PageTableBuilder(vm.guestMem, { levels, allocator: vm.guestTableAllocator });
-    for (let i = 0; i < pages; i++) pt.map(VA_BASE + BigInt(i) * 4096n, vm.ramBase + MiB + ((i * 7 + k * 3) % 1024) * 4096, 4096, { w: true, u: true });
+    for (let i = 0; i < pages; i++) pt.map(VA_BASE + BigInt(i) * 4096n, TABLES_SIZE + ((i * 7 + k * 3) % 1024) * 4096, 4096, { w: true, u: true });
     return pt.cr3;
   });
   const walker = new NestedWalker(host, vms[0]!.eptWalker, cfg);

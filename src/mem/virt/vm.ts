@@ -2,24 +2,28 @@
  * A virtual machine's memory: guest-physical memory backed by host frames, the guest's page
  * tables inside it, and the host's EPT mapping guest-physical to host-physical.
  *
- * Backing: the guest's RAM is a range of host memory and the EPT maps it 1:1 (GPA = HPA inside
- * that range), so GuestMemory is a PhysicalMemory over the SAME buffer as the host: what the
+ * Backing: the guest's RAM is guest-physical [0, ramSize), backed by host-physical
+ * [hostBase, hostBase + ramSize), and the EPT maps it so (GPA g → HPA hostBase + g).
+ * GuestMemory is a PhysicalMemory whose views lie over exactly those host bytes: what the
  * guest writes at a guest-physical address is what the two-dimensional walk reads at the
- * host-physical address the EPT gives. The host's own structures (EPT tables, shadow tables)
- * live in host frames outside the guest's RAM, which the EPT does not map, so the guest cannot
+ * host-physical address the EPT gives — and since the two addresses differ, a walk that used
+ * one for the other would read the wrong entry. The host's own structures (EPT tables, shadow
+ * tables) live in host frames outside the RAM, which the EPT does not map, so the guest cannot
  * reach them. Guest-physical pages outside the RAM (device memory, or pages a test maps at
  * random) may be mapped anywhere by the EPT; their contents are never read.
  */
-import { FrameAllocator, PAGE_SIZE, PhysicalMemory } from '../phys.js';
+import { FrameAllocator, MemoryError, PAGE_SIZE, PhysicalMemory } from '../phys.js';
 import { PageWalker, type PagingConfig } from '../walker.js';
 import { EptBuilder, EptWalker, type EptCaps, type EptPageSize, type EptPerms } from './ept.js';
 
 /**
- * Guest-physical memory. Writes to frames the VMM write-protects (the guest's page tables,
- * under shadow paging) do not reach memory directly: they call the trap handler, which
- * emulates the store (rawWrite64) and brings the shadow tables up to date — a VM exit.
- * PageTableBuilder writes entries with write64, so a guest building or updating its tables
- * through the builder traps exactly where a real guest would.
+ * Guest-physical memory [0, size), its bytes being host memory [hostBase, hostBase + size).
+ *
+ * Writes to frames the VMM write-protects (the guest's page tables, under shadow paging) do
+ * not reach memory directly: they call the trap handler, which emulates the store (rawWrite64)
+ * and brings the shadow tables up to date — a VM exit. PageTableBuilder writes entries with
+ * write64, so a guest building or updating its tables through the builder traps exactly where
+ * a real guest would.
  */
 export class GuestMemory extends PhysicalMemory {
   /** Guest-physical frames whose writes trap (empty unless a shadow-paging VMM runs the guest). */
@@ -27,8 +31,21 @@ export class GuestMemory extends PhysicalMemory {
   /** The VMM's handler for a trapped write (it must perform the write with rawWrite64). */
   trap: ((pa: number, lo: number, hi: number) => void) | null = null;
 
-  constructor(readonly host: PhysicalMemory) {
-    super(host.size, host.buffer);
+  constructor(
+    readonly host: PhysicalMemory,
+    readonly hostBase: number,
+    size: number,
+  ) {
+    // PhysicalMemory owns a buffer of its own size; a guest's RAM is a window on the host's, so
+    // once constructed its views are re-pointed there (the placeholder buffer is dropped).
+    super(size);
+    if (hostBase % PAGE_SIZE !== 0 || hostBase < 0 || hostBase + size > host.size) {
+      throw new MemoryError(hostBase, `guest RAM of 0x${size.toString(16)} bytes at host 0x${hostBase.toString(16)} is not page-aligned inside host memory`);
+    }
+    const self = this as unknown as { buffer: ArrayBuffer; u8: Uint8Array; u32: Uint32Array };
+    self.buffer = host.buffer;
+    self.u8 = new Uint8Array(host.buffer, hostBase, size);
+    self.u32 = new Uint32Array(host.buffer, hostBase, size / 4);
   }
 
   override write64(pa: number, lo: number, hi: number): void {
@@ -46,10 +63,10 @@ export class GuestMemory extends PhysicalMemory {
 }
 
 export interface VmOptions {
-  /** Guest RAM: [ramBase, ramBase + ramSize) of guest-physical (= host-physical) memory. */
-  ramBase: number;
+  /** Host-physical address backing guest-physical 0; the RAM is guest-physical [0, ramSize). */
+  hostBase: number;
   ramSize: number;
-  /** Where the guest's page tables come from, inside its RAM (default: the whole RAM). */
+  /** Guest-physical range the guest's page tables come from (default: the whole RAM). */
   guestTablesAt?: number;
   guestTablesEnd?: number;
   /** Host frames for the EPT tables (outside the guest's RAM). */
@@ -58,7 +75,7 @@ export interface VmOptions {
   eptLevels?: 4 | 5;
   /** The guest's paging controls (levels, NXE, WP, …). */
   guest?: Partial<PagingConfig>;
-  /** Page size the EPT maps the RAM with (default 4 KiB); the RAM must be aligned to it. */
+  /** Page size the EPT maps the RAM with (default 4 KiB); hostBase and ramSize must be multiples of it. */
   ramPageSize?: EptPageSize;
   /** Permissions of the RAM mapping (default RWX). */
   ramPerms?: EptPerms;
@@ -78,24 +95,29 @@ export class Vm {
   /** Frames for the guest's own page tables (guest-physical, inside its RAM). */
   readonly guestTableAllocator: FrameAllocator;
   readonly guestConfig: Partial<PagingConfig>;
-  readonly ramBase: number;
+  readonly hostBase: number;
   readonly ramSize: number;
 
   constructor(host: PhysicalMemory, opts: VmOptions) {
     this.host = host;
-    this.ramBase = opts.ramBase;
+    this.hostBase = opts.hostBase;
     this.ramSize = opts.ramSize;
-    this.guestMem = new GuestMemory(host);
+    this.guestMem = new GuestMemory(host, opts.hostBase, opts.ramSize);
     this.guestConfig = opts.guest ?? {};
-    this.guestTableAllocator = new FrameAllocator(this.guestMem, opts.guestTablesAt ?? opts.ramBase, opts.guestTablesEnd ?? opts.ramBase + opts.ramSize);
+    this.guestTableAllocator = new FrameAllocator(this.guestMem, opts.guestTablesAt ?? 0, opts.guestTablesEnd ?? opts.ramSize);
     this.ept = new EptBuilder(host, opts.eptAllocator, { levels: opts.eptLevels ?? 4, adEnable: opts.eptAd ?? false });
     this.eptWalker = new EptWalker(host, opts.eptCaps ?? {});
     this.eptWalker.load(this.ept.eptp);
     if (opts.mapRam ?? true) {
       const size = opts.ramPageSize ?? PAGE_SIZE;
       const perms = opts.ramPerms ?? { r: true, w: true, x: true };
-      for (let gpa = opts.ramBase; gpa < opts.ramBase + opts.ramSize; gpa += size) this.ept.map(gpa, gpa, size, perms);
+      for (let gpa = 0; gpa < opts.ramSize; gpa += size) this.ept.map(gpa, opts.hostBase + gpa, size, perms);
     }
+  }
+
+  /** Host-physical address of a guest-physical address inside the RAM. */
+  hpaOf(gpa: number): number {
+    return this.hostBase + gpa;
   }
 
   /** Bytes of EPT tables. */

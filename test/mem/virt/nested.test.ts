@@ -9,10 +9,11 @@ import { Vm } from '../../../src/mem/virt/vm.js';
 
 const MiB = 1 << 20;
 
-/** Host: 8 MiB; guest RAM 2..6 MiB (1:1), EPT tables 6..8 MiB. */
+/** Host: 8 MiB; guest RAM (guest-physical 0..4 MiB) at host 2..6 MiB, EPT tables 6..8 MiB. */
+const HOST_BASE = 2 * MiB;
 function makeVm(levels: 4 | 5, ramPageSize: EptPageSize = 4096, eptAd = false, eptLevels: 4 | 5 = levels): { vm: Vm; gpt: PageTableBuilder; nw: NestedWalker } {
   const host = new PhysicalMemory(8 * MiB);
-  const vm = new Vm(host, { ramBase: 2 * MiB, ramSize: 4 * MiB, eptAllocator: new FrameAllocator(host, 6 * MiB, 8 * MiB), eptLevels, guest: { levels }, ramPageSize, eptAd });
+  const vm = new Vm(host, { hostBase: HOST_BASE, ramSize: 4 * MiB, eptAllocator: new FrameAllocator(host, 6 * MiB, 8 * MiB), eptLevels, guest: { levels }, ramPageSize, eptAd });
   const gpt = new PageTableBuilder(vm.guestMem, { levels, allocator: vm.guestTableAllocator });
   return { vm, gpt, nw: new NestedWalker(host, vm.eptWalker, { levels }) };
 }
@@ -30,7 +31,7 @@ function expectedRefs(vm: Vm, gpt: PageTableBuilder, va: bigint, finalGpa: numbe
   for (let l = gpt.levels; l >= 1; l--) {
     const gEa = gpt.entryAddress(va, l);
     eptPath(gEa);
-    out.push({ pa: gEa, kind: REF_GUEST }); // RAM is 1:1, so the host address is the guest-physical one
+    out.push({ pa: HOST_BASE + gEa, kind: REF_GUEST }); // where the RAM backing puts it
     if (gEa === gpt.leafEntryAddress(va)) break;
   }
   eptPath(finalGpa);
@@ -56,11 +57,11 @@ describe('two-dimensional walk: reference counts from the walk itself', () => {
     it(c.name, () => {
       const { vm, gpt, nw } = makeVm(c.levels, c.ept, false, c.eptLevels ?? c.levels);
       const va = c.levels === 5 ? 0x00ab_cdef_0000_0000n + BigInt(c.guest) : 0x7f12_3440_0000n;
-      const gpa = 4 * MiB; // 2 MiB aligned, inside the RAM
+      const gpa = 2 * MiB; // 2 MiB aligned, inside the RAM
       gpt.map(va, gpa, c.guest, { w: true, u: true });
       const off = 0x234;
       expect(nw.walk(gpt.cr3, vaHi(va), vaLo(va) + off, ACCESS_READ, true)).toBe(WALK_OK);
-      expect(nw.pa).toBe(gpa + off);
+      expect(nw.pa).toBe(HOST_BASE + gpa + off);
       expect(nw.gpa).toBe(gpa + off);
       expect(nw.refCount).toBe(c.refs);
       expect(refsOf(nw)).toEqual(expectedRefs(vm, gpt, va, gpa + off));
@@ -146,7 +147,7 @@ describe('guest faults vs EPT violations vs EPT misconfigurations', () => {
     const { vm, gpt, nw } = makeVm(4);
     gpt.map(0x4000_0000n, 3 * MiB, 4096, { w: true, u: true });
     const ea = vm.ept.leafEntryAddress(3 * MiB);
-    vm.host.write64(ea, (3 * MiB) | 0b010 | (6 << 3), 0);
+    vm.host.write64(ea, (HOST_BASE + 3 * MiB) | 0b010 | (6 << 3), 0);
     expect(nw.walk(gpt.cr3, 0, 0x4000_0010, ACCESS_READ, true)).toBe(NESTED_EPT_MISCONFIG);
     expect(nw.misconfig).toBe(MISCONFIG_WRITE_WITHOUT_READ);
     expect(nw.faultGpa).toBe(3 * MiB + 0x10);

@@ -25,7 +25,8 @@ import { ShadowPaging } from '../../../src/mem/virt/shadow.js';
 import { Vm } from '../../../src/mem/virt/vm.js';
 
 const MiB = 1 << 20;
-const RAM_BASE = 2 * MiB;
+/** Guest RAM: guest-physical 0..2 MiB, backed by host 2..4 MiB; EPT tables 4..5, shadow 5..6. */
+const RAM_HOST = 2 * MiB;
 const RAM_SIZE = 2 * MiB;
 const HOST = new PhysicalMemory(6 * MiB);
 
@@ -113,12 +114,12 @@ describe('shadow = nested = host-walk(guest-walk(gva)) for random guests and hos
         // One host memory for every run: every frame a run writes comes from an allocator,
         // which zeroes it when it hands it out, so nothing leaks from one run to the next.
         const host = HOST;
-        const vm = new Vm(host, { ramBase: RAM_BASE, ramSize: RAM_SIZE, guestTablesEnd: RAM_BASE + 256 * 1024, eptAllocator: new FrameAllocator(host, 4 * MiB, 5 * MiB), eptLevels: c.eptLevels, guest: { levels: c.levels, smep: c.smep, smap: c.smap, ac: c.ac }, mapRam: false });
+        const vm = new Vm(host, { hostBase: RAM_HOST, ramSize: RAM_SIZE, guestTablesEnd: 256 * 1024, eptAllocator: new FrameAllocator(host, 4 * MiB, 5 * MiB), eptLevels: c.eptLevels, guest: { levels: c.levels, smep: c.smep, smap: c.smap, ac: c.ac }, mapRam: false });
         const maps: HostMap[] = [];
-        // Guest RAM, 1:1, one 2 MiB page or 4 KiB pages with holes and read-only pages.
+        // Guest RAM (at host RAM_HOST): one 2 MiB page, or 4 KiB pages with holes and read-only pages.
         if (c.ramLarge) {
-          vm.ept.map(RAM_BASE, RAM_BASE, 0x200000, { r: true, w: true, x: true });
-          maps.push({ gpa: RAM_BASE, size: 0x200000, hpa: RAM_BASE, r: true, w: true, x: true });
+          vm.ept.map(0, RAM_HOST, 0x200000, { r: true, w: true, x: true });
+          maps.push({ gpa: 0, size: 0x200000, hpa: RAM_HOST, r: true, w: true, x: true });
         } else {
           let x = c.ramSeed;
           for (let i = 0; i < 512; i++) {
@@ -128,9 +129,9 @@ describe('shadow = nested = host-walk(guest-walk(gva)) for random guests and hos
             const p = (x >>> 0) % 20;
             if (p === 0) continue;
             const perm = p <= 3 ? PERMS[0]! : PERMS[3]!;
-            const gpa = RAM_BASE + i * 4096;
-            vm.ept.map(gpa, gpa, 4096, perm);
-            maps.push({ gpa, size: 4096, hpa: gpa, ...perm });
+            const gpa = i * 4096;
+            vm.ept.map(gpa, RAM_HOST + gpa, 4096, perm);
+            maps.push({ gpa, size: 4096, hpa: RAM_HOST + gpa, ...perm });
           }
         }
         // The guest's tables.
@@ -139,7 +140,7 @@ describe('shadow = nested = host-walk(guest-walk(gva)) for random guests and hos
         for (const g of c.guest) {
           const size = g.bigPage === 0 ? 0x200000 : 4096;
           const va = REGIONS[g.region]! + BigInt(g.index * size);
-          const gpa = g.inRam ? (size === 4096 ? RAM_BASE + g.frame * 4096 : RAM_BASE) : g.farFrame * 0x200000 + (size === 4096 ? (g.frame % 512) * 4096 : 0);
+          const gpa = g.inRam ? (size === 4096 ? g.frame * 4096 : 0) : g.farFrame * 0x200000 + (size === 4096 ? (g.frame % 512) * 4096 : 0);
           try {
             gpt.map(va, gpa, size as 4096 | 0x200000, { w: g.w, u: g.u, nx: g.nx });
           } catch (e) {
@@ -193,7 +194,7 @@ describe('shadow = nested = host-walk(guest-walk(gva)) for random guests and hos
             else if (u.op === 'protect') gpt.protect(va, { w: u.w, u: u.u });
             else {
               gpt.unmap(va);
-              gpt.map(va - (va % 4096n), RAM_BASE + u.frame * 4096, 4096, { w: u.w, u: u.u });
+              gpt.map(va - (va % 4096n), u.frame * 4096, 4096, { w: u.w, u: u.u });
             }
           } catch (e) {
             if (!(e instanceof BuilderError)) throw e;

@@ -9,16 +9,16 @@ import { Vm } from '../../../src/mem/virt/vm.js';
 
 const MiB = 1 << 20;
 
-/** Two VMs whose guests map the same virtual page to different host frames. */
+/** Two VMs (RAM at host 2 MiB and 6 MiB) whose guests map the same virtual page to guest-physical 1 MiB. */
 function twoVms(): { vms: Vm[]; roots: number[]; mmu: Mmu; walker: NestedWalker } {
   const host = new PhysicalMemory(16 * MiB);
   const vms = [
-    new Vm(host, { ramBase: 2 * MiB, ramSize: 2 * MiB, eptAllocator: new FrameAllocator(host, 12 * MiB, 13 * MiB) }),
-    new Vm(host, { ramBase: 6 * MiB, ramSize: 2 * MiB, eptAllocator: new FrameAllocator(host, 13 * MiB, 14 * MiB) }),
+    new Vm(host, { hostBase: 2 * MiB, ramSize: 2 * MiB, eptAllocator: new FrameAllocator(host, 12 * MiB, 13 * MiB) }),
+    new Vm(host, { hostBase: 6 * MiB, ramSize: 2 * MiB, eptAllocator: new FrameAllocator(host, 13 * MiB, 14 * MiB) }),
   ];
   const roots = vms.map((vm) => {
     const pt = new PageTableBuilder(vm.guestMem, { allocator: vm.guestTableAllocator });
-    pt.map(0x4000_0000n, vm.ramBase + MiB, 4096, { w: true, u: true });
+    pt.map(0x4000_0000n, MiB, 4096, { w: true, u: true });
     return pt.cr3;
   });
   const walker = new NestedWalker(host, vms[0]!.eptWalker);
