@@ -17,7 +17,9 @@ import { PageWalker, type PagingConfig } from '../walker.js';
 import { EptBuilder, EptWalker, type EptCaps, type EptPageSize, type EptPerms } from './ept.js';
 
 /**
- * Guest-physical memory [0, size), its bytes being host memory [hostBase, hostBase + size).
+ * Guest-physical memory [0, size), its bytes being host memory [hostBase, hostBase + size):
+ * u8 and u32 are views on the host's buffer starting at hostBase (and `buffer` is the host's),
+ * so every PhysicalMemory method, the builder and the walker work in guest-physical addresses.
  *
  * Writes to frames the VMM write-protects (the guest's page tables, under shadow paging) do
  * not reach memory directly: they call the trap handler, which emulates the store (rawWrite64)
