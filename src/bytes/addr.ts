@@ -9,12 +9,25 @@ function hexByte(b: number): string {
   return HEX[b >>> 4]! + HEX[b & 15]!;
 }
 
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 0x20; // fold A-F to a-f
+  return l >= 97 && l <= 102 ? l - 87 : -1;
+}
+
 /** "aa:bb:cc:dd:ee:ff" (also '-' separated, either case) → 6 bytes written at out[off], or false. */
 export function parseMacInto(text: string, out: Uint8Array, off: number): boolean {
-  const m = /^([0-9a-fA-F]{2})([:-])([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})\2([0-9a-fA-F]{2})$/.exec(text);
-  if (!m) return false;
-  const groups = [m[1], m[3], m[4], m[5], m[6], m[7]];
-  for (let i = 0; i < 6; i++) out[off + i] = parseInt(groups[i]!, 16);
+  if (text.length !== 17) return false;
+  const sep = text.charCodeAt(2);
+  if (sep !== 58 && sep !== 45) return false; // ':' or '-', the same all through
+  for (let i = 0; i < 6; i++) {
+    const p = 3 * i;
+    if (i > 0 && text.charCodeAt(p - 1) !== sep) return false;
+    const hi = hexDigit(text.charCodeAt(p));
+    const lo = hexDigit(text.charCodeAt(p + 1));
+    if (hi < 0 || lo < 0) return false;
+    out[off + i] = (hi << 4) | lo;
+  }
   return true;
 }
 
@@ -33,16 +46,26 @@ export function formatMac(bytes: Uint8Array, off = 0): string {
 
 /** Dotted quad → unsigned 32-bit number, or -1 when malformed (no leading zeros, each 0..255). */
 export function parseIpv4(text: string): number {
-  const parts = text.split('.');
-  if (parts.length !== 4) return -1;
-  let v = 0;
-  for (const p of parts) {
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return -1;
-    const n = Number(p);
-    if (n > 255) return -1;
-    v = v * 256 + n;
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46; // a final '.' closes the last part
+    if (c === 46) {
+      if (digits === 0) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return -1; // leading zero
+      part = part * 10 + (c - 48);
+      if (part > 255) return -1;
+      digits++;
+    } else return -1;
   }
-  return v;
+  return dots === 4 ? value : -1;
 }
 
 /** Unsigned 32-bit number → dotted quad. */

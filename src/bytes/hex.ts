@@ -12,11 +12,13 @@ export function bytesToHex(bytes: Uint8Array, start = 0, end = bytes.length): st
   return s;
 }
 
+/** Value of each ASCII hex digit, -1 for anything else. */
+const NIBBLE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) NIBBLE[48 + i] = i;
+for (let i = 0; i < 6; i++) NIBBLE[97 + i] = NIBBLE[65 + i] = 10 + i;
+
 function nibble(code: number): number {
-  if (code >= 48 && code <= 57) return code - 48; // 0-9
-  if (code >= 97 && code <= 102) return code - 87; // a-f
-  if (code >= 65 && code <= 70) return code - 55; // A-F
-  return -1;
+  return code < 128 ? NIBBLE[code]! : -1;
 }
 
 /** True when text is an even number of hex digits (either case). */
@@ -31,10 +33,13 @@ export function isHex(text: string): boolean {
  * into their own typed error naming the field).
  */
 export function hexToBytes(text: string): Uint8Array | null {
-  if (!isHex(text)) return null;
+  if (text.length % 2 !== 0) return null;
   const out = new Uint8Array(text.length / 2);
   for (let i = 0; i < out.length; i++) {
-    out[i] = (nibble(text.charCodeAt(2 * i)) << 4) | nibble(text.charCodeAt(2 * i + 1));
+    const hi = nibble(text.charCodeAt(2 * i));
+    const lo = nibble(text.charCodeAt(2 * i + 1));
+    if ((hi | lo) < 0) return null;
+    out[i] = (hi << 4) | lo;
   }
   return out;
 }
