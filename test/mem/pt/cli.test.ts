@@ -1,5 +1,5 @@
 /** `virtkit pt build | walk | dump` against cli.md's shapes, with values computed from the SDM layout. */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,8 +86,10 @@ describe('pt build', () => {
 
 describe('pt walk', () => {
   const img = join(dir, 'walk.bin');
+  beforeAll(async () => {
+    expect((await runCli(['pt', 'build', writeMap('walk.json', MAP), '-o', img])).code).toBe(0);
+  });
   const walk = async (...args: string[]) => {
-    await runCli(['pt', 'build', writeMap('walk.json', MAP), '-o', img]);
     const r = await runCli(['pt', 'walk', img, '--cr3', '0x100000', '--json', ...args]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
