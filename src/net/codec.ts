@@ -24,7 +24,7 @@ export function rawLayer(buf: Uint8Array, start: number, end: number): Layer {
 /** Limit the current extent to a length field's claim; a claim past the bytes is reported (not fatal). */
 export function narrowExtent(kind: string, off: number, claimedEnd: number, st: DissectState, what: string): void {
   if (claimedEnd > st.end) {
-    st.short ??= new DecodeError(kind, off, `${what} claims ${claimedEnd - off} bytes, only ${st.end - off} present`);
+    if (!st.quoted) st.short ??= new DecodeError(kind, off, `${what} claims ${claimedEnd - off} bytes, only ${st.end - off} present`);
   } else {
     st.end = claimedEnd;
   }

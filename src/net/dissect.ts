@@ -82,41 +82,49 @@ export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, t
   st.next = 'ether';
   st.end = Math.min(end, bytes.length);
   st.short = undefined;
+  st.quoted = false;
   end = st.end;
   // Ends of enclosing extents: what lies between an inner extent's end and its parent's is padding.
   let depth = 0;
   let off = 0;
-  try {
-    for (;;) {
-      const code = off < st.end ? CODE_OF.get(st.next) ?? KIND_RAW : KIND_RAW;
-      if (code === KIND_RAW) {
-        // Payload (or nothing) up to the end of this extent, then back out to the enclosing one.
-        if (off < st.end) table.push(KIND_RAW, off, st.end - off);
-        off = st.end;
-        if (depth === 0) break;
-        st.end = table.outer[--depth]!;
+  for (;;) {
+    const code = off < st.end ? CODE_OF.get(st.next) ?? KIND_RAW : KIND_RAW;
+    if (code === KIND_RAW) {
+      // Payload (or nothing) up to the end of this extent, then back out to the enclosing one.
+      if (off < st.end) table.push(KIND_RAW, off, st.end - off);
+      off = st.end;
+      if (depth === 0) break;
+      st.end = table.outer[--depth]!;
+      st.next = '';
+      continue;
+    }
+    const before = st.end;
+    let len: number;
+    try {
+      len = DISSECTORS[code]!.scan(bytes, off, st);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      if (st.quoted) {
+        // An ICMP error's quote ends where its bytes do: the rest of it is raw, not damage.
         st.next = '';
         continue;
       }
-      const before = st.end;
-      const len = DISSECTORS[code]!.scan(bytes, off, st);
-      table.push(code, off, len);
-      off += len;
-      if (st.end < before) {
-        if (depth === table.outer.length) {
-          const grown = new Int32Array(depth * 2);
-          grown.set(table.outer);
-          table.outer = grown;
-        }
-        table.outer[depth++] = before;
-      }
-      if (st.short && !table.error) table.error = st.short;
+      // A fatal error outranks a length that merely claimed too much earlier.
+      table.error = e;
+      if (off < end) table.push(KIND_RAW, off, end - off);
+      return;
     }
-  } catch (e) {
-    if (!(e instanceof DecodeError)) throw e;
-    // A fatal error outranks a length that merely claimed too much earlier.
-    table.error = e;
-    if (off < end) table.push(KIND_RAW, off, end - off);
+    table.push(code, off, len);
+    off += len;
+    if (st.end < before) {
+      if (depth === table.outer.length) {
+        const grown = new Int32Array(depth * 2);
+        grown.set(table.outer);
+        table.outer = grown;
+      }
+      table.outer[depth++] = before;
+    }
+    if (st.short && !table.error) table.error = st.short;
   }
 }
 

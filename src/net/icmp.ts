@@ -100,12 +100,19 @@ export const icmpCodec: Codec = {
   },
 };
 
+/** Error messages, whose data is the start of the IPv4 packet that caused them (RFC 792). */
+export const ICMP_ERROR_TYPES: ReadonlySet<number> = new Set([3, 4, 5, 11, 12]);
+
 export const dissectIcmp: Dissector = {
-  scan(_buf, off, st) {
+  scan(buf, off, st) {
     needBytes('icmp', off, 8, st);
-    // The data (echo payload, or the quoted packet of an error) stays raw: a quoted packet is
-    // cut short by design, and its lengths would read as damage.
-    st.next = '';
+    if (ICMP_ERROR_TYPES.has(getField(buf, off, ICMP_OTHER.f.type))) {
+      // The quoted packet is decoded, knowing it is cut short by design.
+      st.next = 'ipv4';
+      st.quoted = true;
+    } else {
+      st.next = ''; // echo data and the like
+    }
     return 8;
   },
   fields(buf, off) {

@@ -65,6 +65,12 @@ export interface DissectState {
   end: number;
   /** Set by a dissector that found a length claiming more bytes than exist (reported, not fatal). */
   short?: DecodeError;
+  /**
+   * Inside the packet an ICMP error quotes (RFC 792: its header and first 8 data bytes): lengths
+   * claiming more than the quote are expected, and a header cut short ends the quote as `raw`
+   * without an error.
+   */
+  quoted?: boolean;
 }
 
 /**

@@ -8,6 +8,8 @@ import { bytesToHex, formatIpv4, formatIpv6, formatMac, type Layer } from '../..
 
 const nz = (bits: number) => fc.integer({ min: 1, max: 2 ** bits - 1 });
 const bytesHex = (min: number, max: number) => fc.uint8Array({ minLength: min, maxLength: max }).map((b) => bytesToHex(b));
+const rawBase = bytesHex(1, 40).map((hex): Layer => ({ layer: 'raw', hex }));
+export const raw = rawBase;
 const words = (minWords: number, maxWords: number) => fc.integer({ min: minWords, max: maxWords }).chain((n) => bytesHex(4 * n, 4 * n));
 
 /** Unicast-or-not MACs, all bytes random (never all zero). */
@@ -21,7 +23,7 @@ export const dot1q = fc.record({ layer: fc.constant('dot1q'), vid: nz(12), pcp: 
 export const dot1ad = fc.record({ layer: fc.constant('dot1ad'), vid: nz(12), pcp: nz(3), dei: fc.constant(1) });
 export const arp = fc.record({ layer: fc.constant('arp'), op: nz(16), hwsrc: mac, psrc: ipv4Addr, hwdst: mac, pdst: ipv4Addr });
 /** IPv4 that is not a fragment (MF clear, offset 0) so the payload decodes; flags DF and/or the reserved bit. */
-export const ipv4 = fc.record({
+const ipv4Base = fc.record({
   layer: fc.constant('ipv4'),
   src: ipv4Addr,
   dst: ipv4Addr,
@@ -31,14 +33,26 @@ export const ipv4 = fc.record({
   flags: fc.constantFrom<number | string>('DF', 4, 6),
   options: words(1, 10),
 });
+export const ipv4 = ipv4Base;
 export const ipv6 = fc.record({ layer: fc.constant('ipv6'), src: ipv6Addr, dst: ipv6Addr, hlim: nz(8), tc: nz(8), fl: nz(20) });
 /** Ports that dispatch to nothing (not 4789/6081/6635), so the payload stays raw. */
 const plainPort = nz(16).filter((p) => p !== 4789 && p !== 6081 && p !== 6635);
-export const udp = fc.record({ layer: fc.constant('udp'), sport: nz(16), dport: plainPort });
-export const icmp = fc.oneof(
-  fc.record({ layer: fc.constant('icmp'), type: fc.constantFrom(0, 8), code: nz(8), id: nz(16), seq: nz(16) }),
-  fc.record({ layer: fc.constant('icmp'), type: fc.constant(3), code: fc.constant(4), mtu: nz(16) }),
-  fc.record({ layer: fc.constant('icmp'), type: nz(8).filter((t) => t !== 0 && t !== 8 && t !== 3), code: nz(8), unused: fc.integer({ min: 1, max: 0xffffffff }) }),
+const udpBase = fc.record({ layer: fc.constant('udp'), sport: nz(16), dport: plainPort });
+export const udp = udpBase;
+const ERROR_TYPES = [3, 4, 5, 11, 12];
+/** An ICMP message as layers: echo with data, an error quoting an IPv4/UDP packet, or another type with data. */
+export const icmp: fc.Arbitrary<Layer[]> = fc.oneof(
+  fc.tuple(fc.record({ layer: fc.constant('icmp'), type: fc.constantFrom(0, 8), code: nz(8), id: nz(16), seq: nz(16) }), fc.constant(null)),
+  fc.tuple(fc.record({ layer: fc.constant('icmp'), type: fc.constant(3), code: fc.constant(4), mtu: nz(16) }), fc.constant('quote')),
+  fc.tuple(
+    fc.record({ layer: fc.constant('icmp'), type: fc.constantFrom(...ERROR_TYPES), code: nz(8).filter((c) => c !== 4), unused: fc.integer({ min: 1, max: 0xffffffff }) }),
+    fc.constant('quote'),
+  ),
+  fc.tuple(fc.record({ layer: fc.constant('icmp'), type: nz(8).filter((t) => t !== 0 && t !== 8 && !ERROR_TYPES.includes(t)), code: nz(8), unused: fc.integer({ min: 1, max: 0xffffffff }) }), fc.constant(null)),
+).chain(([header, quote]) =>
+  quote
+    ? fc.tuple(ipv4Base, udpBase, rawBase).map(([ip, u, r]) => [header, ip, u, r] as Layer[])
+    : rawBase.map((r) => [header, r] as Layer[]),
 );
 export const vxlan = fc.record({ layer: fc.constant('vxlan'), vni: nz(24), flags: nz(8) });
 export const gre = fc.record(
@@ -59,7 +73,7 @@ export const geneve = fc.record({
   critical: fc.constant(true),
   options: fc.array(geneveOption, { maxLength: 4 }),
 });
-export const raw = bytesHex(1, 40).map((hex) => ({ layer: 'raw', hex }));
+
 
 type L = Layer;
 const cat = (...parts: (L | L[])[]): L[] => parts.flat();
@@ -69,7 +83,7 @@ const ipUdp = fc.tuple(fc.oneof(ipv4, ipv6), udp, raw).map(([ip, u, r]) => [ip, 
 /** What an Ethernet frame carries after its header. */
 const l3: fc.Arbitrary<L[]> = fc.oneof(
   ipUdp,
-  fc.tuple(ipv4, icmp, raw).map(([ip, c, r]) => [ip, c, r]),
+  fc.tuple(ipv4, icmp).map(([ip, c]) => [ip, ...c]),
   arp.map((a) => [a]),
 );
 

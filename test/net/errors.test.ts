@@ -152,3 +152,31 @@ describe('decoder damage reports', () => {
     expect(d.layers[1]).toMatchObject({ flags: 'MF', proto: 17 });
   });
 });
+
+describe('ICMP errors quote the packet that caused them', () => {
+  it('a frag-needed message quoting an IPv4 header and 8 bytes of a 1500-byte packet decodes without error', () => {
+    const quoted: Layer[] = [{ ...IP, flags: 'DF', len: 1500, chksum: 0x1111 }, { layer: 'udp', sport: 4000, dport: 4789, len: 1480, chksum: 0x2222 }];
+    const layers: Layer[] = [E, IP, { layer: 'icmp', type: 3, code: 4, mtu: 1400 }, ...quoted];
+    const bytes = encodeFrame(layers);
+    const d = decodeFrame(bytes);
+    expect(d.error).toBeUndefined();
+    expect(d.layers.map((l) => l.layer)).toEqual(['ether', 'ipv4', 'icmp', 'ipv4', 'udp']);
+    expect(d.layers[2]).toMatchObject({ type: 3, code: 4, mtu: 1400 });
+    expect(d.layers[3]).toMatchObject({ len: 1500, flags: 'DF' });
+    expect(d.layers[4]).toMatchObject({ sport: 4000, len: 1480 });
+    expect(bytesToHex(encodeFrame(d.layers))).toBe(bytesToHex(bytes));
+  });
+
+  it('a quote cut inside a header ends as raw, not as damage', () => {
+    const bytes = encodeFrame([E, IP, { layer: 'icmp', type: 11, code: 0 }, { layer: 'raw', hex: '4500001c0001' }]);
+    const d = decodeFrame(bytes);
+    expect(d.error).toBeUndefined();
+    expect(d.layers.map((l) => l.layer)).toEqual(['ether', 'ipv4', 'icmp', 'raw']);
+    expect(bytesToHex(encodeFrame(d.layers))).toBe(bytesToHex(bytes));
+  });
+
+  it('echo data is not taken for a quote', () => {
+    const d = decodeFrame(encodeFrame([E, IP, { layer: 'icmp', type: 8, id: 1, seq: 2 }, { layer: 'raw', hex: '4500001c00010000' + '00'.repeat(20) }]));
+    expect(d.layers.map((l) => l.layer)).toEqual(['ether', 'ipv4', 'icmp', 'raw']);
+  });
+});

@@ -184,7 +184,8 @@ describe.skipIf(!toolsAvailable('tshark'))('tshark dissects the frames we encode
         case 'mpls':
           return { ...l, label: (l.label as number) < 16 ? (l.label as number) + 16 : l.label };
         case 'icmp':
-          return { layer: 'icmp', type: 8, code: 0, id: 1, seq: (l.code as number) + 1 };
+          // Errors keep their type (tshark dissects the quoted packet too); other types become echo.
+          return [3, 4, 5, 11, 12].includes(l.type as number) ? l : { layer: 'icmp', type: 8, code: 0, id: 1, seq: (l.code as number) + 1 };
         default:
           return l;
       }
