@@ -21,13 +21,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toolsAvailable } from '../helpers/tools.js';
-import { runCli } from '../helpers/cli.js';
+import { ROOT, runCli } from '../helpers/cli.js';
 import { PhysicalMemory } from '../../src/mem/phys.js';
 import { ACCESS_READ, PageWalker, WALK_GP, WALK_OK, WALK_PF } from '../../src/mem/walker.js';
 import { vaHi, vaLo } from '../../src/mem/va.js';
 import { QemuGuest, type PagingRegs } from './qemu.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'vk-pt-qemu-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../../helpers/cli.js';
+import { ROOT, runCli } from '../../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'virtkit-pt-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,7 +44,7 @@ describe('pt build', () => {
 
   it("builds cli.md's example map (fixtures/pt/example-map.json)", async () => {
     const img = join(dir, 'example.bin');
-    const r = await runCli(['pt', 'build', join(import.meta.dirname, '..', '..', '..', 'fixtures', 'pt', 'example-map.json'), '-o', img, '--json']);
+    const r = await runCli(['pt', 'build', join(ROOT, 'fixtures', 'pt', 'example-map.json'), '-o', img, '--json']);
     // PML4, then PDPT/PD/PT for 0x400000, then one PDPT for the upper-half 1G page.
     expect(JSON.parse(r.stdout)).toEqual({ cr3: '0x100000', levels: 4, tables: 5, bytes: 0x100_0000 });
     const d = await runCli(['pt', 'dump', img, '--cr3', '0x100000', '--json']);
