@@ -211,6 +211,25 @@ export class Mmu {
     const u = user ? 1 : 0;
     let faults = 0;
     const perAddr = kinds !== undefined;
+    // The hit path for 4K pages in the L1 4K array, inlined with everything in locals: one
+    // set index, one key compare per way, one context compare, one rights-table load. Anything
+    // else (another page size, the STLB, a miss, rights the entry cannot grant) takes the
+    // general path, which starts over from a clean state (the failed probe changed nothing).
+    const tlb = this.tlb;
+    const a4 = tlb.l1ForSize[0]!;
+    const fast = this.tlbEnabled && a4 >= 0 && tlb.arrMask[a4]! >= 0;
+    const keys = tlb.key;
+    const ctxs = tlb.ctx;
+    const frames = tlb.frame;
+    const flags = tlb.flags;
+    const stamps = tlb.stamp;
+    const lru = tlb.policyCode === 0;
+    const base4 = fast ? tlb.arrBase[a4]! : 0;
+    const ways4 = fast ? tlb.arrWays[a4]! : 0;
+    const mask4 = fast ? tlb.arrMask[a4]! : 0;
+    const canonShift = this.walker.config.levels === 5 ? 24 : 15;
+    let fastHits = 0;
+    let clock = tlb.clock; // kept in a local on the hit path; synced around the general path
     for (let n = 0; n < count; n++) {
       let acc = access;
       let usr = u;
@@ -219,12 +238,46 @@ export class Mmu {
         acc = k & 3;
         usr = (k & KIND_USER) !== 0 ? 1 : 0;
       }
-      const st = this.translateSig(vas[2 * n + 1]!, vas[2 * n]!, acc, usr, sig);
+      const lo = vas[2 * n]!;
+      const hi = vas[2 * n + 1]!;
+      if (fast) {
+        const top = hi >> canonShift;
+        if (top === 0 || top === -1) {
+          const hi57 = hi & 0x1ffffff;
+          const head = lo >>> 12;
+          const key = (hi57 * 1048576 + head) * 4;
+          let i = base4 + ((head | (hi57 << 20)) & mask4) * ways4;
+          const end = i + ways4;
+          const cur = tlb.curCtx;
+          const glob = tlb.curGlobal;
+          for (; i < end; i++) {
+            if (keys[i] === key) {
+              const c = ctxs[i]!;
+              if (c === cur || c === glob) break;
+            }
+          }
+          if (i < end && OK_TABLE[(sig * 8 + acc * 2 + usr) * 16 + flags[i]!] === 1) {
+            if (lru) stamps[i] = ++clock;
+            out[n] = frames[i]! + (lo & 0xfff);
+            fastHits++;
+            continue;
+          }
+        }
+      }
+      tlb.clock = clock;
+      const st = this.translateSig(hi, lo, acc, usr, sig);
+      clock = tlb.clock;
       if (st === WALK_OK) out[n] = this.pa;
       else {
         out[n] = -((st << 16) | this.errorCode);
         faults++;
       }
+    }
+    tlb.clock = clock;
+    if (fastHits > 0) {
+      tlb.counters[0]! += fastHits; // L1 4K hits (counter index 0)
+      this.translations += fastHits;
+      this.hit = 1;
     }
     return faults;
   }

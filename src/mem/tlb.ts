@@ -124,7 +124,8 @@ const POLICY_RANDOM = 2;
 export class Tlb {
   readonly geometry: TlbGeometry;
   readonly policy: Policy;
-  private readonly policyCode: number;
+  /** 0 = LRU, 1 = FIFO, 2 = random. */
+  readonly policyCode: number;
   private readonly rng: XorShift32;
 
   // ---- arrays (index a) ----
@@ -149,13 +150,15 @@ export class Tlb {
   readonly stamp: Float64Array;
   /** Level (0 = L1, 1 = L2) and size index of each entry's array (for stats). */
   private readonly entryLevel: Uint8Array;
-  private clock = 0;
+  /** Replacement clock (stamps); public so the Mmu's batch loop can keep it in a local. */
+  clock = 0;
 
   // ---- context ----
   pcid = 0;
   vpid = 0;
-  private curCtx = 0;
-  private curGlobal = GLOBAL_CTX;
+  /** (VPID << 13) | PCID of the current context, and the current VPID's global context. */
+  curCtx = 0;
+  curGlobal = GLOBAL_CTX;
 
   /** Statistics counters; read them with stats(). */
   readonly counters = new Float64Array(2 * 3 * STAT_COUNT);
@@ -232,48 +235,67 @@ export class Tlb {
    */
   lookup(vaHi: number, vaLo: number): number {
     const hi57 = vaHi & 0x1ffffff;
-    const cur = this.curCtx;
-    const glob = this.curGlobal;
+    // Unrolled: L1 4K, 2M, 1G, then the STLB (each probe is a small function V8 inlines).
+    let a = this.l1ForSize[0]!;
+    let i = a >= 0 ? this.probe(a, 0, hi57, vaLo) : -1;
+    if (i >= 0) return this.l1Hit(i, 0);
+    a = this.l1ForSize[1]!;
+    i = a >= 0 ? this.probe(a, 1, hi57, vaLo) : -1;
+    if (i >= 0) return this.l1Hit(i, 1);
+    a = this.l1ForSize[2]!;
+    i = a >= 0 ? this.probe(a, 2, hi57, vaLo) : -1;
+    if (i >= 0) return this.l1Hit(i, 2);
+    for (let s = 0; s < 3; s++) {
+      a = this.l2ForSize[s]!;
+      if (a < 0) continue;
+      i = this.probe(a, s, hi57, vaLo);
+      if (i >= 0) return this.l2Hit(i, s, hi57, vaLo);
+    }
+    return -1;
+  }
+
+  /** The entry of array a (holding size s) that translates the page for the current context, or -1. */
+  private probe(a: number, s: number, hi57: number, vaLo: number): number {
+    const shift = s === 0 ? 12 : s === 1 ? 21 : 30;
+    const head = vaLo >>> shift;
+    const vpn = hi57 * (s === 0 ? 1048576 : s === 1 ? 2048 : 4) + head;
+    const k = vpn * 4 + s;
+    const mask = this.arrMask[a]!;
+    const ways = this.arrWays[a]!;
+    const set = mask >= 0 ? (head | (hi57 << (32 - shift))) & mask : vpn % this.arrSets[a]!;
+    const base = this.arrBase[a]! + set * ways;
+    const end = base + ways;
     const keys = this.key;
-    const ctxs = this.ctx;
-    for (let level = 0; level < 2; level++) {
-      const forSize = level === 0 ? this.l1ForSize : this.l2ForSize;
-      for (let s = 0; s < 3; s++) {
-        const a = forSize[s]!;
-        if (a < 0) continue;
-        const shift = s === 0 ? 12 : s === 1 ? 21 : 30;
-        const vpnLo = (vaLo >>> shift) | (hi57 << (32 - shift));
-        const vpn = hi57 * (s === 0 ? 1048576 : s === 1 ? 2048 : 4) + (vaLo >>> shift);
-        const k = vpn * 4 + s;
-        const mask = this.arrMask[a]!;
-        const ways = this.arrWays[a]!;
-        const set = mask >= 0 ? vpnLo & mask : vpn % this.arrSets[a]!;
-        const base = this.arrBase[a]! + set * ways;
-        const end = base + ways;
-        for (let i = base; i < end; i++) {
-          if (keys[i] === k) {
-            const c = ctxs[i]!;
-            if (c === cur || c === glob) {
-              if (this.policyCode === POLICY_LRU) this.stamp[i] = ++this.clock;
-              this.hitShift = shift;
-              const ci = ((level * 3 + s) * STAT_COUNT) | 0;
-              this.counters[ci + ST_HITS]!++;
-              if (level === 0) {
-                this.hitLevel = 1;
-                return i;
-              }
-              this.hitLevel = 2;
-              // STLB hit: the L1 array for this size (if any) missed, and takes a copy.
-              const a1 = this.l1ForSize[s]!;
-              if (a1 < 0) return i;
-              this.counters[s * STAT_COUNT + ST_MISSES]!++;
-              return this.place(a1, s, k, vpnLo, vpn, c, this.frame[i]!, this.flags[i]!);
-            }
-          }
-        }
+    for (let i = base; i < end; i++) {
+      if (keys[i] === k) {
+        const c = this.ctx[i]!;
+        if (c === this.curCtx || c === this.curGlobal) return i;
       }
     }
     return -1;
+  }
+
+  private l1Hit(i: number, s: number): number {
+    if (this.policyCode === POLICY_LRU) this.stamp[i] = ++this.clock;
+    this.hitShift = s === 0 ? 12 : s === 1 ? 21 : 30;
+    this.hitLevel = 1;
+    this.counters[s * STAT_COUNT + ST_HITS]!++;
+    return i;
+  }
+
+  /** STLB hit: the L1 array for the size (if any) missed, and takes a copy. */
+  private l2Hit(i: number, s: number, hi57: number, vaLo: number): number {
+    if (this.policyCode === POLICY_LRU) this.stamp[i] = ++this.clock;
+    const shift = s === 0 ? 12 : s === 1 ? 21 : 30;
+    this.hitShift = shift;
+    this.hitLevel = 2;
+    this.counters[(3 + s) * STAT_COUNT + ST_HITS]!++;
+    const a1 = this.l1ForSize[s]!;
+    if (a1 < 0) return i;
+    this.counters[s * STAT_COUNT + ST_MISSES]!++;
+    const head = vaLo >>> shift;
+    const vpn = hi57 * 2 ** (32 - shift) + head;
+    return this.place(a1, s, vpn * 4 + s, head | (hi57 << (32 - shift)), vpn, this.ctx[i]!, this.frame[i]!, this.flags[i]!);
   }
 
   /**
@@ -314,9 +336,14 @@ export class Tlb {
     const base = this.arrBase[a]! + set * ways;
     const end = base + ways;
     const keys = this.key;
+    const stamps = this.stamp;
     const cur = this.curCtx;
     const glob = this.curGlobal;
+    // One pass over the set: an entry this context already sees for the page (rewritten in
+    // place), else the first invalid way, else the policy's victim (oldest stamp for LRU/FIFO).
     let victim = -1;
+    let free = -1;
+    let oldest = base;
     for (let i = base; i < end; i++) {
       const ki = keys[i]!;
       if (ki === k) {
@@ -328,30 +355,16 @@ export class Tlb {
           break;
         }
       }
+      if (ki < 0) {
+        if (free < 0) free = i;
+      } else if (stamps[i]! < stamps[oldest]! || keys[oldest]! < 0) oldest = i;
     }
     const level = a < this.l1Count ? 0 : 1;
     const ci = (level * 3 + s) * STAT_COUNT;
     if (victim < 0) {
-      for (let i = base; i < end; i++) {
-        if (keys[i]! < 0) {
-          victim = i;
-          break;
-        }
-      }
-      if (victim < 0) {
-        if (this.policyCode === POLICY_RANDOM) {
-          victim = base + (this.rng.next() % ways);
-        } else {
-          victim = base;
-          let oldest = this.stamp[base]!;
-          for (let i = base + 1; i < end; i++) {
-            const t = this.stamp[i]!;
-            if (t < oldest) {
-              oldest = t;
-              victim = i;
-            }
-          }
-        }
+      if (free >= 0) victim = free;
+      else {
+        victim = this.policyCode === POLICY_RANDOM ? base + (this.rng.next() % ways) : oldest;
         this.counters[ci + ST_EVICTIONS]!++;
       }
     }
