@@ -19,7 +19,9 @@ export interface SpecPacket {
   interface?: string;
 }
 
-const PACKET_KEYS = new Set(['layers', 'time', 'comment', 'interface']);
+// `error` is what `virtkit decode --json` writes for a frame it could not decode whole; it is
+// accepted and ignored so decode's output builds back into the same capture.
+const PACKET_KEYS = new Set(['layers', 'time', 'comment', 'interface', 'error']);
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -29,7 +31,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export function specPacket(value: unknown, index: number): SpecPacket {
   if (Array.isArray(value)) return { layers: checkLayers(value, index) };
   if (!isObject(value)) throw new SpecError(index, 'is neither an array of layers nor an object with "layers"');
-  for (const k of Object.keys(value)) if (!PACKET_KEYS.has(k)) throw new SpecError(index, `unknown key "${k}" (valid: layers, time, comment, interface)`);
+  for (const k of Object.keys(value)) if (!PACKET_KEYS.has(k)) throw new SpecError(index, `unknown key "${k}" (valid: layers, time, comment, interface, error)`);
   if (!Array.isArray(value.layers)) throw new SpecError(index, '"layers" must be an array of layers');
   const p: SpecPacket = { layers: checkLayers(value.layers, index) };
   for (const k of ['time', 'comment', 'interface'] as const) {

@@ -154,6 +154,16 @@ describe('virtkit decode', () => {
     expect(vx.layers.map((l) => l.layer)).toEqual(GOLDEN.find((g) => g.name === 'vxlan_ipv4')!.layers.map((l) => l.layer));
   });
 
+  it('build of decode --json gives back the same capture, byte for byte', async () => {
+    const r = await runCli(['decode', ng, '--json']);
+    const again = join(dir, 'again.json');
+    writeFileSync(again, r.stdout);
+    const out = join(dir, 'again.pcapng');
+    const b = await runCli(['build', again, '-o', out]);
+    expect(b.code, b.stderr).toBe(0);
+    expect(readFileSync(out).equals(readFileSync(ng))).toBe(true);
+  });
+
   it('text: one summary line a frame; -v adds the layers', async () => {
     const r = await runCli(['decode', ng]);
     expect(r.code).toBe(0);
