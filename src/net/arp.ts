@@ -23,8 +23,11 @@ const F = ARP.f;
 
 /** Fast path: write an Ethernet/IPv4 ARP packet at buf[off] (MACs as 6-byte arrays, addresses as 32-bit numbers); returns the end offset. */
 export function encodeArp(buf: Uint8Array, off: number, op: number, hwsrc: Uint8Array, psrc: number, hwdst: Uint8Array, pdst: number): number {
-  put32(buf, off + F.hwtype.byte, 0x00010800);
-  put16(buf, off + F.hwlen.byte, 0x0604);
+  // Ethernet/IPv4: the layout's defaults for hardware/protocol type and address lengths.
+  put16(buf, off + F.hwtype.byte, F.hwtype.def as number);
+  put16(buf, off + F.ptype.byte, F.ptype.def as number);
+  buf[off + F.hwlen.byte] = F.hwlen.def as number;
+  buf[off + F.plen.byte] = F.plen.def as number;
   put16(buf, off + F.op.byte, op);
   for (let i = 0; i < 6; i++) {
     buf[off + F.hwsrc.byte + i] = hwsrc[i]!;

@@ -3,7 +3,7 @@
  * the TPID (which is the previous layer's EtherType: 0x8100, 0x88a8, or pre-standard 0x9100).
  */
 import { put16 } from '../bytes/be.js';
-import { defineLayout, fieldNames, getField, putFields, readFields } from './fields.js';
+import { defineLayout, fieldNames, getField, putFields, readFields, shiftIn } from './fields.js';
 import { prepareFixed, needBytes } from './codec.js';
 import { ETHERTYPE_OF, KIND_OF_ETHERTYPE, linkNext } from './protocols.js';
 import type { Codec, Dissector, Layer } from './types.js';
@@ -15,9 +15,14 @@ export const VLAN_TAG = defineLayout('dot1q', 4, {
   type: { bit: 16, width: 16, auto: true },
 });
 
+const TCI = VLAN_TAG.f.pcp.byte;
+const PCP_SHIFT = shiftIn(VLAN_TAG.f.pcp, TCI, 2);
+const DEI_SHIFT = shiftIn(VLAN_TAG.f.dei, TCI, 2);
+const VID_SHIFT = shiftIn(VLAN_TAG.f.vid, TCI, 2);
+
 /** Fast path: write a tag's TCI and inner EtherType at buf[off]; returns the payload offset. */
 export function encodeVlanTag(buf: Uint8Array, off: number, pcp: number, dei: number, vid: number, type: number): number {
-  put16(buf, off + VLAN_TAG.f.pcp.byte, (pcp << 13) | (dei << 12) | vid);
+  put16(buf, off + TCI, (pcp << PCP_SHIFT) | (dei << DEI_SHIFT) | (vid << VID_SHIFT));
   put16(buf, off + VLAN_TAG.f.type.byte, type);
   return off + VLAN_TAG.length;
 }

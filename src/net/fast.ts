@@ -10,7 +10,7 @@ import { EncodeError } from '../errors.js';
 import { formatIpv4, formatMac } from '../bytes/addr.js';
 import { bytesToHex } from '../bytes/hex.js';
 import { encodeEther, ETHER } from './ether.js';
-import { encodeIpv4, IPV4, IPV4_DF } from './ipv4.js';
+import { encodeIpv4, IPV4, IPV4_DF, IPV4_FLAGS_SHIFT } from './ipv4.js';
 import { encodeUdp, UDP, udpChecksumIpv4, udpChecksumIpv4Of } from './udp.js';
 import { copyWithSum } from '../bytes/checksum.js';
 import { encodeVxlan, VXLAN, VXLAN_FLAG_I } from './vxlan.js';
@@ -76,7 +76,7 @@ export function encodeVxlanFrame(buf: Uint8Array, off: number, p: VxlanFramePara
     throw new EncodeError(0, 'ether', '', `the ${ETHER.length + outerIpLen}-byte frame does not fit the buffer at offset ${off}`);
   }
   let o = encodeEther(buf, off, p.outerDstMac, p.outerSrcMac, T_IPV4);
-  o = encodeIpv4(buf, o, 0, outerIpLen, p.outerId, p.outerDf ? IPV4_DF << 13 : 0, p.outerTtl, P_UDP, p.outerSrcIp | 0, p.outerDstIp | 0);
+  o = encodeIpv4(buf, o, 0, outerIpLen, p.outerId, p.outerDf ? IPV4_DF << IPV4_FLAGS_SHIFT : 0, p.outerTtl, P_UDP, p.outerSrcIp | 0, p.outerDstIp | 0);
   const outerUdp = o;
   o = encodeUdp(buf, o, p.sport, UDP_PORT_VXLAN, outerUdpLen, 0);
   o = encodeVxlan(buf, o, p.vni, VXLAN_FLAG_I);

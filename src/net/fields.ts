@@ -160,6 +160,17 @@ export function setField(buf: Uint8Array, off: number, f: Field, value: number):
   }
 }
 
+/**
+ * Left shift that puts field f in place inside the big-endian word of `wordBytes` bytes that
+ * starts at header byte `wordByte`: the fast encoders pack several fields into one store with
+ * shifts taken from the layout (module-load constants), never written out by hand.
+ */
+export function shiftIn(f: Field, wordByte: number, wordBytes: 1 | 2 | 4): number {
+  const shift = (wordByte + wordBytes) * 8 - (f.bit + f.width);
+  if (f.bit < wordByte * 8 || shift < 0) throw new Error(`${f.name} is not inside the ${wordBytes}-byte word at byte ${wordByte}`);
+  return shift;
+}
+
 /** Sentinel in a values array: the field was left out and is auto (the codec computes it). */
 export const AUTO = -1;
 

@@ -5,7 +5,7 @@
 import { DecodeError, EncodeError } from '../errors.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
 import { put16, put32 } from '../bytes/be.js';
-import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
+import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, shiftIn, takeFields } from './fields.js';
 import { needBytes } from './codec.js';
 import { KIND_OF_ETHERTYPE, linkNext, TUNNEL_TYPE_OF } from './protocols.js';
 import type { Codec, Dissector, Layer } from './types.js';
@@ -31,16 +31,21 @@ export const GENEVE_OPTION = defineLayout('geneve option', 4, {
 
 const F = GENEVE.f;
 const O = GENEVE_OPTION.f;
+const OPTLEN_SHIFT = shiftIn(F.optlen, F.version.byte, 1);
+const OAM_SHIFT = shiftIn(F.oam, F.oam.byte, 1);
+const CRITICAL_SHIFT = shiftIn(F.critical, F.oam.byte, 1);
+const VNI_SHIFT = shiftIn(F.vni, F.vni.byte, 4);
+const OPTION_LEN_SHIFT = shiftIn(O.len, O.len.byte, 1);
 
 /**
  * Fast path: write a version-0 Geneve base header at buf[off]; `optlen` words of options are
  * to follow (encodeGeneveOption); returns the offset after the base header.
  */
 export function encodeGeneve(buf: Uint8Array, off: number, vni: number, proto: number, optlen: number, oam: boolean, critical: boolean): number {
-  buf[off + F.version.byte] = optlen; // version 0 in the top 2 bits
-  buf[off + F.oam.byte] = (oam ? 0x80 : 0) | (critical ? 0x40 : 0);
+  buf[off + F.version.byte] = optlen << OPTLEN_SHIFT; // version 0
+  buf[off + F.oam.byte] = ((oam ? 1 : 0) << OAM_SHIFT) | ((critical ? 1 : 0) << CRITICAL_SHIFT);
   put16(buf, off + F.proto.byte, proto);
-  put32(buf, off + F.vni.byte, vni * 0x100);
+  put32(buf, off + F.vni.byte, vni << VNI_SHIFT);
   return off + GENEVE.length;
 }
 
@@ -48,7 +53,7 @@ export function encodeGeneve(buf: Uint8Array, off: number, vni: number, proto: n
 export function encodeGeneveOption(buf: Uint8Array, off: number, optClass: number, type: number, src: Uint8Array, start: number, end: number): number {
   put16(buf, off + O.class.byte, optClass);
   buf[off + O.type.byte] = type;
-  buf[off + O.len.byte] = (end - start) >>> 2;
+  buf[off + O.len.byte] = ((end - start) >>> 2) << OPTION_LEN_SHIFT;
   let o = off + GENEVE_OPTION.length;
   for (let i = start; i < end; i++) buf[o++] = src[i]!;
   return o;

@@ -6,7 +6,7 @@
 import { DecodeError, EncodeError } from '../errors.js';
 import { internetChecksum } from '../bytes/checksum.js';
 import { put16, put32 } from '../bytes/be.js';
-import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, setField, takeFields } from './fields.js';
+import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, setField, shiftIn, takeFields } from './fields.js';
 import { needBytes } from './codec.js';
 import { KIND_OF_ETHERTYPE, linkNext, TUNNEL_TYPE_OF } from './protocols.js';
 import type { Codec, Dissector, Layer } from './types.js';
@@ -32,9 +32,9 @@ export const GRE_SEQ = defineLayout('gre', 4, { seq: { bit: 0, width: 32 } });
 const F = GRE.f;
 
 /** Presence bits for encodeGre, as they sit in the first 16 bits of the header. */
-export const GRE_C = 0x8000;
-export const GRE_K = 0x2000;
-export const GRE_S = 0x1000;
+export const GRE_C = 1 << shiftIn(F.chksum_present, 0, 2);
+export const GRE_K = 1 << shiftIn(F.key_present, 0, 2);
+export const GRE_S = 1 << shiftIn(F.seq_present, 0, 2);
 
 /**
  * Fast path: write a version-0 GRE header at buf[off] with the optional words `present` asks

@@ -8,7 +8,7 @@ export { bytesToHex, hexToBytes } from '../bytes/hex.js';
 export { ETHER, encodeEther } from './ether.js';
 export { VLAN_TAG, encodeVlanTag } from './dot1q.js';
 export { ARP, encodeArp } from './arp.js';
-export { IPV4, IPV4_DF, IPV4_MF, encodeIpv4 } from './ipv4.js';
+export { IPV4, IPV4_DF, IPV4_MF, IPV4_FLAGS_SHIFT, encodeIpv4 } from './ipv4.js';
 export { IPV6, encodeIpv6 } from './ipv6.js';
 export { UDP, encodeUdp, udpChecksumIpv4, udpChecksumIpv4Of, udpChecksumIpv6 } from './udp.js';
 export { ICMP_ECHO, ICMP_FRAG_NEEDED, ICMP_OTHER, encodeIcmp, icmpChecksum } from './icmp.js';
@@ -19,4 +19,4 @@ export { GENEVE, GENEVE_OPTION, encodeGeneve, encodeGeneveOption } from './genev
 export { ETHERTYPE_OF, IPPROTO_OF, UDP_PORT_VXLAN, UDP_PORT_GENEVE } from './protocols.js';
 export { encodeVxlanFrame, vxlanFrameLayers, vxlanFrameLength, VXLAN_IPV4_OVERHEAD, type VxlanFrameParams } from './fast.js';
 export { FrameView } from './view.js';
-export { getField, setField, type Field, type Layout } from './fields.js';
+export { getField, setField, shiftIn, type Field, type Layout } from './fields.js';

@@ -3,7 +3,7 @@ import { DecodeError, EncodeError } from '../errors.js';
 import { put16, put32 } from '../bytes/be.js';
 import { foldSum, internetChecksum } from '../bytes/checksum.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
-import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, setField, takeFields } from './fields.js';
+import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, setField, shiftIn, takeFields } from './fields.js';
 import { narrowExtent, needBytes } from './codec.js';
 import { IPPROTO_OF, KIND_OF_IPPROTO, linkNext } from './protocols.js';
 import type { Codec, Dissector, Layer } from './types.js';
@@ -31,11 +31,19 @@ const FLAG_TEXT = [0, 'MF', 'DF', 'DF+MF'] as const;
 const MAX_OPTIONS = 40; // IHL is 4 bits: at most 15 words
 
 const F = IPV4.f;
+/** Shifts of the fields packed into 16-bit words by encodeIpv4 (from the layout). */
+const VERSION_SHIFT = shiftIn(F.version, 0, 2);
+const IHL_SHIFT = shiftIn(F.ihl, 0, 2);
+const TTL_SHIFT = shiftIn(F.ttl, F.ttl.byte, 2);
+/** Shift of the flags in the 16-bit flags/fragment-offset word: flagsFrag = flags << IPV4_FLAGS_SHIFT | frag. */
+export const IPV4_FLAGS_SHIFT = shiftIn(F.flags, F.flags.byte, 2);
+const WORD0 = (4 << VERSION_SHIFT) | (5 << IHL_SHIFT); // version 4, 5-word header, tos 0
 
 /**
  * Fast path: write a 20-byte IPv4 header (no options) at buf[off] with its header checksum,
  * computed from the values rather than re-read from memory. Addresses are 32-bit numbers
- * (unsigned, or the same bits as int32, which V8 passes without boxing); flagsFrag is flags << 13 | fragment offset. Returns the payload offset.
+ * (unsigned, or the same bits as int32, which V8 passes without boxing); flagsFrag is
+ * flags << IPV4_FLAGS_SHIFT | fragment offset. Returns the payload offset.
  */
 export function encodeIpv4(
   buf: Uint8Array,
@@ -49,8 +57,8 @@ export function encodeIpv4(
   src: number,
   dst: number,
 ): number {
-  const w0 = 0x4500 | tos;
-  const w4 = (ttl << 8) | proto;
+  const w0 = WORD0 | tos;
+  const w4 = (ttl << TTL_SHIFT) | proto;
   const sum = w0 + totalLength + id + flagsFrag + w4 + (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff);
   put16(buf, off + F.version.byte, w0);
   put16(buf, off + F.len.byte, totalLength);

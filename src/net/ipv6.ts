@@ -1,7 +1,7 @@
 /** IPv6 fixed header (RFC 8200). Extension headers are not decoded: their bytes stay `raw`. */
 import { DecodeError, EncodeError } from '../errors.js';
 import { put16, put32 } from '../bytes/be.js';
-import { AUTO, defineLayout, fieldNames, getField, putFields, readFields } from './fields.js';
+import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, shiftIn } from './fields.js';
 import { narrowExtent, needBytes, prepareFixed } from './codec.js';
 import { IPPROTO_OF, KIND_OF_IPPROTO, linkNext } from './protocols.js';
 import type { Codec, Dissector, Layer } from './types.js';
@@ -18,6 +18,9 @@ export const IPV6 = defineLayout('ipv6', 40, {
 });
 
 const F = IPV6.f;
+const VERSION_SHIFT = shiftIn(F.version, 0, 4);
+const TC_SHIFT = shiftIn(F.tc, 0, 4);
+const FL_SHIFT = shiftIn(F.fl, 0, 4);
 
 export const ipv6Codec: Codec = {
   kind: 'ipv6',
@@ -70,7 +73,7 @@ export function encodeIpv6(
   src: Uint8Array,
   dst: Uint8Array,
 ): number {
-  put32(buf, off + F.version.byte, (0x60000000 | (tc << 20) | flowLabel) >>> 0);
+  put32(buf, off + F.version.byte, (6 << VERSION_SHIFT) | (tc << TC_SHIFT) | (flowLabel << FL_SHIFT));
   put16(buf, off + F.plen.byte, payloadLength);
   buf[off + F.nh.byte] = nextHeader;
   buf[off + F.hlim.byte] = hopLimit;

@@ -4,7 +4,7 @@
  * told that the label carries an Ethernet pseudowire (DecodeOptions.mplsEthernet).
  */
 import { put32 } from '../bytes/be.js';
-import { AUTO, defineLayout, fieldNames, getField, putFields, readFields } from './fields.js';
+import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, shiftIn } from './fields.js';
 import { needBytes, prepareFixed, rawLayer } from './codec.js';
 import type { Codec, Dissector, Layer } from './types.js';
 
@@ -16,10 +16,14 @@ export const MPLS = defineLayout('mpls', 4, {
 });
 
 const F = MPLS.f;
+const LABEL_SHIFT = shiftIn(F.label, 0, 4);
+const TC_SHIFT = shiftIn(F.tc, 0, 4);
+const S_SHIFT = shiftIn(F.s, 0, 4);
+const TTL_SHIFT = shiftIn(F.ttl, 0, 4);
 
 /** Fast path: write one label stack entry at buf[off]; returns the next offset. */
 export function encodeMpls(buf: Uint8Array, off: number, label: number, tc: number, s: number, ttl: number): number {
-  put32(buf, off, label * 0x1000 + ((tc << 9) | (s << 8) | ttl));
+  put32(buf, off, (label << LABEL_SHIFT) | (tc << TC_SHIFT) | (s << S_SHIFT) | (ttl << TTL_SHIFT));
   return off + MPLS.length;
 }
 

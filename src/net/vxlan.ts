@@ -1,6 +1,6 @@
 /** VXLAN header (RFC 7348): flags (I bit 0x08), 24-bit VNI; always carries an Ethernet frame. */
 import { put32 } from '../bytes/be.js';
-import { defineLayout, fieldNames, putFields, readFields } from './fields.js';
+import { defineLayout, fieldNames, putFields, readFields, shiftIn } from './fields.js';
 import { needBytes, prepareFixed } from './codec.js';
 import type { Codec, Dissector, Layer } from './types.js';
 
@@ -14,10 +14,13 @@ export const VXLAN = defineLayout('vxlan', 8, {
 /** The I flag: the VNI is valid. */
 export const VXLAN_FLAG_I = 0x08;
 
+const FLAGS_SHIFT = shiftIn(VXLAN.f.flags, VXLAN.f.flags.byte, 4);
+const VNI_SHIFT = shiftIn(VXLAN.f.vni, VXLAN.f.vni.byte, 4);
+
 /** Fast path: write a VXLAN header at buf[off] (reserved fields zero); returns the payload offset. */
 export function encodeVxlan(buf: Uint8Array, off: number, vni: number, flags: number): number {
-  put32(buf, off + VXLAN.f.flags.byte, flags * 0x1000000);
-  put32(buf, off + VXLAN.f.vni.byte, vni * 0x100);
+  put32(buf, off + VXLAN.f.flags.byte, flags << FLAGS_SHIFT); // reserved1 zero
+  put32(buf, off + VXLAN.f.vni.byte, vni << VNI_SHIFT); // reserved2 zero
   return off + VXLAN.length;
 }
 
