@@ -245,3 +245,20 @@ describe('damaged captures: typed errors with the byte offset, packets before th
     expect(d.error.message).toMatch(/interface 3/);
   });
 });
+
+describe('browser-safe core', () => {
+  it('src/pcap and the demo frames import no Node module and use no Buffer', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { ROOT } = await import('../helpers/cli.js');
+    const files = readdirSync(join(ROOT, 'src', 'pcap'))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join(ROOT, 'src', 'pcap', f))
+      .concat(join(ROOT, 'src', 'demo', 'frames.ts'));
+    expect(files.length).toBeGreaterThan(5);
+    for (const f of files) {
+      const text = readFileSync(f, 'utf8');
+      expect(text, f).not.toMatch(/from 'node:|require\(|\bBuffer\.|\bprocess\./);
+    }
+  });
+});
