@@ -140,9 +140,18 @@ export const command: Command = {
     if (mpls !== undefined && mpls !== 'cw' && mpls !== 'nocw') throw new UsageError(`--mpls-ethernet: '${mpls}' is not cw or nocw`);
     const opts: DecodeOptions = mpls ? { mplsEthernet: mpls } : {};
     const reader = new CaptureReader();
+    // Output goes out in pieces of about 64 KiB rather than one write per line.
+    let pending = '';
+    const out = (text: string): void => {
+      pending += text;
+      if (pending.length > 65536) {
+        io.stdout(pending);
+        pending = '';
+      }
+    };
     let n = 0;
     let damage: CaptureError | undefined;
-    if (json) io.stdout('{"packets": [');
+    if (json) out('{"packets": [');
     try {
       for await (const r of readCaptureFile(file, reader)) {
         const d = decodeRecord(r, opts);
@@ -152,12 +161,12 @@ export const command: Command = {
           const o: { time: string; layers: Layer[]; comment?: string; error?: string } = { time, layers: d.layers };
           if (r.comment !== undefined) o.comment = r.comment;
           if (d.error !== undefined) o.error = d.error;
-          io.stdout((n > 1 ? ',\n  ' : '\n  ') + JSON.stringify(o));
+          out((n > 1 ? ',\n  ' : '\n  ') + JSON.stringify(o));
         } else {
-          io.stdout(summaryLine(n, time, r.originalLength, d) + '\n');
+          out(summaryLine(n, time, r.originalLength, d) + '\n');
           if (verbose) {
-            if (r.comment !== undefined) io.stdout(`        # ${r.comment.replace(/\n/g, ' ')}\n`);
-            for (const l of d.layers) io.stdout(layerLine(l) + '\n');
+            if (r.comment !== undefined) out(`        # ${r.comment.replace(/\n/g, ' ')}\n`);
+            for (const l of d.layers) out(layerLine(l) + '\n');
           }
         }
       }
@@ -165,7 +174,8 @@ export const command: Command = {
       if (!(e instanceof CaptureError)) throw e;
       damage = e;
     }
-    if (json) io.stdout(n ? '\n]}\n' : ']}\n');
+    if (json) out(n ? '\n]}\n' : ']}\n');
+    io.stdout(pending);
     if (damage) {
       io.stderr(`virtkit decode: ${file}: ${damage.message} (after ${n} packets)\n`);
       return 2;
