@@ -16,6 +16,7 @@ import { copyWithSum } from '../bytes/checksum.js';
 import { encodeVxlan, VXLAN, VXLAN_FLAG_I } from './vxlan.js';
 import { ETHERTYPE_OF, IPPROTO_OF, UDP_PORT_VXLAN } from './protocols.js';
 import type { Layer } from './types.js';
+import type { Field } from './fields.js';
 
 /** What varies in a VXLAN-over-IPv4 frame. Addresses are unsigned 32-bit numbers, MACs 6-byte arrays. */
 export interface VxlanFrameParams {
@@ -59,13 +60,15 @@ export function vxlanFrameLength(payloadLength: number): number {
 
 /**
  * Write a whole VXLAN-over-IPv4 frame at buf[off] (see VxlanFrameParams); returns the end
- * offset. (Addresses are passed on as int32 bit patterns: V8 passes those to the per-header
+ * offset. Every value is range-checked against its field (EncodeError naming the layer index,
+ * kind and field as in vxlanFrameLayers), so nothing is silently cut to fit. (Addresses are passed on as int32 bit patterns: V8 passes those to the per-header
  * encoders without boxing, where a uint32 above 2^31 would be a heap number per call.)
  * Headers are written outermost first, lengths computed from the payload length, the
  * inner UDP checksum (over its pseudo-header) after the payload is in place, and the IPv4
  * header checksums from the header values.
  */
 export function encodeVxlanFrame(buf: Uint8Array, off: number, p: VxlanFrameParams): number {
+  checkParams(p);
   const payloadLength = p.payloadEnd - p.payloadStart;
   const innerUdpLen = UDP.length + payloadLength;
   const innerIpLen = IPV4.length + innerUdpLen;
@@ -88,6 +91,31 @@ export function encodeVxlanFrame(buf: Uint8Array, off: number, p: VxlanFramePara
   o = encodeUdp(buf, o, p.innerSport, p.innerDport, innerUdpLen, innerSum) + payloadLength;
   if (p.outerUdpChecksum) udpChecksumIpv4(buf, outerUdp, outerUdpLen, p.outerSrcIp | 0, p.outerDstIp | 0);
   return o;
+}
+
+/** A value outside its field's range would be cut to fit silently: refuse it, naming the layer as vxlanFrameLayers numbers them. */
+function check(value: number, f: Field, index: number, kind: string): void {
+  if (!(value >= 0 && value <= f.max && Math.floor(value) === value)) throw new EncodeError(index, kind, f.name, `${value} is out of range 0..${f.max}`);
+}
+
+function checkParams(p: VxlanFrameParams): void {
+  check(p.outerSrcIp, IPV4.f.src, 1, 'ipv4');
+  check(p.outerDstIp, IPV4.f.dst, 1, 'ipv4');
+  check(p.outerId, IPV4.f.id, 1, 'ipv4');
+  check(p.outerTtl, IPV4.f.ttl, 1, 'ipv4');
+  check(p.sport, UDP.f.sport, 2, 'udp');
+  check(p.vni, VXLAN.f.vni, 3, 'vxlan');
+  check(p.innerSrcIp, IPV4.f.src, 5, 'ipv4');
+  check(p.innerDstIp, IPV4.f.dst, 5, 'ipv4');
+  check(p.innerId, IPV4.f.id, 5, 'ipv4');
+  check(p.innerTtl, IPV4.f.ttl, 5, 'ipv4');
+  check(p.innerSport, UDP.f.sport, 6, 'udp');
+  check(p.innerDport, UDP.f.dport, 6, 'udp');
+  if (p.outerDstMac.length !== 6 || p.outerSrcMac.length !== 6) throw new EncodeError(0, 'ether', 'dst', 'MACs are 6-byte arrays');
+  if (p.innerDstMac.length !== 6 || p.innerSrcMac.length !== 6) throw new EncodeError(4, 'ether', 'dst', 'MACs are 6-byte arrays');
+  if (!(p.payloadStart >= 0 && p.payloadStart <= p.payloadEnd && p.payloadEnd <= p.payload.length)) {
+    throw new EncodeError(7, 'raw', 'hex', `payload range ${p.payloadStart}..${p.payloadEnd} is outside the ${p.payload.length}-byte array`);
+  }
 }
 
 /** The same frame as a layer list for encodeFrame (what the fast path must equal byte for byte). */

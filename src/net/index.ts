@@ -1,4 +1,8 @@
 // Re-exports only: the packet codecs' public surface.
+// - Layers: encodeFrame / encodeFrameInto / encodedLength / decodeFrame (JSON layer format, checked).
+// - Fast path: encodeVxlanFrame (range-checked), FrameView (zero-copy decode).
+// - Building blocks: encodeEther, encodeIpv4, … write one header at an offset with numeric
+//   arguments; they check no ranges (values must fit their fields: see the layout tables).
 export type { Layer, DecodedFrame, DecodeOptions } from './types.js';
 export { encodeFrame, encodeFrameInto, encodedLength, BufferTooSmallError } from './stack.js';
 export { decodeFrame } from './dissect.js';

@@ -77,6 +77,13 @@ describe('encodeVxlanFrame (fast path)', () => {
     expect(bytesToHex(buf)).toBe(GOLDEN.vectors.find((v) => v.name === 'vxlan_ipv4_udp_csum0')!.hex);
   });
 
+  it('refuses out-of-range values instead of cutting them to fit', () => {
+    const buf = new Uint8Array(200);
+    expect(() => encodeVxlanFrame(buf, 0, { ...params(new Uint8Array(4)), vni: 2 ** 24 })).toThrow('layer 3 (vxlan): vni 16777216 is out of range 0..16777215');
+    expect(() => encodeVxlanFrame(buf, 0, { ...params(new Uint8Array(4)), innerId: -1 })).toThrow('layer 5 (ipv4): id -1 is out of range 0..65535');
+    expect(() => encodeVxlanFrame(new Uint8Array(50), 0, params(new Uint8Array(4)))).toThrow(/does not fit the buffer/);
+  });
+
   it('the bench frame is 156 bytes', () => {
     expect(vxlanFrameLength(64)).toBe(156);
   });
