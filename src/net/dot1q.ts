@@ -1,6 +1,6 @@
 /**
- * IEEE 802.1Q tag (C-tag, `dot1q`) and 802.1ad tag (S-tag, `dot1ad`): the same 4 bytes after
- * the TPID (which is the previous layer's EtherType: 0x8100, 0x88a8, or pre-standard 0x9100).
+ * IEEE 802.1Q tag (C-tag, `dot1q`): the 4 bytes after the TPID (the TPID is the previous
+ * layer's EtherType, 0x8100). The 802.1ad S-tag (dot1ad.ts) has the same layout.
  */
 import { put16 } from '../bytes/be.js';
 import { defineLayout, fieldNames, getField, putFields, readFields, shiftIn } from './fields.js';
@@ -27,7 +27,8 @@ export function encodeVlanTag(buf: Uint8Array, off: number, pcp: number, dei: nu
   return off + VLAN_TAG.length;
 }
 
-function tagCodec(kind: 'dot1q' | 'dot1ad'): Codec {
+/** The codec of a VLAN tag layer (dot1q here, dot1ad in dot1ad.ts). */
+export function tagCodec(kind: 'dot1q' | 'dot1ad'): Codec {
   return {
     kind,
     names: fieldNames(VLAN_TAG),
@@ -44,9 +45,9 @@ function tagCodec(kind: 'dot1q' | 'dot1ad'): Codec {
 }
 
 export const dot1qCodec = tagCodec('dot1q');
-export const dot1adCodec = tagCodec('dot1ad');
 
-function tagDissector(kind: 'dot1q' | 'dot1ad'): Dissector {
+/** The dissector of a VLAN tag layer. */
+export function tagDissector(kind: 'dot1q' | 'dot1ad'): Dissector {
   return {
     scan(buf, off, st) {
       needBytes(kind, off, VLAN_TAG.length, st);
@@ -62,4 +63,3 @@ function tagDissector(kind: 'dot1q' | 'dot1ad'): Dissector {
 }
 
 export const dissectDot1q = tagDissector('dot1q');
-export const dissectDot1ad = tagDissector('dot1ad');

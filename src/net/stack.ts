@@ -6,7 +6,8 @@
 import { EncodeError, VirtkitError } from '../errors.js';
 import type { Codec, Layer, Prepared } from './types.js';
 import { etherCodec } from './ether.js';
-import { dot1adCodec, dot1qCodec } from './dot1q.js';
+import { dot1qCodec } from './dot1q.js';
+import { dot1adCodec } from './dot1ad.js';
 import { arpCodec } from './arp.js';
 import { ipv4Codec } from './ipv4.js';
 import { ipv6Codec } from './ipv6.js';
