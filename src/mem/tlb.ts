@@ -65,6 +65,15 @@ export const SIZE_1G = 2;
 export const SIZE_SHIFTS: readonly PageShift[] = [12, 21, 30];
 export const SIZE_NAMES = ['4K', '2M', '1G'] as const;
 
+/**
+ * The page number of the whole 64-bit address (va >> shift, exact: < 2^52), which picks the set
+ * when the set count is not a power of two ("set = VPN mod sets"). The entry's key uses the low
+ * 57 bits only, which name a canonical page uniquely.
+ */
+function fullVpn(vaHi: number, vaLo: number, shift: number): number {
+  return (vaHi >>> 0) * 2 ** (32 - shift) + (vaLo >>> shift);
+}
+
 /** Size index (SIZE_*) of a page shift. */
 export function sizeIndexOfShift(shift: number): number {
   return shift === 12 ? SIZE_4K : shift === 21 ? SIZE_2M : SIZE_1G;
@@ -237,32 +246,32 @@ export class Tlb {
     const hi57 = vaHi & 0x1ffffff;
     // Unrolled: L1 4K, 2M, 1G, then the STLB (each probe is a small function V8 inlines).
     let a = this.l1ForSize[0]!;
-    let i = a >= 0 ? this.probe(a, 0, hi57, vaLo) : -1;
+    let i = a >= 0 ? this.probe(a, 0, hi57, vaLo, vaHi) : -1;
     if (i >= 0) return this.l1Hit(i, 0);
     a = this.l1ForSize[1]!;
-    i = a >= 0 ? this.probe(a, 1, hi57, vaLo) : -1;
+    i = a >= 0 ? this.probe(a, 1, hi57, vaLo, vaHi) : -1;
     if (i >= 0) return this.l1Hit(i, 1);
     a = this.l1ForSize[2]!;
-    i = a >= 0 ? this.probe(a, 2, hi57, vaLo) : -1;
+    i = a >= 0 ? this.probe(a, 2, hi57, vaLo, vaHi) : -1;
     if (i >= 0) return this.l1Hit(i, 2);
     for (let s = 0; s < 3; s++) {
       a = this.l2ForSize[s]!;
       if (a < 0) continue;
-      i = this.probe(a, s, hi57, vaLo);
-      if (i >= 0) return this.l2Hit(i, s, hi57, vaLo);
+      i = this.probe(a, s, hi57, vaLo, vaHi);
+      if (i >= 0) return this.l2Hit(i, s, hi57, vaLo, vaHi);
     }
     return -1;
   }
 
   /** The entry of array a (holding size s) that translates the page for the current context, or -1. */
-  private probe(a: number, s: number, hi57: number, vaLo: number): number {
+  private probe(a: number, s: number, hi57: number, vaLo: number, vaHi: number): number {
     const shift = s === 0 ? 12 : s === 1 ? 21 : 30;
     const head = vaLo >>> shift;
     const vpn = hi57 * (s === 0 ? 1048576 : s === 1 ? 2048 : 4) + head;
     const k = vpn * 4 + s;
     const mask = this.arrMask[a]!;
     const ways = this.arrWays[a]!;
-    const set = mask >= 0 ? (head | (hi57 << (32 - shift))) & mask : vpn % this.arrSets[a]!;
+    const set = mask >= 0 ? (head | (hi57 << (32 - shift))) & mask : fullVpn(vaHi, vaLo, shift) % this.arrSets[a]!;
     const base = this.arrBase[a]! + set * ways;
     const end = base + ways;
     const keys = this.key;
@@ -284,7 +293,7 @@ export class Tlb {
   }
 
   /** STLB hit: the L1 array for the size (if any) missed, and takes a copy. */
-  private l2Hit(i: number, s: number, hi57: number, vaLo: number): number {
+  private l2Hit(i: number, s: number, hi57: number, vaLo: number, vaHi: number): number {
     if (this.policyCode === POLICY_LRU) this.stamp[i] = ++this.clock;
     const shift = s === 0 ? 12 : s === 1 ? 21 : 30;
     this.hitShift = shift;
@@ -295,7 +304,7 @@ export class Tlb {
     this.counters[s * STAT_COUNT + ST_MISSES]!++;
     const head = vaLo >>> shift;
     const vpn = hi57 * 2 ** (32 - shift) + head;
-    return this.place(a1, s, vpn * 4 + s, head | (hi57 << (32 - shift)), vpn, this.ctx[i]!, this.frame[i]!, this.flags[i]!);
+    return this.place(a1, s, vpn * 4 + s, head | (hi57 << (32 - shift)), fullVpn(vaHi, vaLo, shift), this.ctx[i]!, this.frame[i]!, this.flags[i]!);
   }
 
   /**
@@ -322,17 +331,22 @@ export class Tlb {
     const c = global ? this.curGlobal : this.curCtx;
     const a2 = this.l2ForSize[sizeIndex]!;
     let idx = -1;
-    if (a2 >= 0) idx = this.place(a2, sizeIndex, k, vpnLo, vpn, c, frame, flags);
+    const setVpn = fullVpn(vaHi, vaLo, shift);
+    if (a2 >= 0) idx = this.place(a2, sizeIndex, k, vpnLo, setVpn, c, frame, flags);
     const a1 = this.l1ForSize[sizeIndex]!;
-    if (a1 >= 0) idx = this.place(a1, sizeIndex, k, vpnLo, vpn, c, frame, flags);
+    if (a1 >= 0) idx = this.place(a1, sizeIndex, k, vpnLo, setVpn, c, frame, flags);
     return idx;
   }
 
-  /** Write one entry into array a: over a matching entry, else an invalid way, else the victim. */
-  private place(a: number, s: number, k: number, vpnLo: number, vpn: number, c: number, frame: number, flags: number): number {
+  /**
+   * Write one entry into array a: over a matching entry, else an invalid way, else the victim.
+   * vpnLo (low 32 bits of the VPN) picks the set when the set count is a power of two, setVpn
+   * (the full 64-bit VPN) otherwise.
+   */
+  private place(a: number, s: number, k: number, vpnLo: number, setVpn: number, c: number, frame: number, flags: number): number {
     const mask = this.arrMask[a]!;
     const ways = this.arrWays[a]!;
-    const set = mask >= 0 ? vpnLo & mask : vpn % this.arrSets[a]!;
+    const set = mask >= 0 ? vpnLo & mask : setVpn % this.arrSets[a]!;
     const base = this.arrBase[a]! + set * ways;
     const end = base + ways;
     const keys = this.key;
@@ -403,7 +417,7 @@ export class Tlb {
         const k = vpn * 4 + s;
         const mask = this.arrMask[a]!;
         const ways = this.arrWays[a]!;
-        const set = mask >= 0 ? vpnLo & mask : vpn % this.arrSets[a]!;
+        const set = mask >= 0 ? vpnLo & mask : fullVpn(vaHi, vaLo, shift) % this.arrSets[a]!;
         const base = this.arrBase[a]! + set * ways;
         for (let i = base; i < base + ways; i++) {
           if (this.key[i] === k && (this.ctx[i] === own || this.ctx[i] === glob)) this.drop(i);

@@ -59,6 +59,11 @@ export class RefTlb {
     return e !== null && e.vpn === vpn && e.shift === shift && e.vpid === this.vpid && (e.global || e.pcid === this.pcid);
   }
 
+  /** Set index: the full 64-bit page number mod the set count. */
+  private static setOf(arr: RefArray, va: bigint, shift: number): number {
+    return Number((BigInt.asUintN(64, va) >> BigInt(shift)) % BigInt(arr.sets.length));
+  }
+
   private arrayFor(level: number, shift: number): RefArray | undefined {
     return this.arrays.find((a) => a.level === level && a.shifts.includes(shift));
   }
@@ -70,7 +75,7 @@ export class RefTlb {
         const arr = this.arrayFor(level, shift);
         if (!arr) continue;
         const vpn = RefTlb.vpnOf(va, shift);
-        const set = arr.sets[Number(vpn % BigInt(arr.sets.length))]!;
+        const set = arr.sets[RefTlb.setOf(arr, va, shift)]!;
         for (const e of set) {
           if (this.visible(e, vpn, shift)) {
             if (this.policy === 'lru') e!.stamp = ++this.clock;
@@ -79,7 +84,7 @@ export class RefTlb {
               const l1 = this.arrayFor(0, shift);
               if (l1) {
                 this.l1Misses++;
-                return this.place(l1, { ...e!, stamp: 0 });
+                return this.place(l1, { ...e!, stamp: 0 }, va);
               }
             }
             return e;
@@ -90,8 +95,8 @@ export class RefTlb {
     return null;
   }
 
-  private place(arr: RefArray, entry: RefEntry): RefEntry {
-    const set = arr.sets[Number(entry.vpn % BigInt(arr.sets.length))]!;
+  private place(arr: RefArray, entry: RefEntry, va: bigint): RefEntry {
+    const set = arr.sets[RefTlb.setOf(arr, va, entry.shift)]!;
     // An entry this context already sees for the page is rewritten in place.
     let way = set.findIndex((e) => this.visible(e, entry.vpn, entry.shift));
     if (way < 0) way = set.findIndex((e) => e === null);
@@ -112,11 +117,11 @@ export class RefTlb {
     const vpn = RefTlb.vpnOf(va, shift);
     const entry: RefEntry = { vpn, shift, vpid: this.vpid, pcid: global ? -1 : this.pcid, global, frame, flags, stamp: 0 };
     const l2 = this.arrayFor(1, shift);
-    if (l2) this.place(l2, entry);
+    if (l2) this.place(l2, entry, va);
     const l1 = this.arrayFor(0, shift);
     if (l1) {
       this.l1Misses++;
-      this.place(l1, entry);
+      this.place(l1, entry, va);
     }
   }
 
