@@ -6,3 +6,7 @@ export * from './walker.js';
 export * from './builder.js';
 export * from './paging/index.js';
 export * from './virt/index.js';
+export * from './tlb.js';
+export * from './mmu.js';
+export * from './tlb-presets.js';
+export * from './tlb-switch.js';

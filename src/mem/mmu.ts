@@ -16,7 +16,6 @@
 import { ACCESS_EXEC, ACCESS_WRITE, PageWalker, RIGHT_NX, RIGHT_U, RIGHT_W, WALK_GP, WALK_OK } from './walker.js';
 import { Tlb, TLB_DIRTY, sizeIndexOfShift, type TlbGeometry, type TlbOptions, type TlbStats } from './tlb.js';
 
-export { WALK_OK, WALK_PF, WALK_GP } from './walker.js';
 
 /** translateBatch kinds[] bit: the access is made at CPL 3. */
 export const KIND_USER = 4;
