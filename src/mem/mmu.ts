@@ -17,6 +17,8 @@ import { ACCESS_EXEC, ACCESS_WRITE, PageWalker, RIGHT_NX, RIGHT_U, RIGHT_W, WALK
 import { Tlb, TLB_DIRTY, sizeIndexOfShift, type TlbGeometry, type TlbOptions, type TlbStats } from './tlb.js';
 
 
+const MEMO_MASK = 1023;
+
 /** translateBatch kinds[] bit: the access is made at CPL 3. */
 export const KIND_USER = 4;
 
@@ -104,6 +106,9 @@ export class Mmu {
   pageShift = 12;
   /** 1 when the last translate was served by the TLB without a walk. */
   hit = 0;
+
+  /** translateBatch's hint: L1 4K entry index last found for (VPN mod MEMO_SIZE), or -1. */
+  private readonly memo = new Int32Array(MEMO_MASK + 1).fill(-1);
 
   /** Page walks made (each TLB miss or refill, and every translation with the TLB off). */
   walks = 0;
@@ -227,6 +232,7 @@ export class Mmu {
     const ways4 = fast ? tlb.arrWays[a4]! : 0;
     const mask4 = fast ? tlb.arrMask[a4]! : 0;
     const canonShift = this.walker.config.levels === 5 ? 24 : 15;
+    const memo = this.memo;
     let fastHits = 0;
     let clock = tlb.clock; // kept in a local on the hit path; synced around the general path
     for (let n = 0; n < count; n++) {
@@ -245,15 +251,25 @@ export class Mmu {
           const hi57 = hi & 0x1ffffff;
           const head = lo >>> 12;
           const key = (hi57 * 1048576 + head) * 4;
-          let i = base4 + ((head | (hi57 << 20)) & mask4) * ways4;
-          const end = i + ways4;
           const cur = tlb.curCtx;
           const glob = tlb.curGlobal;
-          for (; i < end; i++) {
-            if (keys[i] === key) {
-              const c = ctxs[i]!;
-              if (c === cur || c === glob) break;
+          // v86's trick, kept exact: a direct-mapped memo remembers which L1 entry last held
+          // this page; one load and one key compare find it. It is only a hint — validated
+          // against the entry's key and context, and a context sees at most one entry per page
+          // (Tlb.place) — so the answer, stats and LRU order are those of the way search.
+          const h = head & MEMO_MASK;
+          let i = memo[h]!;
+          let end = i + 1;
+          if (i < 0 || keys[i] !== key || (ctxs[i] !== cur && ctxs[i] !== glob)) {
+            i = base4 + ((head | (hi57 << 20)) & mask4) * ways4;
+            end = i + ways4;
+            for (; i < end; i++) {
+              if (keys[i] === key) {
+                const c = ctxs[i]!;
+                if (c === cur || c === glob) break;
+              }
             }
+            if (i < end) memo[h] = i;
           }
           if (i < end && OK_TABLE[(sig * 8 + acc * 2 + usr) * 16 + flags[i]!] === 1) {
             if (lru) stamps[i] = ++clock;

@@ -382,6 +382,13 @@ export class Tlb {
         this.counters[ci + ST_EVICTIONS]!++;
       }
     }
+    if ((c & GLOBAL_CTX) !== 0) {
+      // A global entry is visible to every PCID of its VPID: drop the same page's non-global
+      // entries of that VPID, so no context ever sees two entries for one page (the processor
+      // is "always free to invalidate additional entries", SDM 4.10.4.1), and a lookup's answer is unique.
+      const v = c >>> 13;
+      for (let i = base; i < end; i++) if (i !== victim && keys[i] === k && this.ctx[i]! >>> 13 === v) this.drop(i);
+    }
     keys[victim] = k;
     this.ctx[victim] = c;
     this.frame[victim] = frame;

@@ -193,3 +193,63 @@ describe('Mmu translations equal the walker, TLB on and off', () => {
     expect(faults).toBe(3); // user write to a read-only page, an unmapped page, a non-canonical address
   });
 });
+
+describe('translateBatch (its inlined hit path and memo) equals translate one by one', () => {
+  it('random batches with PCID switches, globals and invalidations between them: same results, stats, contents', () => {
+    const pages: Mapping[] = [];
+    for (let i = 0; i < 48; i++) pages.push({ va: 0x400000n + BigInt(i) * 4096n, size: 4096, pa: 0x200000 + i * 4096, flags: { w: i % 3 !== 0, u: i % 7 !== 0, g: i % 5 === 0, d: i % 2 === 0 } });
+    pages.push({ va: 0x40000000n, size: 0x200000, pa: 0x600000, flags: { w: true, u: true } });
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            vas: fc.array(fc.tuple(fc.integer({ min: 0, max: pages.length - 1 }), fc.integer({ min: 0, max: 4095 }), fc.integer({ min: 0, max: 7 })), { minLength: 1, maxLength: 40 }),
+            then: fc.constantFrom('none', 'pcid', 'invlpg', 'invpcid1', 'invpcid2', 'cr3', 'vpid'),
+            arg: fc.integer({ min: 0, max: 3 }),
+            page: fc.integer({ min: 0, max: pages.length - 1 }),
+          }),
+          { minLength: 1, maxLength: 30 },
+        ),
+        (batches) => {
+          const a = world(4, pages);
+          const b = world(4, pages);
+          const ma = new Mmu(a.walker, SKYLAKE, { pcide: true });
+          const mb = new Mmu(b.walker, SKYLAKE, { pcide: true });
+          for (const m of [ma, mb]) m.movCr3(a.pt.cr3, 1);
+          for (const batch of batches) {
+            const n = batch.vas.length;
+            const halves = new Uint32Array(2 * n);
+            const kinds = new Uint8Array(n);
+            batch.vas.forEach(([p, off, k], i) => {
+              const va = pages[p]!.va + BigInt(off & ~7);
+              halves[2 * i] = vaLo(va);
+              halves[2 * i + 1] = vaHi(va);
+              kinds[i] = (k % 3) | (k >= 4 ? KIND_USER : 0);
+            });
+            const out = new Float64Array(n);
+            ma.translateBatch(halves, out, 0, false, kinds);
+            for (let i = 0; i < n; i++) {
+              const st = mb.translate(halves[2 * i + 1]!, halves[2 * i]!, kinds[i]! & 3, (kinds[i]! & KIND_USER) !== 0);
+              expect(batchStatus(out[i]!)).toBe(st);
+              expect(st === WALK_OK ? out[i] : batchErrorCode(out[i]!)).toBe(st === WALK_OK ? mb.pa : mb.errorCode);
+            }
+            const pv = pages[batch.page]!.va;
+            for (const m of [ma, mb]) {
+              if (batch.then === 'pcid') m.movCr3(a.pt.cr3, batch.arg + 1, true);
+              else if (batch.then === 'invlpg') m.invlpg(vaHi(pv), vaLo(pv));
+              else if (batch.then === 'invpcid1') m.invpcid(1, batch.arg + 1);
+              else if (batch.then === 'invpcid2') m.invpcid(2, 0);
+              else if (batch.then === 'cr3') m.movCr3(a.pt.cr3, batch.arg + 1);
+              else if (batch.then === 'vpid') m.setVpid(batch.arg);
+            }
+          }
+          expect(ma.stats).toEqual(mb.stats);
+          expect(ma.walks).toBe(mb.walks);
+          for (let arr = 0; arr < ma.tlb.arrayCount; arr++) expect(ma.tlb.contents(arr)).toEqual(mb.tlb.contents(arr));
+          expect(Array.from(ma.tlb.stamp)).toEqual(Array.from(mb.tlb.stamp));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});

@@ -110,6 +110,8 @@ export class RefTlb {
     }
     const e = { ...entry, stamp: ++this.clock };
     set[way] = e;
+    // A global entry replaces every other entry of its VPID for the page (no context may see two).
+    if (e.global) for (let w = 0; w < set.length; w++) if (w !== way && set[w]?.vpn === e.vpn && set[w]!.shift === e.shift && set[w]!.vpid === e.vpid) set[w] = null;
     return e;
   }
 
