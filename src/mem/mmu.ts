@@ -141,17 +141,17 @@ export class Mmu {
    * Returns WALK_OK (pa, pageShift set), WALK_PF (errorCode set) or WALK_GP.
    */
   translate(vaHi: number, vaLo: number, access: number, user: boolean): number {
-    return this.translateSig(vaHi, vaLo, access, user ? 1 : 0, this.sig());
+    return this.translateSig(vaHi, vaLo, access, user ? 1 : 0, this.sig(), false);
   }
 
-  private translateSig(vaHi: number, vaLo: number, access: number, user: number, sig: number): number {
+  private translateSig(vaHi: number, vaLo: number, access: number, user: number, sig: number, l1FourKMissed: boolean): number {
     this.translations++;
     if (this.tlbEnabled) {
       // A non-canonical address must not hit an entry (its low 57 bits may name a cached page).
       const top = vaHi >> (this.walker.config.levels === 5 ? 24 : 15);
       if (top === 0 || top === -1) {
         const tlb = this.tlb;
-        const i = tlb.lookup(vaHi, vaLo);
+        const i = tlb.lookupFrom(vaHi, vaLo, l1FourKMissed);
         if (i >= 0) {
           if (OK_TABLE[(sig * 8 + access * 2 + user) * 16 + tlb.flags[i]!] === 1) {
             const shift = tlb.hitShift;
@@ -245,6 +245,7 @@ export class Mmu {
       }
       const lo = vas[2 * n]!;
       const hi = vas[2 * n + 1]!;
+      let missed4K = false;
       if (fast) {
         const top = hi >> canonShift;
         if (top === 0 || top === -1) {
@@ -270,6 +271,7 @@ export class Mmu {
               }
             }
             if (i < end) memo[h] = i;
+            else missed4K = true;
           }
           if (i < end && OK_TABLE[(sig * 8 + acc * 2 + usr) * 16 + flags[i]!] === 1) {
             if (lru) stamps[i] = ++clock;
@@ -280,7 +282,7 @@ export class Mmu {
         }
       }
       tlb.clock = clock;
-      const st = this.translateSig(hi, lo, acc, usr, sig);
+      const st = this.translateSig(hi, lo, acc, usr, sig, missed4K);
       clock = tlb.clock;
       if (st === WALK_OK) out[n] = this.pa;
       else {

@@ -243,9 +243,17 @@ export class Tlb {
    * miss (then record the miss with recordMiss once the walk says the page size).
    */
   lookup(vaHi: number, vaLo: number): number {
+    return this.lookupFrom(vaHi, vaLo, false);
+  }
+
+  /**
+   * lookup(), optionally skipping the L1 4K array when the caller has just probed it and found
+   * nothing (the Mmu's batch loop): the result and the counters are the same.
+   */
+  lookupFrom(vaHi: number, vaLo: number, l1FourKMissed: boolean): number {
     const hi57 = vaHi & 0x1ffffff;
     // Unrolled: L1 4K, 2M, 1G, then the STLB (each probe is a small function V8 inlines).
-    let a = this.l1ForSize[0]!;
+    let a = l1FourKMissed ? -1 : this.l1ForSize[0]!;
     let i = a >= 0 ? this.probe(a, 0, hi57, vaLo, vaHi) : -1;
     if (i >= 0) return this.l1Hit(i, 0);
     a = this.l1ForSize[1]!;
@@ -358,6 +366,7 @@ export class Tlb {
     let victim = -1;
     let free = -1;
     let oldest = base;
+    let oldestStamp = Infinity;
     for (let i = base; i < end; i++) {
       const ki = keys[i]!;
       if (ki === k) {
@@ -371,7 +380,13 @@ export class Tlb {
       }
       if (ki < 0) {
         if (free < 0) free = i;
-      } else if (stamps[i]! < stamps[oldest]! || keys[oldest]! < 0) oldest = i;
+      } else {
+        const t = stamps[i]!;
+        if (t < oldestStamp) {
+          oldestStamp = t;
+          oldest = i;
+        }
+      }
     }
     const level = a < this.l1Count ? 0 : 1;
     const ci = (level * 3 + s) * STAT_COUNT;
