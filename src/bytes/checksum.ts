@@ -1,7 +1,8 @@
 /**
  * The one RFC 1071 Internet checksum in virtkit. Every IPv4 header, UDP, ICMP and GRE checksum
- * goes through these two functions, so a fix here fixes all of them.
+ * goes through these functions, so a fix here fixes all of them.
  */
+import { BufferTooSmallError, type ByteWriter } from './view.js';
 
 /**
  * One's-complement partial sum of the big-endian 16-bit words in bytes[start, end), added to
@@ -13,8 +14,8 @@ export function onesSum(bytes: Uint8Array, start: number, end: number, initial =
   let sum = initial;
   let i = start;
   const even = end - ((end - start) & 1);
-  // Four bytes per step: two words. Byte arithmetic instead of a DataView keeps this free of
-  // allocation and of alignment concerns.
+  // Four bytes per step: two words. Byte arithmetic (no view needed, any alignment); reading
+  // past the array's end is impossible, it would only yield NaN.
   for (; i + 3 < even; i += 4) {
     sum += ((bytes[i]! << 8) | bytes[i + 1]!) + ((bytes[i + 2]! << 8) | bytes[i + 3]!);
   }
@@ -26,10 +27,32 @@ export function onesSum(bytes: Uint8Array, start: number, end: number, initial =
   return sum;
 }
 
+/**
+ * onesSum over positions [start, end) of a ByteWriter, two words per 32-bit load from its
+ * long-lived DataView (the fast encoders' payload sums). Same result as onesSum of its bytes.
+ */
+export function onesSumOf(out: ByteWriter, start: number, end: number, initial = 0): number {
+  const d = out.view;
+  let p = out.room(start, end - start);
+  let sum = initial;
+  for (; p + 4 <= end; p += 4) {
+    const w = d.getUint32(p);
+    sum += (w >>> 16) + (w & 0xffff);
+  }
+  if (p + 2 <= end) {
+    sum += d.getUint16(p);
+    p += 2;
+  }
+  if (p < end) sum += d.getUint8(p) << 8;
+  return sum;
+}
+
 /** Fold a partial sum to 16 bits with end-around carries (RFC 1071 §4.1). */
 export function foldSum(sum: number): number {
-  while (sum > 0xffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
-  return sum;
+  // Sums past 32 bits (frames over 128 KiB of words) first come down with exact arithmetic.
+  while (sum > 0xffffffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
+  sum = (sum & 0xffff) + (sum >>> 16); // ≤ 0x1fffe
+  return (sum & 0xffff) + (sum >>> 16);
 }
 
 /**
@@ -42,39 +65,13 @@ export function internetChecksum(bytes: Uint8Array, start: number, end: number, 
 }
 
 /**
- * Copy src[start, end) to dst[at…] and return its one's-complement partial sum (as onesSum
- * would), reading the source once: for encoders that write a payload and checksum it.
+ * Copy src[start, end) to position `at` of a ByteWriter and return the copy's one's-complement
+ * partial sum (as onesSum would): for encoders that write a payload and checksum it.
  */
-export function copyWithSum(dst: Uint8Array, at: number, src: Uint8Array, start: number, end: number, initial = 0): number {
-  let sum = initial;
-  let i = start;
-  let o = at;
-  const even = end - ((end - start) & 1);
-  // Four bytes (two words) per step, as in onesSum.
-  for (; i + 3 < even; i += 4, o += 4) {
-    const a = src[i]!;
-    const b = src[i + 1]!;
-    const c = src[i + 2]!;
-    const d = src[i + 3]!;
-    dst[o] = a;
-    dst[o + 1] = b;
-    dst[o + 2] = c;
-    dst[o + 3] = d;
-    sum += ((a << 8) | b) + ((c << 8) | d);
-  }
-  if (i < even) {
-    const a = src[i]!;
-    const b = src[i + 1]!;
-    dst[o] = a;
-    dst[o + 1] = b;
-    sum += (a << 8) | b;
-    i += 2;
-    o += 2;
-  }
-  if (i < end) {
-    const a = src[i]!;
-    dst[o] = a;
-    sum += a << 8;
-  }
-  return sum;
+export function copyWithSum(out: ByteWriter, at: number, src: Uint8Array, start: number, end: number, initial = 0): number {
+  out.room(at, end - start);
+  if (!(start >= 0 && start <= end && end <= src.length)) throw new BufferTooSmallError(end - start, src.length - start);
+  if (start === 0 && end === src.length) out.bytes.set(src, at);
+  else for (let i = start, o = at, b = out.bytes; i < end; i++, o++) b[o] = src[i]!; // no subarray object per call
+  return onesSumOf(out, at, at + (end - start), initial);
 }

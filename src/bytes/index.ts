@@ -3,3 +3,4 @@ export * from './checksum.js';
 export * from './hex.js';
 export * from './addr.js';
 export * from './be.js';
+export * from './view.js';

@@ -1,6 +1,6 @@
 /** ARP for IPv4 over Ethernet (RFC 826): the 28-byte packet. */
 import { DecodeError } from '../errors.js';
-import { put16, put32 } from '../bytes/be.js';
+import type { ByteWriter } from '../bytes/view.js';
 import { defineLayout, fieldNames, getField, putFields, readFields } from './fields.js';
 import { needBytes, prepareFixed } from './codec.js';
 import type { Codec, Dissector, Layer } from './types.js';
@@ -22,19 +22,22 @@ export const ARP = defineLayout('arp', 28, {
 const F = ARP.f;
 
 /** Fast path: write an Ethernet/IPv4 ARP packet at buf[off] (MACs as 6-byte arrays, addresses as 32-bit numbers); returns the end offset. */
-export function encodeArp(buf: Uint8Array, off: number, op: number, hwsrc: Uint8Array, psrc: number, hwdst: Uint8Array, pdst: number): number {
+export function encodeArp(out: ByteWriter, off: number, op: number, hwsrc: Uint8Array, psrc: number, hwdst: Uint8Array, pdst: number): number {
+  const p = out.room(off, ARP.length);
+  const b = out.bytes;
+  const d = out.view;
   // Ethernet/IPv4: the layout's defaults for hardware/protocol type and address lengths.
-  put16(buf, off + F.hwtype.byte, F.hwtype.def as number);
-  put16(buf, off + F.ptype.byte, F.ptype.def as number);
-  buf[off + F.hwlen.byte] = F.hwlen.def as number;
-  buf[off + F.plen.byte] = F.plen.def as number;
-  put16(buf, off + F.op.byte, op);
+  d.setUint16(p + F.hwtype.byte, F.hwtype.def as number);
+  d.setUint16(p + F.ptype.byte, F.ptype.def as number);
+  d.setUint8(p + F.hwlen.byte, F.hwlen.def as number);
+  d.setUint8(p + F.plen.byte, F.plen.def as number);
+  d.setUint16(p + F.op.byte, op);
   for (let i = 0; i < 6; i++) {
-    buf[off + F.hwsrc.byte + i] = hwsrc[i]!;
-    buf[off + F.hwdst.byte + i] = hwdst[i]!;
+    b[off + F.hwsrc.byte + i] = hwsrc[i]!;
+    b[off + F.hwdst.byte + i] = hwdst[i]!;
   }
-  put32(buf, off + F.psrc.byte, psrc);
-  put32(buf, off + F.pdst.byte, pdst);
+  d.setUint32(p + F.psrc.byte, psrc);
+  d.setUint32(p + F.pdst.byte, pdst);
   return off + ARP.length;
 }
 

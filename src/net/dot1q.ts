@@ -2,7 +2,7 @@
  * IEEE 802.1Q tag (C-tag, `dot1q`): the 4 bytes after the TPID (the TPID is the previous
  * layer's EtherType, 0x8100). The 802.1ad S-tag (dot1ad.ts) has the same layout.
  */
-import { put16 } from '../bytes/be.js';
+import type { ByteWriter } from '../bytes/view.js';
 import { defineLayout, fieldNames, getField, putFields, readFields, shiftIn } from './fields.js';
 import { prepareFixed, needBytes } from './codec.js';
 import { ETHERTYPE_OF, KIND_OF_ETHERTYPE, linkNext } from './protocols.js';
@@ -21,9 +21,11 @@ const DEI_SHIFT = shiftIn(VLAN_TAG.f.dei, TCI, 2);
 const VID_SHIFT = shiftIn(VLAN_TAG.f.vid, TCI, 2);
 
 /** Fast path: write a tag's TCI and inner EtherType at buf[off]; returns the payload offset. */
-export function encodeVlanTag(buf: Uint8Array, off: number, pcp: number, dei: number, vid: number, type: number): number {
-  put16(buf, off + TCI, (pcp << PCP_SHIFT) | (dei << DEI_SHIFT) | (vid << VID_SHIFT));
-  put16(buf, off + VLAN_TAG.f.type.byte, type);
+export function encodeVlanTag(out: ByteWriter, off: number, pcp: number, dei: number, vid: number, type: number): number {
+  const p = out.room(off, VLAN_TAG.length);
+  const d = out.view;
+  d.setUint16(p + TCI, (pcp << PCP_SHIFT) | (dei << DEI_SHIFT) | (vid << VID_SHIFT));
+  d.setUint16(p + VLAN_TAG.f.type.byte, type);
   return off + VLAN_TAG.length;
 }
 

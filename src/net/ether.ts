@@ -1,5 +1,5 @@
 /** Ethernet II header: destination and source MAC, EtherType. */
-import { put16 } from '../bytes/be.js';
+import type { ByteWriter } from '../bytes/view.js';
 import { defineLayout, fieldNames, getField, putFields, readFields } from './fields.js';
 import { prepareFixed, needBytes } from './codec.js';
 import { ETHERTYPE_OF, KIND_OF_ETHERTYPE, linkNext } from './protocols.js';
@@ -16,12 +16,14 @@ const SRC = ETHER.f.src.byte;
 const TYPE = ETHER.f.type.byte;
 
 /** Fast path: write an Ethernet header (MACs as 6-byte arrays) at buf[off]; returns the payload offset. */
-export function encodeEther(buf: Uint8Array, off: number, dst: Uint8Array, src: Uint8Array, type: number): number {
+export function encodeEther(out: ByteWriter, off: number, dst: Uint8Array, src: Uint8Array, type: number): number {
+  const p = out.room(off, ETHER.length);
+  const b = out.bytes;
   for (let i = 0; i < 6; i++) {
-    buf[off + DST + i] = dst[i]!;
-    buf[off + SRC + i] = src[i]!;
+    b[off + DST + i] = dst[i]!;
+    b[off + SRC + i] = src[i]!;
   }
-  put16(buf, off + TYPE, type);
+  out.view.setUint16(p + TYPE, type);
   return off + ETHER.length;
 }
 

@@ -16,6 +16,7 @@ import { copyWithSum } from '../bytes/checksum.js';
 import { encodeVxlan, VXLAN, VXLAN_FLAG_I } from './vxlan.js';
 import { ETHERTYPE_OF, IPPROTO_OF, UDP_PORT_VXLAN } from './protocols.js';
 import type { Layer } from './types.js';
+import { ByteWriter, writerFor } from '../bytes/view.js';
 import type { Field } from './fields.js';
 
 /** What varies in a VXLAN-over-IPv4 frame. Addresses are unsigned 32-bit numbers, MACs 6-byte arrays. */
@@ -59,25 +60,25 @@ export function vxlanFrameLength(payloadLength: number): number {
 }
 
 /**
- * Write a whole VXLAN-over-IPv4 frame at buf[off] (see VxlanFrameParams); returns the end
- * offset. Every value is range-checked against its field (EncodeError naming the layer index,
+ * Write a whole VXLAN-over-IPv4 frame at offset `off` of a byte array (or of its long-lived
+ * ByteWriter, see writerFor; pass the writer to skip the lookup) (see VxlanFrameParams);
+ * returns the end offset. A buffer too small raises BufferTooSmallError. Every value is range-checked against its field (EncodeError naming the layer index,
  * kind and field as in vxlanFrameLayers), so nothing is silently cut to fit. (Addresses are passed on as int32 bit patterns: V8 passes those to the per-header
  * encoders without boxing, where a uint32 above 2^31 would be a heap number per call.)
  * Headers are written outermost first, lengths computed from the payload length, the
  * inner UDP checksum (over its pseudo-header) after the payload is in place, and the IPv4
  * header checksums from the header values.
  */
-export function encodeVxlanFrame(buf: Uint8Array, off: number, p: VxlanFrameParams): number {
+export function encodeVxlanFrame(into: ByteWriter | Uint8Array, off: number, p: VxlanFrameParams): number {
   checkParams(p);
+  const buf = into instanceof ByteWriter ? into : writerFor(into);
   const payloadLength = p.payloadEnd - p.payloadStart;
   const innerUdpLen = UDP.length + payloadLength;
   const innerIpLen = IPV4.length + innerUdpLen;
   const outerUdpLen = UDP.length + VXLAN.length + ETHER.length + innerIpLen;
   const outerIpLen = IPV4.length + outerUdpLen;
-  if (outerIpLen > 0xffff) throw new EncodeError(1, 'ipv4', 'len', `${outerIpLen} bytes exceed 65535`);
-  if (off < 0 || off + ETHER.length + outerIpLen > buf.length) {
-    throw new EncodeError(0, 'ether', '', `the ${ETHER.length + outerIpLen}-byte frame does not fit the buffer at offset ${off}`);
-  }
+  if (outerIpLen > IPV4.f.len.max) throw new EncodeError(1, 'ipv4', 'len', `${outerIpLen} bytes exceed ${IPV4.f.len.max}`);
+  buf.room(off, ETHER.length + outerIpLen);
   let o = encodeEther(buf, off, p.outerDstMac, p.outerSrcMac, T_IPV4);
   o = encodeIpv4(buf, o, 0, outerIpLen, p.outerId, p.outerDf ? IPV4_DF << IPV4_FLAGS_SHIFT : 0, p.outerTtl, P_UDP, p.outerSrcIp | 0, p.outerDstIp | 0);
   const outerUdp = o;
@@ -94,28 +95,31 @@ export function encodeVxlanFrame(buf: Uint8Array, off: number, p: VxlanFramePara
 }
 
 /** A value outside its field's range would be cut to fit silently: refuse it, naming the layer as vxlanFrameLayers numbers them. */
-function check(value: number, f: Field, index: number, kind: string): void {
-  if (!(value >= 0 && value <= f.max && Math.floor(value) === value)) throw new EncodeError(index, kind, f.name, `${value} is out of range 0..${f.max}`);
+function outOfRange(value: number, f: Field, index: number, kind: string): never {
+  throw new EncodeError(index, kind, f.name, `${value} is out of range 0..${f.max}`);
 }
 
+const ID_MAX = IPV4.f.id.max;
+const TTL_MAX = IPV4.f.ttl.max;
+const PORT_MAX = UDP.f.sport.max;
+const VNI_MAX = VXLAN.f.vni.max;
+
+/** Value checks written as integer compares (maxima from the layouts), so nothing is boxed on the hot path. */
 function checkParams(p: VxlanFrameParams): void {
-  check(p.outerSrcIp, IPV4.f.src, 1, 'ipv4');
-  check(p.outerDstIp, IPV4.f.dst, 1, 'ipv4');
-  check(p.outerId, IPV4.f.id, 1, 'ipv4');
-  check(p.outerTtl, IPV4.f.ttl, 1, 'ipv4');
-  check(p.sport, UDP.f.sport, 2, 'udp');
-  check(p.vni, VXLAN.f.vni, 3, 'vxlan');
-  check(p.innerSrcIp, IPV4.f.src, 5, 'ipv4');
-  check(p.innerDstIp, IPV4.f.dst, 5, 'ipv4');
-  check(p.innerId, IPV4.f.id, 5, 'ipv4');
-  check(p.innerTtl, IPV4.f.ttl, 5, 'ipv4');
-  check(p.innerSport, UDP.f.sport, 6, 'udp');
-  check(p.innerDport, UDP.f.dport, 6, 'udp');
+  if (p.outerSrcIp >>> 0 !== p.outerSrcIp) outOfRange(p.outerSrcIp, IPV4.f.src, 1, 'ipv4');
+  if (p.outerDstIp >>> 0 !== p.outerDstIp) outOfRange(p.outerDstIp, IPV4.f.dst, 1, 'ipv4');
+  if ((p.outerId & ID_MAX) !== p.outerId) outOfRange(p.outerId, IPV4.f.id, 1, 'ipv4');
+  if ((p.outerTtl & TTL_MAX) !== p.outerTtl) outOfRange(p.outerTtl, IPV4.f.ttl, 1, 'ipv4');
+  if ((p.sport & PORT_MAX) !== p.sport) outOfRange(p.sport, UDP.f.sport, 2, 'udp');
+  if ((p.vni & VNI_MAX) !== p.vni) outOfRange(p.vni, VXLAN.f.vni, 3, 'vxlan');
+  if (p.innerSrcIp >>> 0 !== p.innerSrcIp) outOfRange(p.innerSrcIp, IPV4.f.src, 5, 'ipv4');
+  if (p.innerDstIp >>> 0 !== p.innerDstIp) outOfRange(p.innerDstIp, IPV4.f.dst, 5, 'ipv4');
+  if ((p.innerId & ID_MAX) !== p.innerId) outOfRange(p.innerId, IPV4.f.id, 5, 'ipv4');
+  if ((p.innerTtl & TTL_MAX) !== p.innerTtl) outOfRange(p.innerTtl, IPV4.f.ttl, 5, 'ipv4');
+  if ((p.innerSport & PORT_MAX) !== p.innerSport) outOfRange(p.innerSport, UDP.f.sport, 6, 'udp');
+  if ((p.innerDport & PORT_MAX) !== p.innerDport) outOfRange(p.innerDport, UDP.f.dport, 6, 'udp');
   if (p.outerDstMac.length !== 6 || p.outerSrcMac.length !== 6) throw new EncodeError(0, 'ether', 'dst', 'MACs are 6-byte arrays');
   if (p.innerDstMac.length !== 6 || p.innerSrcMac.length !== 6) throw new EncodeError(4, 'ether', 'dst', 'MACs are 6-byte arrays');
-  if (!(p.payloadStart >= 0 && p.payloadStart <= p.payloadEnd && p.payloadEnd <= p.payload.length)) {
-    throw new EncodeError(7, 'raw', 'hex', `payload range ${p.payloadStart}..${p.payloadEnd} is outside the ${p.payload.length}-byte array`);
-  }
 }
 
 /** The same frame as a layer list for encodeFrame (what the fast path must equal byte for byte). */

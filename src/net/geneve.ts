@@ -4,7 +4,7 @@
  */
 import { DecodeError, EncodeError } from '../errors.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
-import { put16, put32 } from '../bytes/be.js';
+import type { ByteWriter } from '../bytes/view.js';
 import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, shiftIn, takeFields } from './fields.js';
 import { needBytes } from './codec.js';
 import { KIND_OF_ETHERTYPE, linkNext, TUNNEL_TYPE_OF } from './protocols.js';
@@ -41,21 +41,26 @@ const OPTION_LEN_SHIFT = shiftIn(O.len, O.len.byte, 1);
  * Fast path: write a version-0 Geneve base header at buf[off]; `optlen` words of options are
  * to follow (encodeGeneveOption); returns the offset after the base header.
  */
-export function encodeGeneve(buf: Uint8Array, off: number, vni: number, proto: number, optlen: number, oam: boolean, critical: boolean): number {
-  buf[off + F.version.byte] = optlen << OPTLEN_SHIFT; // version 0
-  buf[off + F.oam.byte] = ((oam ? 1 : 0) << OAM_SHIFT) | ((critical ? 1 : 0) << CRITICAL_SHIFT);
-  put16(buf, off + F.proto.byte, proto);
-  put32(buf, off + F.vni.byte, vni << VNI_SHIFT);
+export function encodeGeneve(out: ByteWriter, off: number, vni: number, proto: number, optlen: number, oam: boolean, critical: boolean): number {
+  const p = out.room(off, GENEVE.length);
+  const d = out.view;
+  d.setUint8(p + F.version.byte, optlen << OPTLEN_SHIFT); // version 0
+  d.setUint8(p + F.oam.byte, ((oam ? 1 : 0) << OAM_SHIFT) | ((critical ? 1 : 0) << CRITICAL_SHIFT));
+  d.setUint16(p + F.proto.byte, proto);
+  d.setUint32(p + F.vni.byte, vni << VNI_SHIFT);
   return off + GENEVE.length;
 }
 
 /** Fast path: write one option (data = src[start, end), a multiple of 4 bytes) at buf[off]; returns the next offset. */
-export function encodeGeneveOption(buf: Uint8Array, off: number, optClass: number, type: number, src: Uint8Array, start: number, end: number): number {
-  put16(buf, off + O.class.byte, optClass);
-  buf[off + O.type.byte] = type;
-  buf[off + O.len.byte] = ((end - start) >>> 2) << OPTION_LEN_SHIFT;
+export function encodeGeneveOption(out: ByteWriter, off: number, optClass: number, type: number, src: Uint8Array, start: number, end: number): number {
+  const p = out.room(off, GENEVE_OPTION.length + (end - start));
+  const b = out.bytes;
+  const d = out.view;
+  d.setUint16(p + O.class.byte, optClass);
+  d.setUint8(p + O.type.byte, type);
+  d.setUint8(p + O.len.byte, ((end - start) >>> 2) << OPTION_LEN_SHIFT);
   let o = off + GENEVE_OPTION.length;
-  for (let i = start; i < end; i++) buf[o++] = src[i]!;
+  for (let i = start; i < end; i++) b[o++] = src[i]!;
   return o;
 }
 const NAMES = fieldNames(GENEVE, 'options');

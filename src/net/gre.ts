@@ -5,7 +5,7 @@
  */
 import { DecodeError, EncodeError } from '../errors.js';
 import { internetChecksum } from '../bytes/checksum.js';
-import { put16, put32 } from '../bytes/be.js';
+import type { ByteWriter } from '../bytes/view.js';
 import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, setField, shiftIn, takeFields } from './fields.js';
 import { needBytes } from './codec.js';
 import { KIND_OF_ETHERTYPE, linkNext, TUNNEL_TYPE_OF } from './protocols.js';
@@ -41,29 +41,27 @@ export const GRE_S = 1 << shiftIn(F.seq_present, 0, 2);
  * for (GRE_C | GRE_K | GRE_S; the checksum word is written as 0, see greChecksum); returns the
  * payload offset.
  */
-export function encodeGre(buf: Uint8Array, off: number, present: number, proto: number, key: number, seq: number): number {
-  put16(buf, off + F.chksum_present.byte, present & (GRE_C | GRE_K | GRE_S));
-  put16(buf, off + F.proto.byte, proto);
-  let o = off + GRE.length;
-  if (present & GRE_C) {
-    put32(buf, o + GRE_CHECKSUM.f.chksum.byte, 0);
-    o += GRE_CHECKSUM.length;
-  }
-  if (present & GRE_K) {
-    put32(buf, o + GRE_KEY.f.key.byte, key);
-    o += GRE_KEY.length;
-  }
-  if (present & GRE_S) {
-    put32(buf, o + GRE_SEQ.f.seq.byte, seq);
-    o += GRE_SEQ.length;
-  }
-  return o;
+export function encodeGre(out: ByteWriter, off: number, present: number, proto: number, key: number, seq: number): number {
+  const c = present & GRE_C ? GRE_CHECKSUM.length : 0;
+  const k = present & GRE_K ? GRE_KEY.length : 0;
+  const s = present & GRE_S ? GRE_SEQ.length : 0;
+  const p = out.room(off, GRE.length + c + k + s);
+  const d = out.view;
+  d.setUint16(p + F.chksum_present.byte, present & (GRE_C | GRE_K | GRE_S));
+  d.setUint16(p + F.proto.byte, proto);
+  let o = p + GRE.length;
+  if (c) d.setUint32(o + GRE_CHECKSUM.f.chksum.byte, 0); // checksum and reserved1
+  o += c;
+  if (k) d.setUint32(o + GRE_KEY.f.key.byte, key);
+  o += k;
+  if (s) d.setUint32(o + GRE_SEQ.f.seq.byte, seq);
+  return off + GRE.length + c + k + s;
 }
 
 /** Fast path: compute and write the checksum of the GRE packet buf[off, end) (its C bit must be set); returns it. */
-export function greChecksum(buf: Uint8Array, off: number, end: number): number {
-  const c = internetChecksum(buf, off, end);
-  put16(buf, off + GRE.length + GRE_CHECKSUM.f.chksum.byte, c);
+export function greChecksum(out: ByteWriter, off: number, end: number): number {
+  const c = internetChecksum(out.bytes, out.room(off, end - off), end);
+  out.view.setUint16(out.room(off, GRE.length + GRE_CHECKSUM.length) + GRE.length + GRE_CHECKSUM.f.chksum.byte, c);
   return c;
 }
 const NAMES = fieldNames(GRE, 'chksum', 'reserved1', 'key', 'seq');

@@ -7,7 +7,7 @@
 import { EncodeError } from '../errors.js';
 import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, setField, takeField, takeFields, type FieldSpec, type Layout } from './fields.js';
 import { internetChecksum } from '../bytes/checksum.js';
-import { put16, put32 } from '../bytes/be.js';
+import type { ByteWriter } from '../bytes/view.js';
 import { needBytes } from './codec.js';
 import type { Codec, Dissector, Layer } from './types.js';
 
@@ -53,18 +53,20 @@ const E = ICMP_ECHO.f;
  * rest-of-header (echo: id << 16 | seq; frag needed: the MTU; others: unused). The checksum is
  * written as 0: call icmpChecksum once the data is in place. Returns the data offset.
  */
-export function encodeIcmp(buf: Uint8Array, off: number, type: number, code: number, rest: number): number {
-  buf[off + E.type.byte] = type;
-  buf[off + E.code.byte] = code;
-  put16(buf, off + E.chksum.byte, 0);
-  put32(buf, off + E.id.byte, rest);
+export function encodeIcmp(out: ByteWriter, off: number, type: number, code: number, rest: number): number {
+  const p = out.room(off, ICMP_ECHO.length);
+  const d = out.view;
+  d.setUint8(p + E.type.byte, type);
+  d.setUint8(p + E.code.byte, code);
+  d.setUint16(p + E.chksum.byte, 0);
+  d.setUint32(p + E.id.byte, rest);
   return off + ICMP_ECHO.length;
 }
 
 /** Fast path: compute and write the checksum of the ICMP message buf[off, end); returns it. */
-export function icmpChecksum(buf: Uint8Array, off: number, end: number): number {
-  const c = internetChecksum(buf, off, end);
-  put16(buf, off + E.chksum.byte, c);
+export function icmpChecksum(out: ByteWriter, off: number, end: number): number {
+  const c = internetChecksum(out.bytes, out.room(off, end - off), end);
+  out.view.setUint16(out.room(off, ICMP_ECHO.length) + E.chksum.byte, c);
   return c;
 }
 

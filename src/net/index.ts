@@ -1,12 +1,15 @@
 // Re-exports only: the packet codecs' public surface.
 // - Layers: encodeFrame / encodeFrameInto / encodedLength / decodeFrame (JSON layer format, checked).
 // - Fast path: encodeVxlanFrame (range-checked), FrameView (zero-copy decode).
-// - Building blocks: encodeEther, encodeIpv4, … write one header at an offset with numeric
-//   arguments; they check no ranges (values must fit their fields: see the layout tables).
+// - Building blocks: encodeEther, encodeIpv4, … write one header at an offset of a ByteWriter
+//   (a byte array with its long-lived DataView: writerFor(bytes)) from numeric arguments. They
+//   check that the header fits the buffer, not value ranges (values must fit their fields: see
+//   the layout tables).
 export type { Layer, DecodedFrame, DecodeOptions } from './types.js';
-export { encodeFrame, encodeFrameInto, encodedLength, BufferTooSmallError } from './stack.js';
+export { encodeFrame, encodeFrameInto, encodedLength } from './stack.js';
+export { BufferTooSmallError, ByteWriter, writerFor } from '../bytes/view.js';
 export { decodeFrame } from './dissect.js';
-export { internetChecksum, onesSum, foldSum, copyWithSum } from '../bytes/checksum.js';
+export { internetChecksum, onesSum, onesSumOf, foldSum, copyWithSum } from '../bytes/checksum.js';
 export { parseMac, formatMac, parseIpv4, formatIpv4, parseIpv6, formatIpv6 } from '../bytes/addr.js';
 export { bytesToHex, hexToBytes } from '../bytes/hex.js';
 export { ETHER, encodeEther } from './ether.js';

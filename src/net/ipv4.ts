@@ -1,6 +1,6 @@
 /** IPv4 header (RFC 791): fixed 20 bytes, then options (IHL counts 32-bit words of both). */
 import { DecodeError, EncodeError } from '../errors.js';
-import { put16, put32 } from '../bytes/be.js';
+import type { ByteWriter } from '../bytes/view.js';
 import { foldSum, internetChecksum } from '../bytes/checksum.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
 import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, setField, shiftIn, takeFields } from './fields.js';
@@ -46,7 +46,7 @@ const WORD0 = (4 << VERSION_SHIFT) | (5 << IHL_SHIFT); // version 4, 5-word head
  * flags << IPV4_FLAGS_SHIFT | fragment offset. Returns the payload offset.
  */
 export function encodeIpv4(
-  buf: Uint8Array,
+  out: ByteWriter,
   off: number,
   tos: number,
   totalLength: number,
@@ -60,14 +60,16 @@ export function encodeIpv4(
   const w0 = WORD0 | tos;
   const w4 = (ttl << TTL_SHIFT) | proto;
   const sum = w0 + totalLength + id + flagsFrag + w4 + (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff);
-  put16(buf, off + F.version.byte, w0);
-  put16(buf, off + F.len.byte, totalLength);
-  put16(buf, off + F.id.byte, id);
-  put16(buf, off + F.flags.byte, flagsFrag);
-  put16(buf, off + F.ttl.byte, w4);
-  put16(buf, off + F.chksum.byte, ~foldSum(sum) & 0xffff);
-  put32(buf, off + F.src.byte, src);
-  put32(buf, off + F.dst.byte, dst);
+  const p = out.room(off, IPV4.length);
+  const d = out.view;
+  d.setUint16(p + F.version.byte, w0);
+  d.setUint16(p + F.len.byte, totalLength);
+  d.setUint16(p + F.id.byte, id);
+  d.setUint16(p + F.flags.byte, flagsFrag);
+  d.setUint16(p + F.ttl.byte, w4);
+  d.setUint16(p + F.chksum.byte, ~foldSum(sum) & 0xffff);
+  d.setUint32(p + F.src.byte, src);
+  d.setUint32(p + F.dst.byte, dst);
   return off + IPV4.length;
 }
 

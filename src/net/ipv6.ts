@@ -1,6 +1,6 @@
 /** IPv6 fixed header (RFC 8200). Extension headers are not decoded: their bytes stay `raw`. */
 import { DecodeError, EncodeError } from '../errors.js';
-import { put16, put32 } from '../bytes/be.js';
+import type { ByteWriter } from '../bytes/view.js';
 import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, shiftIn } from './fields.js';
 import { narrowExtent, needBytes, prepareFixed } from './codec.js';
 import { IPPROTO_OF, KIND_OF_IPPROTO, linkNext } from './protocols.js';
@@ -63,7 +63,7 @@ export const dissectIpv6: Dissector = {
  * the payload offset.
  */
 export function encodeIpv6(
-  buf: Uint8Array,
+  out: ByteWriter,
   off: number,
   tc: number,
   flowLabel: number,
@@ -73,13 +73,16 @@ export function encodeIpv6(
   src: Uint8Array,
   dst: Uint8Array,
 ): number {
-  put32(buf, off + F.version.byte, (6 << VERSION_SHIFT) | (tc << TC_SHIFT) | (flowLabel << FL_SHIFT));
-  put16(buf, off + F.plen.byte, payloadLength);
-  buf[off + F.nh.byte] = nextHeader;
-  buf[off + F.hlim.byte] = hopLimit;
+  const p = out.room(off, IPV6.length);
+  const b = out.bytes;
+  const d = out.view;
+  d.setUint32(p + F.version.byte, (6 << VERSION_SHIFT) | (tc << TC_SHIFT) | (flowLabel << FL_SHIFT));
+  d.setUint16(p + F.plen.byte, payloadLength);
+  d.setUint8(p + F.nh.byte, nextHeader);
+  d.setUint8(p + F.hlim.byte, hopLimit);
   for (let i = 0; i < 16; i++) {
-    buf[off + F.src.byte + i] = src[i]!;
-    buf[off + F.dst.byte + i] = dst[i]!;
+    b[off + F.src.byte + i] = src[i]!;
+    b[off + F.dst.byte + i] = dst[i]!;
   }
   return off + IPV6.length;
 }

@@ -3,7 +3,7 @@
  * is not named in the bytes, so the decoder looks at the first nibble (4 IPv4, 6 IPv6) unless
  * told that the label carries an Ethernet pseudowire (DecodeOptions.mplsEthernet).
  */
-import { put32 } from '../bytes/be.js';
+import type { ByteWriter } from '../bytes/view.js';
 import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, shiftIn } from './fields.js';
 import { needBytes, prepareFixed, rawLayer } from './codec.js';
 import type { Codec, Dissector, Layer } from './types.js';
@@ -22,8 +22,8 @@ const S_SHIFT = shiftIn(F.s, 0, 4);
 const TTL_SHIFT = shiftIn(F.ttl, 0, 4);
 
 /** Fast path: write one label stack entry at buf[off]; returns the next offset. */
-export function encodeMpls(buf: Uint8Array, off: number, label: number, tc: number, s: number, ttl: number): number {
-  put32(buf, off, (label << LABEL_SHIFT) | (tc << TC_SHIFT) | (s << S_SHIFT) | (ttl << TTL_SHIFT));
+export function encodeMpls(out: ByteWriter, off: number, label: number, tc: number, s: number, ttl: number): number {
+  out.view.setUint32(out.room(off, MPLS.length) + F.label.byte, (label << LABEL_SHIFT) | (tc << TC_SHIFT) | (s << S_SHIFT) | (ttl << TTL_SHIFT));
   return off + MPLS.length;
 }
 

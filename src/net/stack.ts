@@ -3,7 +3,8 @@
  * auto fields taken from neighbours are resolved (link), then headers are written innermost
  * first (emit), so each header sees its final payload when it computes lengths and checksums.
  */
-import { EncodeError, VirtkitError } from '../errors.js';
+import { EncodeError } from '../errors.js';
+import { BufferTooSmallError } from '../bytes/view.js';
 import type { Codec, Layer, Prepared } from './types.js';
 import { etherCodec } from './ether.js';
 import { dot1qCodec } from './dot1q.js';
@@ -25,17 +26,6 @@ export const CODECS: ReadonlyMap<string, Codec> = new Map(
     (c) => [c.kind, c],
   ),
 );
-
-/** The caller's buffer cannot hold the frame. */
-export class BufferTooSmallError extends VirtkitError {
-  override name = 'BufferTooSmallError';
-  constructor(
-    readonly needed: number,
-    readonly available: number,
-  ) {
-    super(`the frame needs ${needed} bytes, the buffer has ${available} from the offset`);
-  }
-}
 
 function prepareAll(layers: readonly Layer[]): Prepared[] {
   if (!Array.isArray(layers)) throw new EncodeError(-1, 'frame', '', 'a frame is an array of layers');
@@ -87,7 +77,7 @@ export function encodeFrameInto(layers: readonly Layer[], buf: Uint8Array, offse
   const list = prepareAll(layers);
   const total = totalLength(list);
   if (!Number.isInteger(offset) || offset < 0 || offset + total > buf.length) {
-    throw new BufferTooSmallError(total, Math.max(0, buf.length - offset));
+    throw new BufferTooSmallError(total, buf.length - offset);
   }
   return emitAll(list, buf, offset, total);
 }

@@ -1,6 +1,6 @@
 /** UDP header (RFC 768) and its checksum over the IPv4 or IPv6 pseudo-header. */
 import { DecodeError, EncodeError } from '../errors.js';
-import { put16 } from '../bytes/be.js';
+import type { ByteWriter } from '../bytes/view.js';
 import { foldSum, onesSum } from '../bytes/checksum.js';
 import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, setField } from './fields.js';
 import { narrowExtent, needBytes, prepareFixed } from './codec.js';
@@ -20,11 +20,13 @@ const F = UDP.f;
 const PROTO_UDP = IPPROTO_OF.udp!;
 
 /** Fast path: write a UDP header at buf[off] (checksum as given: 0 for none); returns the payload offset. */
-export function encodeUdp(buf: Uint8Array, off: number, sport: number, dport: number, length: number, chksum: number): number {
-  put16(buf, off + F.sport.byte, sport);
-  put16(buf, off + F.dport.byte, dport);
-  put16(buf, off + F.len.byte, length);
-  put16(buf, off + F.chksum.byte, chksum);
+export function encodeUdp(out: ByteWriter, off: number, sport: number, dport: number, length: number, chksum: number): number {
+  const p = out.room(off, UDP.length);
+  const d = out.view;
+  d.setUint16(p + F.sport.byte, sport);
+  d.setUint16(p + F.dport.byte, dport);
+  d.setUint16(p + F.len.byte, length);
+  d.setUint16(p + F.chksum.byte, chksum);
   return off + UDP.length;
 }
 
@@ -33,10 +35,11 @@ export function encodeUdp(buf: Uint8Array, off: number, sport: number, dport: nu
  * written with checksum 0, payload in place) over the IPv4 pseudo-header; returns the value
  * written (a computed 0 is sent as 0xffff, RFC 768).
  */
-export function udpChecksumIpv4(buf: Uint8Array, off: number, length: number, src: number, dst: number): number {
+export function udpChecksumIpv4(out: ByteWriter, off: number, length: number, src: number, dst: number): number {
   const pseudo = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + PROTO_UDP + length;
-  const c = ~foldSum(onesSum(buf, off, off + length, pseudo)) & 0xffff || 0xffff;
-  put16(buf, off + F.chksum.byte, c);
+  const at = out.room(off, Math.max(length, UDP.length));
+  const c = ~foldSum(onesSum(out.bytes, at, at + length, pseudo)) & 0xffff || 0xffff;
+  out.view.setUint16(at + F.chksum.byte, c);
   return c;
 }
 
@@ -54,10 +57,11 @@ export function udpChecksumIpv4Of(src: number, dst: number, sport: number, dport
  * Fast path: compute and write the checksum of the UDP datagram buf[off, off+length) over the
  * IPv6 pseudo-header (addresses as 16-byte arrays); returns the value written (0 → 0xffff).
  */
-export function udpChecksumIpv6(buf: Uint8Array, off: number, length: number, src: Uint8Array, dst: Uint8Array): number {
+export function udpChecksumIpv6(out: ByteWriter, off: number, length: number, src: Uint8Array, dst: Uint8Array): number {
   const pseudo = onesSum(dst, 0, 16, onesSum(src, 0, 16)) + Math.floor(length / 0x10000) + (length & 0xffff) + PROTO_UDP;
-  const c = ~foldSum(onesSum(buf, off, off + length, pseudo)) & 0xffff || 0xffff;
-  put16(buf, off + F.chksum.byte, c);
+  const at = out.room(off, Math.max(length, UDP.length));
+  const c = ~foldSum(onesSum(out.bytes, at, at + length, pseudo)) & 0xffff || 0xffff;
+  out.view.setUint16(at + F.chksum.byte, c);
   return c;
 }
 

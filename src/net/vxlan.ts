@@ -1,5 +1,5 @@
 /** VXLAN header (RFC 7348): flags (I bit 0x08), 24-bit VNI; always carries an Ethernet frame. */
-import { put32 } from '../bytes/be.js';
+import type { ByteWriter } from '../bytes/view.js';
 import { defineLayout, fieldNames, putFields, readFields, shiftIn } from './fields.js';
 import { needBytes, prepareFixed } from './codec.js';
 import type { Codec, Dissector, Layer } from './types.js';
@@ -18,9 +18,11 @@ const FLAGS_SHIFT = shiftIn(VXLAN.f.flags, VXLAN.f.flags.byte, 4);
 const VNI_SHIFT = shiftIn(VXLAN.f.vni, VXLAN.f.vni.byte, 4);
 
 /** Fast path: write a VXLAN header at buf[off] (reserved fields zero); returns the payload offset. */
-export function encodeVxlan(buf: Uint8Array, off: number, vni: number, flags: number): number {
-  put32(buf, off + VXLAN.f.flags.byte, flags << FLAGS_SHIFT); // reserved1 zero
-  put32(buf, off + VXLAN.f.vni.byte, vni << VNI_SHIFT); // reserved2 zero
+export function encodeVxlan(out: ByteWriter, off: number, vni: number, flags: number): number {
+  const p = out.room(off, VXLAN.length);
+  const d = out.view;
+  d.setUint32(p + VXLAN.f.flags.byte, flags << FLAGS_SHIFT); // reserved1 zero
+  d.setUint32(p + VXLAN.f.vni.byte, vni << VNI_SHIFT); // reserved2 zero
   return off + VXLAN.length;
 }
 

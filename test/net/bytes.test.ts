@@ -1,6 +1,6 @@
 /** Address text, hex and the RFC 1071 checksum, checked against values computed by hand / from the RFCs. */
 import { describe, expect, it } from 'vitest';
-import { bytesToHex, copyWithSum, formatIpv4, formatIpv6, formatMac, hexToBytes, internetChecksum, onesSum, parseIpv4, parseIpv6, parseMac } from '../../src/net/index.js';
+import { BufferTooSmallError, bytesToHex, copyWithSum, foldSum, onesSumOf, writerFor, formatIpv4, formatIpv6, formatMac, hexToBytes, internetChecksum, onesSum, parseIpv4, parseIpv6, parseMac } from '../../src/net/index.js';
 
 describe('IPv6 text', () => {
   it.each([
@@ -69,10 +69,28 @@ describe('RFC 1071 checksum', () => {
     expect(internetChecksum(ip, 0, 20)).toBe(0);
   });
 
-  it('copyWithSum copies and sums like onesSum', () => {
+  it('copyWithSum copies and sums like onesSum (whole array or a range, odd lengths)', () => {
     const src = Uint8Array.from({ length: 33 }, (_, i) => (i * 37) & 255);
     const dst = new Uint8Array(40);
-    expect(copyWithSum(dst, 3, src, 1, 32, 7)).toBe(onesSum(src, 1, 32, 7));
+    expect(copyWithSum(writerFor(dst), 3, src, 1, 32, 7)).toBe(onesSum(src, 1, 32, 7));
     expect(bytesToHex(dst.subarray(3, 34))).toBe(bytesToHex(src.subarray(1, 32)));
+    const whole = new Uint8Array(34);
+    expect(copyWithSum(writerFor(whole), 1, src, 0, 33)).toBe(onesSum(src, 0, 33));
+    expect(bytesToHex(whole.subarray(1))).toBe(bytesToHex(src));
+    expect(() => copyWithSum(writerFor(dst), 10, src, 0, 33)).toThrow(BufferTooSmallError);
+  });
+
+  it('onesSumOf (DataView) equals onesSum (bytes) at every alignment, in a subarray too', () => {
+    const big = Uint8Array.from({ length: 64 }, (_, i) => (i * 101 + 7) & 255);
+    const sub = big.subarray(3, 60);
+    for (let a = 0; a < 5; a++) for (let b = a; b <= sub.length; b += 3) expect(onesSumOf(writerFor(sub), a, b, a)).toBe(onesSum(sub, a, b, a));
+  });
+
+  it('foldSum folds sums of any size exactly', () => {
+    expect(foldSum(0x1fffe)).toBe(0xffff);
+    expect(foldSum(0xffffffff)).toBe(0xffff);
+    expect(foldSum(0x12345678)).toBe(0x5678 + 0x1234);
+    // 2^40 + 5 ≡ 2^(40 mod 16)·… : fold by hand: 0x100_0000_0005 → 0x0100 + 0x0000 + 0x0005 = 0x0105
+    expect(foldSum(2 ** 40 + 5)).toBe(0x0105);
   });
 });

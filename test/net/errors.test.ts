@@ -61,7 +61,7 @@ describe('encoder errors', () => {
 
   it('encodeFrameInto refuses a buffer that is too small, writing nothing', () => {
     const buf = new Uint8Array(20);
-    expect(() => encodeFrameInto([E, IP, U, R], buf, 0)).toThrow(/needs 43 bytes, the buffer has 20/);
+    expect(() => encodeFrameInto([E, IP, U, R], buf, 0)).toThrow('needs 43 bytes, the buffer has 20 from the offset');
     expect(buf.every((b) => b === 0)).toBe(true);
   });
 

@@ -28,6 +28,9 @@ import {
   icmpChecksum,
   udpChecksumIpv4,
   udpChecksumIpv6,
+  writerFor,
+  ByteWriter,
+  BufferTooSmallError,
   FrameView,
   IPV4,
   parseIpv4,
@@ -81,7 +84,15 @@ describe('encodeVxlanFrame (fast path)', () => {
     const buf = new Uint8Array(200);
     expect(() => encodeVxlanFrame(buf, 0, { ...params(new Uint8Array(4)), vni: 2 ** 24 })).toThrow('layer 3 (vxlan): vni 16777216 is out of range 0..16777215');
     expect(() => encodeVxlanFrame(buf, 0, { ...params(new Uint8Array(4)), innerId: -1 })).toThrow('layer 5 (ipv4): id -1 is out of range 0..65535');
-    expect(() => encodeVxlanFrame(new Uint8Array(50), 0, params(new Uint8Array(4)))).toThrow(/does not fit the buffer/);
+    expect(() => encodeVxlanFrame(new Uint8Array(50), 0, params(new Uint8Array(4)))).toThrow('needs 96 bytes, the buffer has 50 from the offset');
+  });
+
+  it('low-level encoders refuse a header that does not fit (BufferTooSmallError, not a RangeError)', () => {
+    const w = new ByteWriter(new Uint8Array(30));
+    expect(() => encodeIpv4(w, 12, 0, 20, 1, 0, 64, 17, 1, 2)).toThrow('needs 20 bytes, the buffer has 18 from the offset');
+    expect(() => encodeUdp(w, -1, 1, 2, 8, 0)).toThrow(BufferTooSmallError);
+    expect(() => udpChecksumIpv4(w, 20, 16, 1, 2)).toThrow(BufferTooSmallError);
+    expect(writerFor(w.bytes)).toBe(writerFor(w.bytes)); // one long-lived writer per array
   });
 
   it('the bench frame is 156 bytes', () => {
@@ -162,8 +173,9 @@ describe('per-header low-level encoders equal encodeFrame', () => {
     fc.assert(
       fc.property(mac6, mac6, u16, mac6, u32, mac6, u32, (dst, src, op, hwsrc, psrc, hwdst, pdst) => {
         const buf = new Uint8Array(42).fill(0x5a);
-        let o = encodeEther(buf, 0, dst, src, 0x0806);
-        o = encodeArp(buf, o, op, hwsrc, psrc, hwdst, pdst);
+        const w = writerFor(buf);
+        let o = encodeEther(w, 0, dst, src, 0x0806);
+        o = encodeArp(w, o, op, hwsrc, psrc, hwdst, pdst);
         expect(o).toBe(42);
         const layers: Layer[] = [
           { layer: 'ether', dst: formatMac(dst), src: formatMac(src) },
@@ -186,16 +198,17 @@ describe('per-header low-level encoders equal encodeFrame', () => {
           const icmpLen = 8 + data.length;
           const total = 14 + 40 + greLen + 20 + icmpLen;
           const buf = new Uint8Array(total).fill(0xc3);
-          let o = encodeEther(buf, 0, new Uint8Array(6).fill(2), new Uint8Array(6).fill(4), 0x86dd);
-          o = encodeIpv6(buf, o, v.tc, v.fl, greLen + 20 + icmpLen, 47, v.hlim, v.src6, v.dst6);
+          const w = writerFor(buf);
+          let o = encodeEther(w, 0, new Uint8Array(6).fill(2), new Uint8Array(6).fill(4), 0x86dd);
+          o = encodeIpv6(w, o, v.tc, v.fl, greLen + 20 + icmpLen, 47, v.hlim, v.src6, v.dst6);
           const gre = o;
-          o = encodeGre(buf, o, present, 0x0800, v.key, v.seq);
-          o = encodeIpv4(buf, o, 0, 20 + icmpLen, v.id, 0, v.ttl, 1, v.src4, v.dst4);
+          o = encodeGre(w, o, present, 0x0800, v.key, v.seq);
+          o = encodeIpv4(w, o, 0, 20 + icmpLen, v.id, 0, v.ttl, 1, v.src4, v.dst4);
           const icmp = o;
-          o = encodeIcmp(buf, o, v.type, v.code, v.rest);
+          o = encodeIcmp(w, o, v.type, v.code, v.rest);
           buf.set(data, o);
-          icmpChecksum(buf, icmp, total);
-          if (present & GRE_C) greChecksum(buf, gre, total);
+          icmpChecksum(w, icmp, total);
+          if (present & GRE_C) greChecksum(w, gre, total);
           // The same frame as layers: ICMP type 0/8 and 3/4 split the rest-of-header into named fields.
           const rest: Record<string, number> =
             v.type === 0 || v.type === 8 ? { id: v.rest >>> 16, seq: v.rest & 0xffff } : v.type === 3 && v.code === 4 ? { unused: v.rest >>> 16, mtu: v.rest & 0xffff } : { unused: v.rest };
@@ -230,21 +243,22 @@ describe('per-header low-level encoders equal encodeFrame', () => {
           const udpLen = 8 + 8 + optBytes + inner;
           const total = 14 + 4 + 40 + udpLen;
           const buf = new Uint8Array(total).fill(0x77);
-          let o = encodeEther(buf, 0, new Uint8Array(6).fill(1), new Uint8Array(6).fill(3), 0x8100);
-          o = encodeVlanTag(buf, o, v.pcp, v.dei, v.vid, 0x86dd);
-          o = encodeIpv6(buf, o, 0, 0, udpLen, 17, 64, v.src6, v.dst6);
+          const w = writerFor(buf);
+          let o = encodeEther(w, 0, new Uint8Array(6).fill(1), new Uint8Array(6).fill(3), 0x8100);
+          o = encodeVlanTag(w, o, v.pcp, v.dei, v.vid, 0x86dd);
+          o = encodeIpv6(w, o, 0, 0, udpLen, 17, 64, v.src6, v.dst6);
           const outerUdp = o;
-          o = encodeUdp(buf, o, v.sport, 6081, udpLen, 0);
-          o = encodeGeneve(buf, o, v.vni, 0x6558, optBytes / 4, v.oam, v.critical);
-          for (const x of opts) o = encodeGeneveOption(buf, o, x.cls, x.type, x.data, 0, x.data.length);
-          o = encodeEther(buf, o, new Uint8Array(6).fill(5), new Uint8Array(6).fill(6), 0x8847);
-          v.labels.forEach((label, k) => (o = encodeMpls(buf, o, label, v.tc, k === v.labels.length - 1 ? 1 : 0, v.mttl)));
-          o = encodeIpv4(buf, o, 0, 28 + data.length, 1, 0, 64, 17, v.src4 | 0, v.dst4 | 0);
+          o = encodeUdp(w, o, v.sport, 6081, udpLen, 0);
+          o = encodeGeneve(w, o, v.vni, 0x6558, optBytes / 4, v.oam, v.critical);
+          for (const x of opts) o = encodeGeneveOption(w, o, x.cls, x.type, x.data, 0, x.data.length);
+          o = encodeEther(w, o, new Uint8Array(6).fill(5), new Uint8Array(6).fill(6), 0x8847);
+          v.labels.forEach((label, k) => (o = encodeMpls(w, o, label, v.tc, k === v.labels.length - 1 ? 1 : 0, v.mttl)));
+          o = encodeIpv4(w, o, 0, 28 + data.length, 1, 0, 64, 17, v.src4 | 0, v.dst4 | 0);
           const innerUdp = o;
-          o = encodeUdp(buf, o, 1000, 2000, 8 + data.length, 0);
+          o = encodeUdp(w, o, 1000, 2000, 8 + data.length, 0);
           buf.set(data, o);
-          udpChecksumIpv4(buf, innerUdp, 8 + data.length, v.src4, v.dst4);
-          udpChecksumIpv6(buf, outerUdp, udpLen, v.src6, v.dst6);
+          udpChecksumIpv4(w, innerUdp, 8 + data.length, v.src4, v.dst4);
+          udpChecksumIpv6(w, outerUdp, udpLen, v.src6, v.dst6);
           const layers: Layer[] = [
             { layer: 'ether', dst: '01:01:01:01:01:01', src: '03:03:03:03:03:03' },
             { layer: 'dot1q', pcp: v.pcp, dei: v.dei, vid: v.vid },
