@@ -14,17 +14,18 @@ export const ETHER = defineLayout('ether', 14, {
 const DST = ETHER.f.dst.byte;
 const SRC = ETHER.f.src.byte;
 const TYPE = ETHER.f.type.byte;
+const HEADER = ETHER.length;
 
 /** Fast path: write an Ethernet header (MACs as 6-byte arrays) at buf[off]; returns the payload offset. */
 export function encodeEther(out: ByteWriter, off: number, dst: Uint8Array, src: Uint8Array, type: number): number {
-  const p = out.room(off, ETHER.length);
+  const p = out.room(off, HEADER);
   const b = out.bytes;
   for (let i = 0; i < 6; i++) {
     b[off + DST + i] = dst[i]!;
     b[off + SRC + i] = src[i]!;
   }
   out.view.setUint16(p + TYPE, type);
-  return off + ETHER.length;
+  return off + HEADER;
 }
 
 export const etherCodec: Codec = {

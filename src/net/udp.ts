@@ -17,17 +17,22 @@ export const UDP = defineLayout('udp', 8, {
 });
 
 const F = UDP.f;
+const AT_SPORT = F.sport.byte;
+const AT_DPORT = F.dport.byte;
+const AT_LEN = F.len.byte;
+const AT_CHKSUM = F.chksum.byte;
+const HEADER = UDP.length;
 const PROTO_UDP = IPPROTO_OF.udp!;
 
 /** Fast path: write a UDP header at buf[off] (checksum as given: 0 for none); returns the payload offset. */
 export function encodeUdp(out: ByteWriter, off: number, sport: number, dport: number, length: number, chksum: number): number {
-  const p = out.room(off, UDP.length);
+  const p = out.room(off, HEADER);
   const d = out.view;
-  d.setUint16(p + F.sport.byte, sport);
-  d.setUint16(p + F.dport.byte, dport);
-  d.setUint16(p + F.len.byte, length);
-  d.setUint16(p + F.chksum.byte, chksum);
-  return off + UDP.length;
+  d.setUint16(p + AT_SPORT, sport);
+  d.setUint16(p + AT_DPORT, dport);
+  d.setUint16(p + AT_LEN, length);
+  d.setUint16(p + AT_CHKSUM, chksum);
+  return off + HEADER;
 }
 
 /**

@@ -14,16 +14,19 @@ export const VXLAN = defineLayout('vxlan', 8, {
 /** The I flag: the VNI is valid. */
 export const VXLAN_FLAG_I = 0x08;
 
-const FLAGS_SHIFT = shiftIn(VXLAN.f.flags, VXLAN.f.flags.byte, 4);
-const VNI_SHIFT = shiftIn(VXLAN.f.vni, VXLAN.f.vni.byte, 4);
+const AT_FLAGS = VXLAN.f.flags.byte;
+const AT_VNI = VXLAN.f.vni.byte;
+const FLAGS_SHIFT = shiftIn(VXLAN.f.flags, AT_FLAGS, 4);
+const VNI_SHIFT = shiftIn(VXLAN.f.vni, AT_VNI, 4);
+const HEADER = VXLAN.length;
 
 /** Fast path: write a VXLAN header at buf[off] (reserved fields zero); returns the payload offset. */
 export function encodeVxlan(out: ByteWriter, off: number, vni: number, flags: number): number {
-  const p = out.room(off, VXLAN.length);
+  const p = out.room(off, HEADER);
   const d = out.view;
-  d.setUint32(p + VXLAN.f.flags.byte, flags << FLAGS_SHIFT); // reserved1 zero
-  d.setUint32(p + VXLAN.f.vni.byte, vni << VNI_SHIFT); // reserved2 zero
-  return off + VXLAN.length;
+  d.setUint32(p + AT_FLAGS, flags << FLAGS_SHIFT); // reserved1 zero
+  d.setUint32(p + AT_VNI, vni << VNI_SHIFT); // reserved2 zero
+  return off + HEADER;
 }
 
 export const vxlanCodec: Codec = {
