@@ -65,13 +65,18 @@ export const SIZE_1G = 2;
 export const SIZE_SHIFTS: readonly PageShift[] = [12, 21, 30];
 export const SIZE_NAMES = ['4K', '2M', '1G'] as const;
 
+/** 2^(32 - shift): the weight of the high half in a page number (no Math.pow on the hot path). */
+function vpnScale(shift: number): number {
+  return shift === 12 ? 1048576 : shift === 21 ? 2048 : 4;
+}
+
 /**
  * The page number of the whole 64-bit address (va >> shift, exact: < 2^52), which picks the set
  * when the set count is not a power of two ("set = VPN mod sets"). The entry's key uses the low
  * 57 bits only, which name a canonical page uniquely.
  */
 function fullVpn(vaHi: number, vaLo: number, shift: number): number {
-  return (vaHi >>> 0) * 2 ** (32 - shift) + (vaLo >>> shift);
+  return (vaHi >>> 0) * vpnScale(shift) + (vaLo >>> shift);
 }
 
 /** Size index (SIZE_*) of a page shift. */
@@ -157,6 +162,8 @@ export class Tlb {
   readonly frame: Float64Array;
   readonly flags: Int32Array;
   readonly stamp: Float64Array;
+  /** Arguments of place() that are doubles (see there). */
+  private readonly scratch = new Float64Array(4);
   /** Level (0 = L1, 1 = L2) and size index of each entry's array (for stats). */
   private readonly entryLevel: Uint8Array;
   /** Replacement clock (stamps); public so the Mmu's batch loop can keep it in a local. */
@@ -311,8 +318,13 @@ export class Tlb {
     if (a1 < 0) return i;
     this.counters[s * STAT_COUNT + ST_MISSES]!++;
     const head = vaLo >>> shift;
-    const vpn = hi57 * 2 ** (32 - shift) + head;
-    return this.place(a1, s, vpn * 4 + s, head | (hi57 << (32 - shift)), fullVpn(vaHi, vaLo, shift), this.ctx[i]!, this.frame[i]!, this.flags[i]!);
+    const vpn = hi57 * vpnScale(shift) + head;
+    const sc = this.scratch;
+    sc[0] = vpn * 4 + s;
+    sc[1] = head | (hi57 << (32 - shift));
+    sc[2] = fullVpn(vaHi, vaLo, shift);
+    sc[3] = this.frame[i]!;
+    return this.place(a1, s, this.ctx[i]!, this.flags[i]!);
   }
 
   /**
@@ -340,18 +352,29 @@ export class Tlb {
     const a2 = this.l2ForSize[sizeIndex]!;
     let idx = -1;
     const setVpn = fullVpn(vaHi, vaLo, shift);
-    if (a2 >= 0) idx = this.place(a2, sizeIndex, k, vpnLo, setVpn, c, frame, flags);
+    const sc = this.scratch;
+    sc[0] = k;
+    sc[1] = vpnLo;
+    sc[2] = setVpn;
+    sc[3] = frame;
+    if (a2 >= 0) idx = this.place(a2, sizeIndex, c, flags);
     const a1 = this.l1ForSize[sizeIndex]!;
-    if (a1 >= 0) idx = this.place(a1, sizeIndex, k, vpnLo, setVpn, c, frame, flags);
+    if (a1 >= 0) idx = this.place(a1, sizeIndex, c, flags);
     return idx;
   }
 
   /**
    * Write one entry into array a: over a matching entry, else an invalid way, else the victim.
-   * vpnLo (low 32 bits of the VPN) picks the set when the set count is a power of two, setVpn
-   * (the full 64-bit VPN) otherwise.
+   * The doubles come in scratch[] (key, VPN low 32 bits, full VPN, frame): passed as arguments
+   * to a call V8 does not inline they would be boxed, one allocation per fill. vpnLo picks the
+   * set when the set count is a power of two, the full 64-bit VPN otherwise.
    */
-  private place(a: number, s: number, k: number, vpnLo: number, setVpn: number, c: number, frame: number, flags: number): number {
+  private place(a: number, s: number, c: number, flags: number): number {
+    const sc = this.scratch;
+    const k = sc[0]!;
+    const vpnLo = sc[1]!;
+    const setVpn = sc[2]!;
+    const frame = sc[3]!;
     const mask = this.arrMask[a]!;
     const ways = this.arrWays[a]!;
     const set = mask >= 0 ? vpnLo & mask : setVpn % this.arrSets[a]!;
@@ -435,7 +458,7 @@ export class Tlb {
         if (forSize[s] !== a) continue;
         const shift = SIZE_SHIFTS[s]!;
         const vpnLo = (vaLo >>> shift) | (hi57 << (32 - shift));
-        const vpn = hi57 * 2 ** (32 - shift) + (vaLo >>> shift);
+        const vpn = hi57 * vpnScale(shift) + (vaLo >>> shift);
         const k = vpn * 4 + s;
         const mask = this.arrMask[a]!;
         const ways = this.arrWays[a]!;
