@@ -72,7 +72,12 @@ export function encodedLength(layers: readonly Layer[]): number {
   return totalLength(prepareAll(layers));
 }
 
-/** Encode a layer list (every auto field filled in) into buf at offset; returns the end offset. */
+/**
+ * Encode a layer list (every auto field filled in) into buf at offset; returns the end offset.
+ * Layer errors and a buffer too small (BufferTooSmallError) are found before anything is
+ * written; only a computed length over 65535 (found while writing) can leave the buffer partly
+ * written.
+ */
 export function encodeFrameInto(layers: readonly Layer[], buf: Uint8Array, offset: number): number {
   const list = prepareAll(layers);
   const total = totalLength(list);
