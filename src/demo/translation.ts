@@ -18,9 +18,9 @@ export function translationSummary(): string {
     rows.push(`${String(procs).padStart(9)} ${String(quantum).padStart(8)}  ${pct(r.flush.hitRate).padStart(15)} ${String(r.flush.walks).padStart(7)}  ${pct(r.pcid.hitRate).padStart(14)} ${String(r.pcid.walks).padStart(7)}`);
   }
   return [
-    'Address translation: context switches on a Skylake-like TLB (L1 DTLB 64x4-way 4K, STLB 1536x12-way),',
-    '40000 reads over 4-level page tables, each process 64 pages + 8 shared global kernel pages',
-    '(virtkit tlb switch --procs N --quantum Q for more):',
+    'Context switches on a Skylake-like TLB (L1 DTLB 64 x 4-way for 4K, STLB 1536 x 12-way): 40000',
+    'reads over 4-level page tables, 64 pages per process + 8 shared global kernel pages; a flush at',
+    'every switch versus PCID tags (more: virtkit tlb switch --procs N --quantum Q):',
     head,
     ...rows,
     '',
