@@ -103,3 +103,32 @@ describe('any bytes decode into layers that rebuild them', () => {
     );
   });
 });
+
+describe('deep frames', () => {
+  it('a 2000-label MPLS stack decodes label by label (the layer table grows)', () => {
+    const labels: Layer[] = Array.from({ length: 2000 }, (_, i) => ({ layer: 'mpls', label: 16 + i, ttl: 1 }));
+    const layers: Layer[] = [{ layer: 'ether', dst: '02:00:00:00:00:01', src: '02:00:00:00:00:02' }, ...labels, { layer: 'raw', hex: '00112233' }];
+    const bytes = encodeFrame(layers);
+    const d = decodeFrame(bytes);
+    expect(d.error).toBeUndefined();
+    expect(d.layers).toHaveLength(2002);
+    expect(d.layers[2000]).toMatchObject({ layer: 'mpls', label: 2015, s: 1 });
+    expect(d.layers[1]).toMatchObject({ label: 16, s: 0 });
+    expect(bytesToHex(encodeFrame(d.layers))).toBe(bytesToHex(bytes));
+  });
+
+  it('40 nested IPv4-in-IPv4 packets, each followed by a padding byte, give the padding back in order', () => {
+    // Packet k (0 = outermost) holds its header, the inner headers, UDP + 1 byte (9), and the
+    // padding byte after each inner packet: len = 20·(40−k) + 9 + (39−k).
+    const ips: Layer[] = Array.from({ length: 40 }, (_, k) => ({ layer: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2', len: 20 * (40 - k) + 9 + (39 - k) }));
+    const padding: Layer[] = Array.from({ length: 40 }, () => ({ layer: 'raw', hex: 'ff' }));
+    const layers: Layer[] = [{ layer: 'ether', dst: '02:00:00:00:00:01', src: '02:00:00:00:00:02' }, ...ips, { layer: 'udp', sport: 1, dport: 2, len: 9 }, { layer: 'raw', hex: 'aa' }, ...padding];
+    const bytes = encodeFrame(layers);
+    const d = decodeFrame(bytes);
+    expect(d.error).toBeUndefined();
+    expect(d.layers.map((l) => l.layer)).toEqual(layers.map((l) => l.layer));
+    expect(d.layers.slice(-41).map((l) => l.hex)).toEqual(['aa', ...padding.map(() => 'ff')]);
+    expect(bytesToHex(encodeFrame(d.layers))).toBe(bytesToHex(bytes));
+  });
+
+});
