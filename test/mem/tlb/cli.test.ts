@@ -61,7 +61,8 @@ describe('virtkit tlb sim', () => {
           let hits = 0;
           let accesses = 0;
           const text: string[] = [];
-          for (const [op, a, pcid] of ops) {
+          for (const [op, a, pcidOpt] of ops) {
+            const pcid = pcidOpt as number | null;
             // Pages spread so several collide in a set; some in the upper half.
             const va = a % 5 === 4 ? 0xffff800000000000n + BigInt(a) * 4096n : BigInt(a) * 4096n + 0x10n;
             if (op === 'access') {
