@@ -205,7 +205,10 @@ export class Mmu {
    * 64-bit VA, so a BigUint64Array's buffer can be viewed as the input directly. `out[i]` gets
    * the physical address, or -((status << 16) | errorCode) for a fault (batchStatus /
    * batchErrorCode decode it). Every address uses `access` and `user`, unless `kinds` is given:
-   * then kinds[i] = ACCESS_* | (KIND_USER when at CPL 3). Returns the number of faults.
+   * then kinds[i] = ACCESS_* | (KIND_USER when at CPL 3). Returns the number of faults. The
+   * TLB, its counters and `walks` end up exactly as after the same translate() calls one by one
+   * (a property test checks it); the per-translation fields (pa, errorCode, hit) are not
+   * meaningful after a batch.
    */
   translateBatch(vas: Uint32Array, out: Float64Array, access = 0, user = false, kinds?: Uint8Array, count = vas.length >>> 1): number {
     if (count * 2 > vas.length || count > out.length || (kinds !== undefined && count > kinds.length)) {
