@@ -14,8 +14,10 @@ import { PhysicalMemory } from '../src/mem/phys.js';
 import { PageTableBuilder } from '../src/mem/builder.js';
 import { PageWalker, ACCESS_READ } from '../src/mem/walker.js';
 import { Mmu } from '../src/mem/mmu.js';
-import { SMALL64 } from '../src/mem/tlb-presets.js';
-import { XorShift32 } from '../src/mem/tlb.js';
+import { XorShift32, simpleGeometry } from '../src/mem/tlb.js';
+
+/** The TLB: 64 entries, 4-way (16 sets), for the 4K pages the cases map. */
+const TLB_64X4 = simpleGeometry(16, 4, 12);
 
 const BATCH = 4096;
 const BASE = 0x7f0000000000n; // a user-space region, as a process heap would be
@@ -25,7 +27,7 @@ function setupWorld(levels: 4 | 5, pages: number, tlb: boolean, seed: number): {
   const mem = new PhysicalMemory(64 * 1024 * 1024);
   const pt = new PageTableBuilder(mem, { levels, tablesAt: 0x100000 });
   for (let i = 0; i < pages; i++) pt.map(BASE + BigInt(i) * 4096n, 0x4000000 + i * 4096, 4096, { w: true, u: true, a: true, d: true });
-  const mmu = new Mmu(new PageWalker(mem, { levels }), SMALL64, { tlb });
+  const mmu = new Mmu(new PageWalker(mem, { levels }), TLB_64X4, { tlb });
   mmu.movCr3(pt.cr3);
   const rng = new XorShift32(seed);
   const vas = new Uint32Array(2 * BATCH);
