@@ -21,7 +21,7 @@ export const ARP = defineLayout('arp', 28, {
 
 const F = ARP.f;
 
-/** Fast path: write an Ethernet/IPv4 ARP packet at buf[off] (MACs as 6-byte arrays, addresses as 32-bit numbers); returns the end offset. */
+/** Fast path: write an Ethernet/IPv4 ARP packet at offset `off` of `out` (MACs as 6-byte arrays, addresses as 32-bit numbers); returns the end offset. */
 export function encodeArp(out: ByteWriter, off: number, op: number, hwsrc: Uint8Array, psrc: number, hwdst: Uint8Array, pdst: number): number {
   const p = out.room(off, ARP.length);
   const b = out.bytes;

@@ -20,7 +20,7 @@ const PCP_SHIFT = shiftIn(VLAN_TAG.f.pcp, TCI, 2);
 const DEI_SHIFT = shiftIn(VLAN_TAG.f.dei, TCI, 2);
 const VID_SHIFT = shiftIn(VLAN_TAG.f.vid, TCI, 2);
 
-/** Fast path: write a tag's TCI and inner EtherType at buf[off]; returns the payload offset. */
+/** Fast path: write a tag's TCI and inner EtherType at offset `off` of `out`; returns the payload offset. */
 export function encodeVlanTag(out: ByteWriter, off: number, pcp: number, dei: number, vid: number, type: number): number {
   const p = out.room(off, VLAN_TAG.length);
   const d = out.view;

@@ -16,7 +16,7 @@ const SRC = ETHER.f.src.byte;
 const TYPE = ETHER.f.type.byte;
 const HEADER = ETHER.length;
 
-/** Fast path: write an Ethernet header (MACs as 6-byte arrays) at buf[off]; returns the payload offset. */
+/** Fast path: write an Ethernet header (MACs as 6-byte arrays) at offset `off` of `out`; returns the payload offset. */
 export function encodeEther(out: ByteWriter, off: number, dst: Uint8Array, src: Uint8Array, type: number): number {
   const p = out.room(off, HEADER);
   const b = out.bytes;

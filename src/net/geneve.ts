@@ -38,7 +38,7 @@ const VNI_SHIFT = shiftIn(F.vni, F.vni.byte, 4);
 const OPTION_LEN_SHIFT = shiftIn(O.len, O.len.byte, 1);
 
 /**
- * Fast path: write a version-0 Geneve base header at buf[off]; `optlen` words of options are
+ * Fast path: write a version-0 Geneve base header at offset `off` of `out`; `optlen` words of options are
  * to follow (encodeGeneveOption); returns the offset after the base header.
  */
 export function encodeGeneve(out: ByteWriter, off: number, vni: number, proto: number, optlen: number, oam: boolean, critical: boolean): number {
@@ -51,7 +51,7 @@ export function encodeGeneve(out: ByteWriter, off: number, vni: number, proto: n
   return off + GENEVE.length;
 }
 
-/** Fast path: write one option (data = src[start, end), a multiple of 4 bytes) at buf[off]; returns the next offset. */
+/** Fast path: write one option (data = src[start, end), a multiple of 4 bytes) at offset `off` of `out`; returns the next offset. */
 export function encodeGeneveOption(out: ByteWriter, off: number, optClass: number, type: number, src: Uint8Array, start: number, end: number): number {
   const p = out.room(off, GENEVE_OPTION.length + (end - start));
   const b = out.bytes;

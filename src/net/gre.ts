@@ -37,7 +37,7 @@ export const GRE_K = 1 << shiftIn(F.key_present, 0, 2);
 export const GRE_S = 1 << shiftIn(F.seq_present, 0, 2);
 
 /**
- * Fast path: write a version-0 GRE header at buf[off] with the optional words `present` asks
+ * Fast path: write a version-0 GRE header at offset `off` of `out` with the optional words `present` asks
  * for (GRE_C | GRE_K | GRE_S; the checksum word is written as 0, see greChecksum); returns the
  * payload offset.
  */
@@ -58,12 +58,13 @@ export function encodeGre(out: ByteWriter, off: number, present: number, proto: 
   return off + GRE.length + c + k + s;
 }
 
-/** Fast path: compute and write the checksum of the GRE packet buf[off, end) (its C bit must be set); returns it. */
+/** Fast path: compute and write the checksum of the GRE packet at [off, end) of `out` (its C bit must be set); returns it. */
 export function greChecksum(out: ByteWriter, off: number, end: number): number {
   const c = internetChecksum(out.bytes, out.room(off, end - off), end);
   out.view.setUint16(out.room(off, GRE.length + GRE_CHECKSUM.length) + GRE.length + GRE_CHECKSUM.f.chksum.byte, c);
   return c;
 }
+
 const NAMES = fieldNames(GRE, 'chksum', 'reserved1', 'key', 'seq');
 /** aux slots: checksum (NONE / AUTO / value), reserved1, key (NONE / value), seq (NONE / value). */
 const NONE = -2;

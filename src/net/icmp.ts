@@ -49,7 +49,7 @@ export function icmpLayout(type: number, code: number): Layout {
 const E = ICMP_ECHO.f;
 
 /**
- * Fast path: write an 8-byte ICMP header at buf[off]: type, code, then `rest` as the 32-bit
+ * Fast path: write an 8-byte ICMP header at offset `off` of `out`: type, code, then `rest` as the 32-bit
  * rest-of-header (echo: id << 16 | seq; frag needed: the MTU; others: unused). The checksum is
  * written as 0: call icmpChecksum once the data is in place. Returns the data offset.
  */
@@ -63,7 +63,7 @@ export function encodeIcmp(out: ByteWriter, off: number, type: number, code: num
   return off + ICMP_ECHO.length;
 }
 
-/** Fast path: compute and write the checksum of the ICMP message buf[off, end); returns it. */
+/** Fast path: compute and write the checksum of the ICMP message at [off, end) of `out`; returns it. */
 export function icmpChecksum(out: ByteWriter, off: number, end: number): number {
   const c = internetChecksum(out.bytes, out.room(off, end - off), end);
   out.view.setUint16(out.room(off, ICMP_ECHO.length) + E.chksum.byte, c);

@@ -50,7 +50,7 @@ const AT_DST = F.dst.byte;
 const HEADER = IPV4.length;
 
 /**
- * Fast path: write a 20-byte IPv4 header (no options) at buf[off] with its header checksum,
+ * Fast path: write a 20-byte IPv4 header (no options) at offset `off` of `out` with its header checksum,
  * computed from the values rather than re-read from memory. Addresses are 32-bit numbers
  * (unsigned, or the same bits as int32, which V8 passes without boxing); flagsFrag is
  * flags << IPV4_FLAGS_SHIFT | fragment offset. Returns the payload offset.

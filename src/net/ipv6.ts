@@ -59,7 +59,7 @@ export const dissectIpv6: Dissector = {
 };
 
 /**
- * Fast path: write a 40-byte IPv6 header at buf[off] (addresses as 16-byte arrays); returns
+ * Fast path: write a 40-byte IPv6 header at offset `off` of `out` (addresses as 16-byte arrays); returns
  * the payload offset.
  */
 export function encodeIpv6(

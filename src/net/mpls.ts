@@ -21,7 +21,7 @@ const TC_SHIFT = shiftIn(F.tc, 0, 4);
 const S_SHIFT = shiftIn(F.s, 0, 4);
 const TTL_SHIFT = shiftIn(F.ttl, 0, 4);
 
-/** Fast path: write one label stack entry at buf[off]; returns the next offset. */
+/** Fast path: write one label stack entry at offset `off` of `out`; returns the next offset. */
 export function encodeMpls(out: ByteWriter, off: number, label: number, tc: number, s: number, ttl: number): number {
   out.view.setUint32(out.room(off, MPLS.length) + F.label.byte, (label << LABEL_SHIFT) | (tc << TC_SHIFT) | (s << S_SHIFT) | (ttl << TTL_SHIFT));
   return off + MPLS.length;

@@ -24,7 +24,7 @@ const AT_CHKSUM = F.chksum.byte;
 const HEADER = UDP.length;
 const PROTO_UDP = IPPROTO_OF.udp!;
 
-/** Fast path: write a UDP header at buf[off] (checksum as given: 0 for none); returns the payload offset. */
+/** Fast path: write a UDP header at offset `off` of `out` (checksum as given: 0 for none); returns the payload offset. */
 export function encodeUdp(out: ByteWriter, off: number, sport: number, dport: number, length: number, chksum: number): number {
   const p = out.room(off, HEADER);
   const d = out.view;
@@ -36,7 +36,7 @@ export function encodeUdp(out: ByteWriter, off: number, sport: number, dport: nu
 }
 
 /**
- * Fast path: compute and write the checksum of the UDP datagram buf[off, off+length) (header
+ * Fast path: compute and write the checksum of the UDP datagram at [off, off+length) of `out` (header
  * written with checksum 0, payload in place) over the IPv4 pseudo-header; returns the value
  * written (a computed 0 is sent as 0xffff, RFC 768).
  */
@@ -59,7 +59,7 @@ export function udpChecksumIpv4Of(src: number, dst: number, sport: number, dport
 }
 
 /**
- * Fast path: compute and write the checksum of the UDP datagram buf[off, off+length) over the
+ * Fast path: compute and write the checksum of the UDP datagram at [off, off+length) of `out` over the
  * IPv6 pseudo-header (addresses as 16-byte arrays); returns the value written (0 → 0xffff).
  */
 export function udpChecksumIpv6(out: ByteWriter, off: number, length: number, src: Uint8Array, dst: Uint8Array): number {

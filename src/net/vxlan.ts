@@ -20,7 +20,7 @@ const FLAGS_SHIFT = shiftIn(VXLAN.f.flags, AT_FLAGS, 4);
 const VNI_SHIFT = shiftIn(VXLAN.f.vni, AT_VNI, 4);
 const HEADER = VXLAN.length;
 
-/** Fast path: write a VXLAN header at buf[off] (reserved fields zero); returns the payload offset. */
+/** Fast path: write a VXLAN header at offset `off` of `out` (reserved fields zero); returns the payload offset. */
 export function encodeVxlan(out: ByteWriter, off: number, vni: number, flags: number): number {
   const p = out.room(off, HEADER);
   const d = out.view;
