@@ -1,4 +1,5 @@
 /** The public fast path and the zero-copy view agree byte for byte / field for field with the general codecs. */
+import { GOLDEN_PATH } from '../helpers/golden.js';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -43,7 +44,7 @@ import {
   type VxlanFrameParams,
 } from '../../src/net/index.js';
 
-const GOLDEN = JSON.parse(readFileSync(new URL('../../../shared/vectors/golden.json', import.meta.url), 'utf8')) as { vectors: { name: string; hex: string; layers: Layer[] }[] };
+const GOLDEN = JSON.parse(readFileSync(GOLDEN_PATH, 'utf8')) as { vectors: { name: string; hex: string; layers: Layer[] }[] };
 
 function params(payload: Uint8Array): VxlanFrameParams {
   return {

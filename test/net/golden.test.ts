@@ -2,6 +2,7 @@
  * The 47 golden frames (bytes made by scapy 2.5, an independent implementation): the encoder
  * must reproduce every byte from the layers, and the decoder must give back every listed field.
  */
+import { GOLDEN_PATH } from '../helpers/golden.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex, decodeFrame, encodeFrame, hexToBytes, internetChecksum, type Layer } from '../../src/net/index.js';
@@ -13,7 +14,7 @@ interface Vector {
   hex: string;
 }
 
-const GOLDEN = JSON.parse(readFileSync(new URL('../../../shared/vectors/golden.json', import.meta.url), 'utf8')) as { vectors: Vector[] };
+const GOLDEN = JSON.parse(readFileSync(GOLDEN_PATH, 'utf8')) as { vectors: Vector[] };
 
 /**
  * The listed layers as the decoder is expected to give them back. Two documented differences:

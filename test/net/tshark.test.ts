@@ -5,6 +5,7 @@
  * malformed packet, no expert warning or error, and good checksums; random frames must show
  * tshark the same field values the layers asked for.
  */
+import { GOLDEN_PATH } from '../helpers/golden.js';
 import fc from 'fast-check';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { toolsAvailable } from '../helpers/tools.js';
 import { bytesToHex, encodeFrame, type Layer } from '../../src/net/index.js';
 import { frame as randomFrame } from './arbitraries.js';
 
-const GOLDEN = JSON.parse(readFileSync(new URL('../../../shared/vectors/golden.json', import.meta.url), 'utf8')) as { vectors: { name: string; layers: Layer[] }[] };
+const GOLDEN = JSON.parse(readFileSync(GOLDEN_PATH, 'utf8')) as { vectors: { name: string; layers: Layer[] }[] };
 
 /** A classic pcap (LINKTYPE_ETHERNET, microsecond timestamps), frame i at i seconds. */
 function pcap(frames: Uint8Array[]): Uint8Array {

@@ -1,3 +1,4 @@
+import { GOLDEN_PATH } from '../helpers/golden.js';
 import { readFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ export interface GoldenVector {
 }
 
 export const GOLDEN: GoldenVector[] = (
-  JSON.parse(readFileSync('/work/shared/vectors/golden.json', 'utf8')) as { vectors: GoldenVector[] }
+  JSON.parse(readFileSync(GOLDEN_PATH, 'utf8')) as { vectors: GoldenVector[] }
 ).vectors;
 
 export function fromHex(h: string): Uint8Array {
