@@ -9,15 +9,15 @@
 import { EncodeError } from '../errors.js';
 import { formatIpv4, formatMac } from '../bytes/addr.js';
 import { bytesToHex } from '../bytes/hex.js';
-import { encodeEther, ETHER } from './ether.js';
-import { encodeIpv4, IPV4, IPV4_DF, IPV4_FLAGS_SHIFT } from './ipv4.js';
-import { encodeUdp, UDP, udpChecksumIpv4, udpChecksumIpv4Of } from './udp.js';
-import { copyWithSum } from '../bytes/checksum.js';
-import { encodeVxlan, VXLAN, VXLAN_FLAG_I } from './vxlan.js';
+import { ETHER } from './ether.js';
+import { IPV4, IPV4_DF } from './ipv4.js';
+import { UDP, udpChecksumIpv4 } from './udp.js';
+import { foldSum } from '../bytes/checksum.js';
+import { VXLAN, VXLAN_FLAG_I } from './vxlan.js';
 import { ETHERTYPE_OF, IPPROTO_OF, UDP_PORT_VXLAN } from './protocols.js';
 import type { Layer } from './types.js';
-import { ByteWriter, writerFor } from '../bytes/view.js';
-import type { Field } from './fields.js';
+import { BufferTooSmallError, ByteWriter, writerFor } from '../bytes/view.js';
+import { shiftIn, type Field } from './fields.js';
 
 /** What varies in a VXLAN-over-IPv4 frame. Addresses are unsigned 32-bit numbers, MACs 6-byte arrays. */
 export interface VxlanFrameParams {
@@ -59,39 +59,212 @@ export function vxlanFrameLength(payloadLength: number): number {
   return VXLAN_IPV4_OVERHEAD + INNER_HEADERS + payloadLength;
 }
 
+// Where each header of the frame starts, from the layouts.
+const UDP_LENGTH = UDP.length;
+const IPV4_LENGTH = IPV4.length;
+const LEN_MAX = IPV4.f.len.max;
+const AT_OUTER_IP = ETHER.length;
+const AT_OUTER_UDP = AT_OUTER_IP + IPV4.length;
+const AT_VXLAN = AT_OUTER_UDP + UDP.length;
+const AT_INNER_ETHER = AT_VXLAN + VXLAN.length;
+const AT_INNER_IP = AT_INNER_ETHER + ETHER.length;
+const AT_INNER_UDP = AT_INNER_IP + IPV4.length;
+const AT_PAYLOAD = AT_INNER_UDP + UDP.length;
+
+// The fused writer stores whole big-endian 32-bit words; every field's place in its word comes
+// from the layout (shiftIn throws at load time if a field is not inside the word named here).
+const E = ETHER.f;
+const AT_MACS = E.dst.byte; // dst then src: 12 bytes as three words
+if (E.src.byte !== AT_MACS + 6 || E.type.byte !== AT_MACS + 12) throw new Error('ether layout: dst, src, type are not back to back');
+const AT_ETYPE = E.type.byte;
+const I = IPV4.f;
+const IP_W0 = I.version.byte; // version, ihl, tos, len
+const IP_VERSION = shiftIn(I.version, IP_W0, 4);
+const IP_IHL = shiftIn(I.ihl, IP_W0, 4);
+const IP_TOS = shiftIn(I.tos, IP_W0, 4);
+const IP_LEN = shiftIn(I.len, IP_W0, 4);
+const IP_W1 = I.id.byte; // id, flags, frag
+const IP_ID = shiftIn(I.id, IP_W1, 4);
+const IP_FLAGS = shiftIn(I.flags, IP_W1, 4);
+const IP_FRAG = shiftIn(I.frag, IP_W1, 4);
+const IP_W2 = I.ttl.byte; // ttl, proto, chksum
+const IP_TTL = shiftIn(I.ttl, IP_W2, 4);
+const IP_PROTO = shiftIn(I.proto, IP_W2, 4);
+const IP_CHKSUM = shiftIn(I.chksum, IP_W2, 4);
+const IP_SRC = I.src.byte;
+const IP_DST = I.dst.byte;
+/** First word of a 20-byte IPv4 header (version 4, IHL 5 words, TOS 0) without its length. */
+const IP_WORD0 = (4 << IP_VERSION) | ((IPV4.length / 4) << IP_IHL) | (0 << IP_TOS);
+const IP_WORD2 = P_UDP << IP_PROTO; // ttl added per frame
+const U = UDP.f;
+const UDP_W0 = U.sport.byte;
+const UDP_SPORT = shiftIn(U.sport, UDP_W0, 4);
+const UDP_DPORT = shiftIn(U.dport, UDP_W0, 4);
+const UDP_W1 = U.len.byte;
+const UDP_LEN = shiftIn(U.len, UDP_W1, 4);
+const UDP_CHKSUM = shiftIn(U.chksum, UDP_W1, 4);
+const V = VXLAN.f;
+const VX_W0 = V.flags.byte; // flags, reserved1
+const VX_FLAGS = shiftIn(V.flags, VX_W0, 4);
+const VX_W1 = V.vni.byte; // vni, reserved2
+const VX_VNI = shiftIn(V.vni, VX_W1, 4);
+// The reserved fields share those two words and are written as zero (checked to be there).
+shiftIn(V.reserved1, VX_W0, 4);
+shiftIn(V.reserved2, VX_W1, 4);
+const VX_WORD0 = VXLAN_FLAG_I << VX_FLAGS;
+
+/** Sum of the two 16-bit halves of a 32-bit word (one's-complement arithmetic on words). */
+function halves(w: number): number {
+  return (w >>> 16) + (w & 0xffff);
+}
+
+// The payload's own DataView (long-lived, see writerFor), remembered for the last payload array
+// so a frame stream with one payload buffer finds it without a lookup.
+let lastPayload: Uint8Array | null = null;
+let lastPayloadView: DataView | null = null;
+
+function payloadView(payload: Uint8Array): DataView {
+  if (payload !== lastPayload) {
+    lastPayloadView = writerFor(payload).view;
+    lastPayload = payload;
+  }
+  return lastPayloadView!;
+}
+
 /**
  * Write a whole VXLAN-over-IPv4 frame at offset `off` of a byte array (or of its long-lived
  * ByteWriter, see writerFor; pass the writer to skip the lookup) (see VxlanFrameParams);
- * returns the end offset. A buffer too small raises BufferTooSmallError. Every value is range-checked against its field (EncodeError naming the layer index,
- * kind and field as in vxlanFrameLayers), so nothing is silently cut to fit. (Addresses are passed on as int32 bit patterns: V8 passes those to the per-header
- * encoders without boxing, where a uint32 above 2^31 would be a heap number per call.)
- * Headers are written outermost first, lengths computed from the payload length, the
- * inner UDP checksum (over its pseudo-header) after the payload is in place, and the IPv4
- * header checksums from the header values.
+ * returns the end offset. Every byte of the frame is written on every call. A buffer too small
+ * raises BufferTooSmallError. Every value is range-checked against its field (EncodeError
+ * naming the layer index, kind and field as in vxlanFrameLayers), so nothing is silently cut
+ * to fit.
+ *
+ * One function writes the frame as big-endian 32-bit words through the buffer's DataView (a
+ * chain of the per-header encoders outgrows what V8 inlines, and the calls cost more than the
+ * stores): the lengths come from the payload length, both IPv4 header checksums from the header
+ * values, and the inner UDP checksum from its pseudo-header, header and the payload's sum taken
+ * word by word while the payload is copied. The result is byte-identical to encodeFrame of
+ * vxlanFrameLayers(p) (tests check it).
  */
 export function encodeVxlanFrame(into: ByteWriter | Uint8Array, off: number, p: VxlanFrameParams): number {
-  checkParams(p);
+  // Every value is read once; one combined range test, and checkParams names the culprit.
+  const outerSrcIp = p.outerSrcIp;
+  const outerDstIp = p.outerDstIp;
+  const outerId = p.outerId;
+  const outerTtl = p.outerTtl;
+  const sport = p.sport;
+  const vni = p.vni;
+  const innerSrcIp = p.innerSrcIp;
+  const innerDstIp = p.innerDstIp;
+  const innerId = p.innerId;
+  const innerTtl = p.innerTtl;
+  const innerSport = p.innerSport;
+  const innerDport = p.innerDport;
+  const m0 = p.outerDstMac;
+  const n0 = p.outerSrcMac;
+  const m1 = p.innerDstMac;
+  const n1 = p.innerSrcMac;
+  if (
+    outerSrcIp >>> 0 !== outerSrcIp ||
+    outerDstIp >>> 0 !== outerDstIp ||
+    (outerId & ID_MAX) !== outerId ||
+    (outerTtl & TTL_MAX) !== outerTtl ||
+    (sport & PORT_MAX) !== sport ||
+    (vni & VNI_MAX) !== vni ||
+    innerSrcIp >>> 0 !== innerSrcIp ||
+    innerDstIp >>> 0 !== innerDstIp ||
+    (innerId & ID_MAX) !== innerId ||
+    (innerTtl & TTL_MAX) !== innerTtl ||
+    (innerSport & PORT_MAX) !== innerSport ||
+    (innerDport & PORT_MAX) !== innerDport ||
+    m0.length !== 6 ||
+    n0.length !== 6 ||
+    m1.length !== 6 ||
+    n1.length !== 6
+  ) {
+    checkParams(p);
+  }
   const buf = into instanceof ByteWriter ? into : writerFor(into);
-  const payloadLength = p.payloadEnd - p.payloadStart;
-  const innerUdpLen = UDP.length + payloadLength;
-  const innerIpLen = IPV4.length + innerUdpLen;
-  const outerUdpLen = UDP.length + VXLAN.length + ETHER.length + innerIpLen;
-  const outerIpLen = IPV4.length + outerUdpLen;
-  if (outerIpLen > IPV4.f.len.max) throw new EncodeError(1, 'ipv4', 'len', `${outerIpLen} bytes exceed ${IPV4.f.len.max}`);
-  buf.room(off, ETHER.length + outerIpLen);
-  let o = encodeEther(buf, off, p.outerDstMac, p.outerSrcMac, T_IPV4);
-  o = encodeIpv4(buf, o, 0, outerIpLen, p.outerId, p.outerDf ? IPV4_DF << IPV4_FLAGS_SHIFT : 0, p.outerTtl, P_UDP, p.outerSrcIp | 0, p.outerDstIp | 0);
-  const outerUdp = o;
-  o = encodeUdp(buf, o, p.sport, UDP_PORT_VXLAN, outerUdpLen, 0);
-  o = encodeVxlan(buf, o, p.vni, VXLAN_FLAG_I);
-  o = encodeEther(buf, o, p.innerDstMac, p.innerSrcMac, T_IPV4);
-  o = encodeIpv4(buf, o, 0, innerIpLen, p.innerId, 0, p.innerTtl, P_UDP, p.innerSrcIp | 0, p.innerDstIp | 0);
-  // The payload is summed while it is copied; the inner UDP checksum then needs only the values.
-  const payloadSum = copyWithSum(buf, o + UDP.length, p.payload, p.payloadStart, p.payloadEnd);
-  const innerSum = udpChecksumIpv4Of(p.innerSrcIp | 0, p.innerDstIp | 0, p.innerSport, p.innerDport, innerUdpLen, payloadSum);
-  o = encodeUdp(buf, o, p.innerSport, p.innerDport, innerUdpLen, innerSum) + payloadLength;
-  if (p.outerUdpChecksum) udpChecksumIpv4(buf, outerUdp, outerUdpLen, p.outerSrcIp | 0, p.outerDstIp | 0);
-  return o;
+  const payload = p.payload;
+  const start = p.payloadStart;
+  const payloadLength = p.payloadEnd - start;
+  if (!(start >= 0 && payloadLength >= 0 && p.payloadEnd <= payload.length)) throw new BufferTooSmallError(payloadLength, payload.length - start);
+  const innerUdpLen = UDP_LENGTH + payloadLength;
+  const innerIpLen = IPV4_LENGTH + innerUdpLen;
+  const outerUdpLen = AT_INNER_IP - AT_OUTER_UDP + innerIpLen;
+  const outerIpLen = IPV4_LENGTH + outerUdpLen;
+  if (outerIpLen > LEN_MAX) throw new EncodeError(1, 'ipv4', 'len', `${outerIpLen} bytes exceed ${LEN_MAX}`);
+  const o = buf.room(off, AT_OUTER_IP + outerIpLen);
+  const d = buf.view;
+  // Outer Ethernet.
+  d.setUint32(o + AT_MACS, (m0[0]! << 24) | (m0[1]! << 16) | (m0[2]! << 8) | m0[3]!);
+  d.setUint32(o + AT_MACS + 4, (m0[4]! << 24) | (m0[5]! << 16) | (n0[0]! << 8) | n0[1]!);
+  d.setUint32(o + AT_MACS + 8, (n0[2]! << 24) | (n0[3]! << 16) | (n0[4]! << 8) | n0[5]!);
+  d.setUint16(o + AT_ETYPE, T_IPV4);
+  // Outer IPv4: words summed for the header checksum before they are stored.
+  let src = outerSrcIp | 0;
+  let dst = outerDstIp | 0;
+  let w0 = IP_WORD0 | (outerIpLen << IP_LEN);
+  let w1 = (outerId << IP_ID) | ((p.outerDf ? IPV4_DF : 0) << IP_FLAGS) | (0 << IP_FRAG);
+  let w2 = IP_WORD2 | (outerTtl << IP_TTL);
+  let sum = halves(w0) + halves(w1) + halves(w2) + halves(src) + halves(dst);
+  d.setUint32(o + AT_OUTER_IP + IP_W0, w0);
+  d.setUint32(o + AT_OUTER_IP + IP_W1, w1);
+  d.setUint32(o + AT_OUTER_IP + IP_W2, w2 | ((~foldSum(sum) & 0xffff) << IP_CHKSUM));
+  d.setUint32(o + AT_OUTER_IP + IP_SRC, src);
+  d.setUint32(o + AT_OUTER_IP + IP_DST, dst);
+  // Outer UDP (checksum 0 here; computed at the end when asked for) and VXLAN.
+  d.setUint32(o + AT_OUTER_UDP + UDP_W0, (sport << UDP_SPORT) | (UDP_PORT_VXLAN << UDP_DPORT));
+  d.setUint32(o + AT_OUTER_UDP + UDP_W1, outerUdpLen << UDP_LEN);
+  d.setUint32(o + AT_VXLAN + VX_W0, VX_WORD0);
+  d.setUint32(o + AT_VXLAN + VX_W1, vni << VX_VNI); // reserved2 zero
+  // Inner Ethernet.
+  d.setUint32(o + AT_INNER_ETHER + AT_MACS, (m1[0]! << 24) | (m1[1]! << 16) | (m1[2]! << 8) | m1[3]!);
+  d.setUint32(o + AT_INNER_ETHER + AT_MACS + 4, (m1[4]! << 24) | (m1[5]! << 16) | (n1[0]! << 8) | n1[1]!);
+  d.setUint32(o + AT_INNER_ETHER + AT_MACS + 8, (n1[2]! << 24) | (n1[3]! << 16) | (n1[4]! << 8) | n1[5]!);
+  d.setUint16(o + AT_INNER_ETHER + AT_ETYPE, T_IPV4);
+  // Inner IPv4.
+  src = innerSrcIp | 0;
+  dst = innerDstIp | 0;
+  w0 = IP_WORD0 | (innerIpLen << IP_LEN);
+  w1 = (innerId << IP_ID) | (0 << IP_FLAGS) | (0 << IP_FRAG);
+  w2 = IP_WORD2 | (innerTtl << IP_TTL);
+  sum = halves(w0) + halves(w1) + halves(w2) + halves(src) + halves(dst);
+  d.setUint32(o + AT_INNER_IP + IP_W0, w0);
+  d.setUint32(o + AT_INNER_IP + IP_W1, w1);
+  d.setUint32(o + AT_INNER_IP + IP_W2, w2 | ((~foldSum(sum) & 0xffff) << IP_CHKSUM));
+  d.setUint32(o + AT_INNER_IP + IP_SRC, src);
+  d.setUint32(o + AT_INNER_IP + IP_DST, dst);
+  // Payload: copied a 32-bit word at a time and summed as it goes (the bytes of this frame).
+  const from = payloadView(payload);
+  let q = o + AT_PAYLOAD;
+  let i = start;
+  const stop = start + (payloadLength & ~3);
+  sum = 0;
+  for (; i < stop; i += 4, q += 4) {
+    const w = from.getUint32(i);
+    d.setUint32(q, w);
+    sum += halves(w);
+  }
+  if (payloadLength & 2) {
+    const w = from.getUint16(i);
+    d.setUint16(q, w);
+    sum += w;
+    i += 2;
+    q += 2;
+  }
+  if (payloadLength & 1) {
+    const b = payload[i]!;
+    d.setUint8(q, b);
+    sum += b << 8; // RFC 1071: an odd last byte is padded with zero on the right
+  }
+  // Inner UDP: pseudo-header (addresses, protocol, length) + header (ports, length) + payload.
+  const ports = (innerSport << UDP_SPORT) | (innerDport << UDP_DPORT);
+  sum += halves(src) + halves(dst) + P_UDP + innerUdpLen + halves(ports) + innerUdpLen;
+  d.setUint32(o + AT_INNER_UDP + UDP_W0, ports);
+  d.setUint32(o + AT_INNER_UDP + UDP_W1, (innerUdpLen << UDP_LEN) | ((~foldSum(sum) & 0xffff || 0xffff) << UDP_CHKSUM));
+  if (p.outerUdpChecksum) udpChecksumIpv4(buf, o + AT_OUTER_UDP, outerUdpLen, outerSrcIp | 0, outerDstIp | 0);
+  return o + AT_PAYLOAD + payloadLength;
 }
 
 /** A value outside its field's range would be cut to fit silently: refuse it, naming the layer as vxlanFrameLayers numbers them. */

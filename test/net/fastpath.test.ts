@@ -96,6 +96,26 @@ describe('encodeVxlanFrame (fast path)', () => {
     expect(writerFor(w.bytes)).toBe(writerFor(w.bytes)); // one long-lived writer per array
   });
 
+  it('takes the payload from any range of a larger array (odd starts and lengths) and refuses a range outside it', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 90 }), fc.nat(), fc.nat(), fc.integer({ min: 0, max: 5 }), (all, a, b, at) => {
+        const start = all.length === 0 ? 0 : a % (all.length + 1);
+        const end = start + (all.length === 0 ? 0 : b % (all.length - start + 1));
+        const p = { ...params(all), payloadStart: start, payloadEnd: end, innerId: a & 0xffff, vni: b & 0xffffff };
+        const buf = new Uint8Array(at + vxlanFrameLength(end - start)).fill(0x3c);
+        expect(encodeVxlanFrame(buf, at, p)).toBe(buf.length);
+        const same = { ...params(all.slice(start, end)), innerId: a & 0xffff, vni: b & 0xffffff };
+        expect(bytesToHex(buf.subarray(at))).toBe(bytesToHex(encodeFrame(vxlanFrameLayers(same))));
+      }),
+      { numRuns: 200 },
+    );
+    const buf = new Uint8Array(200);
+    expect(() => encodeVxlanFrame(buf, 0, { ...params(new Uint8Array(8)), payloadStart: 4, payloadEnd: 9 })).toThrow(BufferTooSmallError);
+    expect(() => encodeVxlanFrame(buf, 0, { ...params(new Uint8Array(8)), payloadStart: -1, payloadEnd: 4 })).toThrow(BufferTooSmallError);
+    expect(() => encodeVxlanFrame(buf, 0, { ...params(new Uint8Array(8)), payloadStart: 5, payloadEnd: 4 })).toThrow(BufferTooSmallError);
+    expect(() => encodeVxlanFrame(buf, 0, { ...params(new Uint8Array(8)), outerSrcMac: new Uint8Array(5) })).toThrow('layer 0 (ether)');
+  });
+
   it('the bench frame is 156 bytes', () => {
     expect(vxlanFrameLength(64)).toBe(156);
   });
