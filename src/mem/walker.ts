@@ -157,9 +157,132 @@ export class PageWalker {
   /**
    * Translate (vaHi:vaLo) for an access kind (ACCESS_*) at user (CPL 3) or supervisor
    * privilege, walking from cr3 (a physical address of the root table; the PCID bits 11:0, if
-   * any, are ignored here). Returns WALK_OK, WALK_PF or WALK_GP.
+   * any, are ignored here). Returns WALK_OK, WALK_PF or WALK_GP. vaHi/vaLo may also be given as
+   * signed 32-bit halves (only their bits are used), which callers holding int32 values use to
+   * avoid boxing.
+   *
+   * The common case — a canonical address, every entry present with no reserved bit, tables
+   * below 2 GiB (PhysicalMemory is at most 2 GiB, so every table that can be read is), a 4 KiB
+   * leaf, an access the rights allow — runs in straight-line int32 code here. Anything else (a
+   * fault, a large page, a table address the fast path cannot hold in an int32) starts over in
+   * walkGeneral, which has every rule; the fast path only reads memory and writes result fields
+   * that walkGeneral rewrites, so starting over changes nothing.
    */
   walk(cr3: number, vaHi: number, vaLo: number, access: number, user: boolean): number {
+    const c = this.config;
+    const nxe = c.nxe;
+    if (c.maxPhyAddr !== this.cachedMaxPhyAddr || nxe !== this.cachedNxe) this.cacheMasks(c.maxPhyAddr, nxe);
+    const five = c.levels === 5;
+    const top = vaHi | 0;
+    if (!(cr3 >= 0 && cr3 < 0x8000_0000) || top >> (five ? 24 : 15) !== top >> 31) return this.walkGeneral(cr3, vaHi, vaLo, access, user);
+    const u32 = this.mem.u32;
+    const last = this.mem.size - 8; // an entry at ea is inside memory when ea <= last
+    // A table entry (levels 5, 4) must be present with PS (reserved there) and frame bit 31
+    // clear, and no bit in hi: nothing reserved, no frame bits above 2^32. Levels 3 and 2 also
+    // leave the fast path for PS = 1 (a 1 GiB / 2 MiB page).
+    const tableHiStop = this.tableHiStop;
+    const refs = this.refs;
+    let table = cr3 & 0x7fff_f000;
+    let n = 0;
+    let ea = 0;
+    let lo = 0;
+    let hi = 0;
+    let loAnd = -1; // R/W and U/S must be 1 at every level
+    let hiOr = 0; // XD at any level
+    if (five) {
+      ea = table + ((vaHi >>> 13) & 0xff8);
+      if (ea > last) return this.walkGeneral(cr3, vaHi, vaLo, access, user);
+      refs[n++] = ea;
+      lo = u32[ea >>> 2]!;
+      hi = u32[(ea >>> 2) + 1]!;
+      if ((lo & 0x8000_0081) !== 1 || (hi & tableHiStop) !== 0) return this.walkGeneral(cr3, vaHi, vaLo, access, user);
+      loAnd &= lo;
+      hiOr |= hi;
+      table = lo & 0x7fff_f000;
+    }
+    ea = table + ((vaHi >>> 4) & 0xff8); // PML4 index: bits 47:39 = vaHi bits 15:7
+    if (ea > last) return this.walkGeneral(cr3, vaHi, vaLo, access, user);
+    refs[n++] = ea;
+    lo = u32[ea >>> 2]!;
+    hi = u32[(ea >>> 2) + 1]!;
+    if ((lo & 0x8000_0081) !== 1 || (hi & tableHiStop) !== 0) return this.walkGeneral(cr3, vaHi, vaLo, access, user);
+    loAnd &= lo;
+    hiOr |= hi;
+    table = lo & 0x7fff_f000;
+    ea = table + ((((vaLo >>> 30) | (vaHi << 2)) & 511) << 3); // PDPT index: bits 38:30
+    if (ea > last) return this.walkGeneral(cr3, vaHi, vaLo, access, user);
+    refs[n++] = ea;
+    lo = u32[ea >>> 2]!;
+    hi = u32[(ea >>> 2) + 1]!;
+    if ((lo & 0x8000_0081) !== 1 || (hi & tableHiStop) !== 0) return this.walkGeneral(cr3, vaHi, vaLo, access, user);
+    loAnd &= lo;
+    hiOr |= hi;
+    table = lo & 0x7fff_f000;
+    ea = table + ((vaLo >>> 18) & 0xff8); // PD index: bits 29:21
+    if (ea > last) return this.walkGeneral(cr3, vaHi, vaLo, access, user);
+    refs[n++] = ea;
+    lo = u32[ea >>> 2]!;
+    hi = u32[(ea >>> 2) + 1]!;
+    if ((lo & 0x8000_0081) !== 1 || (hi & tableHiStop) !== 0) return this.walkGeneral(cr3, vaHi, vaLo, access, user);
+    loAnd &= lo;
+    hiOr |= hi;
+    table = lo & 0x7fff_f000;
+    ea = table + ((vaLo >>> 9) & 0xff8); // PT index: bits 20:12
+    if (ea > last) return this.walkGeneral(cr3, vaHi, vaLo, access, user);
+    refs[n++] = ea;
+    const w = ea >>> 2;
+    lo = u32[w]!;
+    hi = u32[w + 1]!;
+    // A PTE: present, nothing reserved in hi (a PTE has no reserved bit in lo).
+    if ((lo & 1) === 0 || (hi & this.leafHiReserved) !== 0) return this.walkGeneral(cr3, vaHi, vaLo, access, user);
+    loAnd &= lo;
+    hiOr |= hi;
+    const rights = ((loAnd >>> 1) & 3) | ((hiOr >>> 31) << 2);
+    if (accessFault(rights, access, user, c.wp, c.smep, c.smap, c.ac, nxe)) return this.walkGeneral(cr3, vaHi, vaLo, access, user);
+    if (c.updateAD) {
+      // A in every entry used, D in the leaf on a write (the walk succeeded).
+      for (let i = 0; i < n; i++) {
+        const wi = refs[i]! >>> 2;
+        u32[wi] = u32[wi]! | LO_A;
+      }
+      if (access === ACCESS_WRITE) u32[w] = u32[w]! | LO_D;
+      lo = u32[w]!;
+    }
+    this.refCount = n;
+    this.errorCode = 0;
+    this.leafEntryPa = ea;
+    this.leafLevel = 1;
+    this.leafLo = lo;
+    this.leafHi = hi;
+    this.rights = rights;
+    this.pageShift = 12;
+    this.memType = ((lo >>> 3) & 3) | ((lo >>> 5) & 4);
+    const frameHi = hi & HI_FRAME;
+    const frame = frameHi === 0 ? (lo & LO_FRAME_4K) >>> 0 : frameHi * TWO32 + ((lo & LO_FRAME_4K) >>> 0);
+    this.frame = frame;
+    this.pa = frame + (vaLo & 0xfff);
+    this.global = (lo >>> 8) & 1;
+    this.dirty = (lo >>> 6) & 1;
+    this.pkey = (hi >>> 27) & 0xf;
+    return WALK_OK;
+  }
+
+  private cachedMaxPhyAddr = -1;
+  private cachedNxe = false;
+  /** reservedHiMask(maxPhyAddr, nxe) for the cached config: a leaf's reserved bits in hi. */
+  private leafHiReserved = 0;
+  /** leafHiReserved | HI_FRAME: hi bits that send a table entry off the fast path. */
+  private tableHiStop = 0;
+
+  private cacheMasks(maxPhyAddr: number, nxe: boolean): void {
+    this.cachedMaxPhyAddr = maxPhyAddr;
+    this.cachedNxe = nxe;
+    this.leafHiReserved = reservedHiMask(maxPhyAddr, nxe) | 0;
+    this.tableHiStop = (this.leafHiReserved | HI_FRAME) | 0;
+  }
+
+  /** The walk with every rule of the SDM (walk() runs its common case faster, same results). */
+  walkGeneral(cr3: number, vaHi: number, vaLo: number, access: number, user: boolean): number {
     const c = this.config;
     const levels = c.levels === 5 ? 5 : 4;
     this.refCount = 0;
