@@ -31,17 +31,15 @@ function topHelp(summaries: [string, string][]): string {
 
 export async function main(argv: string[], io: CommandIO): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined) {
+    io.stderr('virtkit: missing command (see virtkit --help)\n');
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     const summaries: [string, string][] = [];
-    for (const [n, load] of Object.entries(COMMANDS)) {
-      try {
-        summaries.push([n, (await load()).command.summary]);
-      } catch {
-        // A subcommand not built yet is simply not listed.
-      }
-    }
+    for (const [n, load] of Object.entries(COMMANDS)) summaries.push([n, (await load()).command.summary]);
     io.stdout(topHelp(summaries));
-    return name === undefined ? 2 : 0;
+    return 0;
   }
   const load = COMMANDS[name];
   if (!load) {

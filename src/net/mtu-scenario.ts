@@ -108,10 +108,12 @@ export function parseMtuScenario(doc: unknown): MtuScenario {
       }
       out.time = value;
     } else if (typeof def === 'number') {
-      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-        throw new ScenarioError(`${key}: ${JSON.stringify(value)} is not a non-negative integer`);
+      // Numbers as JSON numbers, or as strings in hex (0x…) or decimal, as every virtkit input.
+      const n = typeof value === 'string' && /^(0x[0-9a-f]+|\d+)$/i.test(value) ? Number(value) : value;
+      if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+        throw new ScenarioError(`${key}: ${JSON.stringify(value)} is not a non-negative integer (a number, or a string in 0x hex or decimal)`);
       }
-      (out as unknown as Record<string, unknown>)[key] = value;
+      (out as unknown as Record<string, unknown>)[key] = n;
     } else if (key.endsWith('v6')) {
       if (typeof value !== 'string' || parseIpv6(value) === null) {
         throw new ScenarioError(`${key}: ${JSON.stringify(value)} is not an IPv6 address`);

@@ -3,9 +3,9 @@
  * Suites live in bench/<suite>.ts and export `cases(): BenchCase[]`.
  */
 import { fileURLToPath } from 'node:url';
-import { join, dirname } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { parseArgs, flagBool, flagString, parseNumber } from '../args.js';
+import { parseArgs, flagBool, flagString } from '../args.js';
 import type { Command } from '../command.js';
 import { runCases, saveResults, type BenchCase, type BenchResult } from '../../../bench/harness.js';
 
@@ -34,15 +34,24 @@ export const command: Command = {
     for (const n of names) if (!SUITES[n]) throw new UsageError(`unknown suite '${n}' (valid: ${Object.keys(SUITES).join(', ')})`);
     const json = flagBool(p, 'json');
     const timeText = flagString(p, 'time');
-    const maxTime = timeText === undefined ? 3 : parseNumber(timeText, '--time', 0, 600);
+    let maxTime = 3;
+    if (timeText !== undefined) {
+      // Seconds per case, fractions allowed (0.5 for a quick check).
+      if (!/^\d+(\.\d+)?$/.test(timeText) || Number(timeText) > 600) throw new UsageError(`--time: '${timeText}' is not seconds from 0 to 600 (e.g. 0.5)`);
+      maxTime = Number(timeText);
+    }
+    const filter = flagString(p, 'filter');
     const all: BenchResult[] = [];
     for (const n of names) {
       const mod = await SUITES[n]!();
       const log = json ? undefined : (l: string) => io.stdout(l + '\n');
-      all.push(...runCases(mod.cases(), { maxTime, log, filter: flagString(p, 'filter') }));
+      all.push(...runCases(mod.cases(), { maxTime, log, filter }));
     }
-    // dist/src/cli/commands → repository root
-    const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+    if (all.length === 0) throw new UsageError(`--filter '${filter}' matches no case`);
+    // The repository root: four levels above dist/src/cli/commands, three above src/cli/commands
+    // (when run from source, as the tests do).
+    const here = dirname(fileURLToPath(import.meta.url));
+    const root = basename(resolve(here, '..', '..', '..')) === 'dist' ? resolve(here, '..', '..', '..', '..') : resolve(here, '..', '..', '..');
     saveResults(join(root, 'bench', 'results.json'), all);
     if (json) io.stdout(JSON.stringify({ results: all.map(({ name, opsPerSec, rme }) => ({ name, opsPerSec, rme })) }) + '\n');
     return 0;

@@ -33,7 +33,11 @@ export const command: Command = {
     const p = parseArgs(argv, { o: 'string', json: 'bool' }, { output: 'o' });
     if (p.positional.length > 0) throw new UsageError(`unexpected argument '${p.positional[0]}'`);
     const out = resolve(flagString(p, 'o') ?? 'out/demo.pcapng');
-    mkdirSync(dirname(out), { recursive: true });
+    try {
+      mkdirSync(dirname(out), { recursive: true });
+    } catch (e) {
+      throw new UsageError(`${out}: cannot create its folder (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
     const encapsulations = demoPackets();
     // The MTU story starts one second after the last encapsulation frame, so times only grow.
     const mtuStory = mtuScenarioPackets({ time: '1700000001' });
