@@ -46,3 +46,16 @@ describe('virtkit dispatcher', () => {
     expect(r.stderr).toMatch(/cannot create its folder \(EEXIST\)/);
   });
 });
+
+describe('option errors name the option as typed', () => {
+  it('-o without a value', async () => {
+    const r = await runCli(['demo', '-o']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('virtkit demo: option -o needs a value\n');
+  });
+  it('a value given to a switch', async () => {
+    const r = await runCli(['overhead', 'ether,ipv4,udp,vxlan,ether', '--json=yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('virtkit overhead: option --json takes no value\n');
+  });
+});

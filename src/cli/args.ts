@@ -37,12 +37,12 @@ export function parseArgs(argv: readonly string[], spec: FlagSpec, aliases: Reco
       const kind = spec[name];
       if (kind === undefined) throw new UsageError(`unknown option ${arg}`);
       if (kind === 'bool') {
-        if (value !== undefined) throw new UsageError(`option --${name} takes no value`);
+        if (value !== undefined) throw new UsageError(`option ${arg} takes no value`);
         flags.set(name, true);
       } else {
         if (value === undefined) {
           value = argv[++i];
-          if (value === undefined) throw new UsageError(`option --${name} needs a value`);
+          if (value === undefined) throw new UsageError(`option ${arg} needs a value`);
         }
         flags.set(name, value);
       }
