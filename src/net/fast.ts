@@ -1,9 +1,9 @@
 /**
  * The fast path for the most common tunnel frame: Ethernet / IPv4 / UDP / VXLAN / Ethernet /
- * IPv4 / UDP / payload, written straight into a caller's buffer by the per-header encoders
- * (encodeEther, encodeIpv4, encodeUdp, encodeVxlan), whose byte offsets come from the same
- * layout tables as encodeFrame. Every length and checksum is computed on every call; nothing
- * is allocated. The result is byte-identical to encodeFrame of the equivalent layers
+ * IPv4 / UDP / payload, written straight into a caller's buffer as big-endian 32-bit words
+ * whose byte offsets and field shifts come from the same layout tables as encodeFrame (and the
+ * per-header encoders encodeEther, encodeIpv4, …). Every length and checksum is computed on
+ * every call; nothing is allocated. The result is byte-identical to encodeFrame of the equivalent layers
  * (vxlanFrameLayers), which the tests check.
  */
 import { EncodeError } from '../errors.js';
@@ -118,19 +118,6 @@ function halves(w: number): number {
   return (w >>> 16) + (w & 0xffff);
 }
 
-// The payload's own DataView (long-lived, see writerFor), remembered for the last payload array
-// so a frame stream with one payload buffer finds it without a lookup.
-let lastPayload: Uint8Array | null = null;
-let lastPayloadView: DataView | null = null;
-
-function payloadView(payload: Uint8Array): DataView {
-  if (payload !== lastPayload) {
-    lastPayloadView = writerFor(payload).view;
-    lastPayload = payload;
-  }
-  return lastPayloadView!;
-}
-
 /**
  * Write a whole VXLAN-over-IPv4 frame at offset `off` of a byte array (or of its long-lived
  * ByteWriter, see writerFor; pass the writer to skip the lookup) (see VxlanFrameParams);
@@ -142,8 +129,8 @@ function payloadView(payload: Uint8Array): DataView {
  * One function writes the frame as big-endian 32-bit words through the buffer's DataView (a
  * chain of the per-header encoders outgrows what V8 inlines, and the calls cost more than the
  * stores): the lengths come from the payload length, both IPv4 header checksums from the header
- * values, and the inner UDP checksum from its pseudo-header, header and the payload's sum taken
- * word by word while the payload is copied. The result is byte-identical to encodeFrame of
+ * values, and the inner UDP checksum from its pseudo-header, header and the sum of the payload
+ * bytes as copied into this frame (four 32-bit loads a step). The result is byte-identical to encodeFrame of
  * vxlanFrameLayers(p) (tests check it).
  */
 export function encodeVxlanFrame(into: ByteWriter | Uint8Array, off: number, p: VxlanFrameParams): number {
@@ -164,6 +151,8 @@ export function encodeVxlanFrame(into: ByteWriter | Uint8Array, off: number, p: 
   const n0 = p.outerSrcMac;
   const m1 = p.innerDstMac;
   const n1 = p.innerSrcMac;
+  const outerDf = p.outerDf;
+  const outerUdpChecksum = p.outerUdpChecksum;
   if (
     outerSrcIp >>> 0 !== outerSrcIp ||
     outerDstIp >>> 0 !== outerDstIp ||
@@ -196,18 +185,41 @@ export function encodeVxlanFrame(into: ByteWriter | Uint8Array, off: number, p: 
   if (outerIpLen > LEN_MAX) throw new EncodeError(1, 'ipv4', 'len', `${outerIpLen} bytes exceed ${LEN_MAX}`);
   const o = buf.room(off, AT_OUTER_IP + outerIpLen);
   const d = buf.view;
+  const bytes = buf.bytes;
+  // The MACs as three 32-bit words per header (dst 0-3 | dst 4-5 src 0-1 | src 2-5), all read
+  // before the first store (V8 then checks each array once).
+  const outerMacs0 = (m0[0]! << 24) | (m0[1]! << 16) | (m0[2]! << 8) | m0[3]!;
+  const outerMacs1 = (m0[4]! << 24) | (m0[5]! << 16) | (n0[0]! << 8) | n0[1]!;
+  const outerMacs2 = (n0[2]! << 24) | (n0[3]! << 16) | (n0[4]! << 8) | n0[5]!;
+  const innerMacs0 = (m1[0]! << 24) | (m1[1]! << 16) | (m1[2]! << 8) | m1[3]!;
+  const innerMacs1 = (m1[4]! << 24) | (m1[5]! << 16) | (n1[0]! << 8) | n1[1]!;
+  const innerMacs2 = (n1[2]! << 24) | (n1[3]! << 16) | (n1[4]! << 8) | n1[5]!;
+  // Payload first: copied, then summed from the frame's own bytes, four 32-bit words a step.
+  let q = o + AT_PAYLOAD;
+  if (start === 0 && payloadLength === payload.length) bytes.set(payload, q); // one memory copy
+  else for (let i = start, t = q; t < q + payloadLength; i++, t++) bytes[t] = payload[i]!; // no subarray object per frame
+  let sum = 0;
+  const stop = q + (payloadLength & ~3);
+  for (; q + 16 <= stop; q += 16) sum += halves(d.getUint32(q)) + halves(d.getUint32(q + 4)) + halves(d.getUint32(q + 8)) + halves(d.getUint32(q + 12));
+  for (; q < stop; q += 4) sum += halves(d.getUint32(q));
+  if (payloadLength & 2) {
+    sum += d.getUint16(q);
+    q += 2;
+  }
+  if (payloadLength & 1) sum += d.getUint8(q) << 8; // RFC 1071: an odd last byte is padded with zero on the right
+  const payloadSum = sum;
   // Outer Ethernet.
-  d.setUint32(o + AT_MACS, (m0[0]! << 24) | (m0[1]! << 16) | (m0[2]! << 8) | m0[3]!);
-  d.setUint32(o + AT_MACS + 4, (m0[4]! << 24) | (m0[5]! << 16) | (n0[0]! << 8) | n0[1]!);
-  d.setUint32(o + AT_MACS + 8, (n0[2]! << 24) | (n0[3]! << 16) | (n0[4]! << 8) | n0[5]!);
+  d.setUint32(o + AT_MACS, outerMacs0);
+  d.setUint32(o + AT_MACS + 4, outerMacs1);
+  d.setUint32(o + AT_MACS + 8, outerMacs2);
   d.setUint16(o + AT_ETYPE, T_IPV4);
   // Outer IPv4: words summed for the header checksum before they are stored.
   let src = outerSrcIp | 0;
   let dst = outerDstIp | 0;
   let w0 = IP_WORD0 | (outerIpLen << IP_LEN);
-  let w1 = (outerId << IP_ID) | ((p.outerDf ? IPV4_DF : 0) << IP_FLAGS) | (0 << IP_FRAG);
+  let w1 = (outerId << IP_ID) | ((outerDf ? IPV4_DF : 0) << IP_FLAGS) | (0 << IP_FRAG);
   let w2 = IP_WORD2 | (outerTtl << IP_TTL);
-  let sum = halves(w0) + halves(w1) + halves(w2) + halves(src) + halves(dst);
+  sum = halves(w0) + halves(w1) + halves(w2) + halves(src) + halves(dst);
   d.setUint32(o + AT_OUTER_IP + IP_W0, w0);
   d.setUint32(o + AT_OUTER_IP + IP_W1, w1);
   d.setUint32(o + AT_OUTER_IP + IP_W2, w2 | ((~foldSum(sum) & 0xffff) << IP_CHKSUM));
@@ -219,9 +231,9 @@ export function encodeVxlanFrame(into: ByteWriter | Uint8Array, off: number, p: 
   d.setUint32(o + AT_VXLAN + VX_W0, VX_WORD0);
   d.setUint32(o + AT_VXLAN + VX_W1, vni << VX_VNI); // reserved2 zero
   // Inner Ethernet.
-  d.setUint32(o + AT_INNER_ETHER + AT_MACS, (m1[0]! << 24) | (m1[1]! << 16) | (m1[2]! << 8) | m1[3]!);
-  d.setUint32(o + AT_INNER_ETHER + AT_MACS + 4, (m1[4]! << 24) | (m1[5]! << 16) | (n1[0]! << 8) | n1[1]!);
-  d.setUint32(o + AT_INNER_ETHER + AT_MACS + 8, (n1[2]! << 24) | (n1[3]! << 16) | (n1[4]! << 8) | n1[5]!);
+  d.setUint32(o + AT_INNER_ETHER + AT_MACS, innerMacs0);
+  d.setUint32(o + AT_INNER_ETHER + AT_MACS + 4, innerMacs1);
+  d.setUint32(o + AT_INNER_ETHER + AT_MACS + 8, innerMacs2);
   d.setUint16(o + AT_INNER_ETHER + AT_ETYPE, T_IPV4);
   // Inner IPv4.
   src = innerSrcIp | 0;
@@ -235,35 +247,12 @@ export function encodeVxlanFrame(into: ByteWriter | Uint8Array, off: number, p: 
   d.setUint32(o + AT_INNER_IP + IP_W2, w2 | ((~foldSum(sum) & 0xffff) << IP_CHKSUM));
   d.setUint32(o + AT_INNER_IP + IP_SRC, src);
   d.setUint32(o + AT_INNER_IP + IP_DST, dst);
-  // Payload: copied a 32-bit word at a time and summed as it goes (the bytes of this frame).
-  const from = payloadView(payload);
-  let q = o + AT_PAYLOAD;
-  let i = start;
-  const stop = start + (payloadLength & ~3);
-  sum = 0;
-  for (; i < stop; i += 4, q += 4) {
-    const w = from.getUint32(i);
-    d.setUint32(q, w);
-    sum += halves(w);
-  }
-  if (payloadLength & 2) {
-    const w = from.getUint16(i);
-    d.setUint16(q, w);
-    sum += w;
-    i += 2;
-    q += 2;
-  }
-  if (payloadLength & 1) {
-    const b = payload[i]!;
-    d.setUint8(q, b);
-    sum += b << 8; // RFC 1071: an odd last byte is padded with zero on the right
-  }
   // Inner UDP: pseudo-header (addresses, protocol, length) + header (ports, length) + payload.
   const ports = (innerSport << UDP_SPORT) | (innerDport << UDP_DPORT);
-  sum += halves(src) + halves(dst) + P_UDP + innerUdpLen + halves(ports) + innerUdpLen;
+  sum = payloadSum + halves(src) + halves(dst) + P_UDP + innerUdpLen + halves(ports) + innerUdpLen;
   d.setUint32(o + AT_INNER_UDP + UDP_W0, ports);
   d.setUint32(o + AT_INNER_UDP + UDP_W1, (innerUdpLen << UDP_LEN) | ((~foldSum(sum) & 0xffff || 0xffff) << UDP_CHKSUM));
-  if (p.outerUdpChecksum) udpChecksumIpv4(buf, o + AT_OUTER_UDP, outerUdpLen, outerSrcIp | 0, outerDstIp | 0);
+  if (outerUdpChecksum) udpChecksumIpv4(buf, o + AT_OUTER_UDP, outerUdpLen, outerSrcIp | 0, outerDstIp | 0);
   return o + AT_PAYLOAD + payloadLength;
 }
 
