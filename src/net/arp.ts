@@ -4,6 +4,7 @@ import type { ByteWriter } from '../bytes/view.js';
 import { defineLayout, fieldNames, getField, putFields, readFields } from './fields.js';
 import { needBytes, prepareFixed } from './codec.js';
 import type { Codec, Dissector, Layer } from './types.js';
+import { KIND_RAW } from './kinds.js';
 
 export const ARP = defineLayout('arp', 28, {
   // Hardware/protocol type and address lengths are fixed for Ethernet/IPv4; hidden fields so a
@@ -60,7 +61,7 @@ export const dissectArp: Dissector = {
       // Other address sizes would move every following field: not this layout.
       throw new DecodeError('arp', off, `address lengths ${getField(buf, off, F.hwlen)}/${getField(buf, off, F.plen)}, only Ethernet/IPv4 (6/4) is decoded`);
     }
-    st.next = ''; // what follows is Ethernet padding
+    st.next = KIND_RAW; // what follows is Ethernet padding
     return ARP.length;
   },
   fields(buf, off) {

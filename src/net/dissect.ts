@@ -19,13 +19,13 @@ import { dissectUdp } from './udp.js';
 import { dissectIcmp } from './icmp.js';
 import { dissectVxlan } from './vxlan.js';
 import { dissectGre } from './gre.js';
-import { dissectMpls, dissectPwControlWord, PW_CONTROL_WORD } from './mpls.js';
+import { dissectMpls, dissectPwControlWord } from './mpls.js';
 import { dissectGeneve } from './geneve.js';
+import { DISSECTED_KINDS, KIND_ETHER, KIND_RAW } from './kinds.js';
 
-/** Layer kind codes in a LayerTable: index into DISSECTED_KINDS (0 = raw bytes). */
-export const DISSECTED_KINDS = ['raw', 'ether', 'dot1q', 'dot1ad', 'arp', 'ipv4', 'ipv6', 'udp', 'icmp', 'vxlan', 'gre', 'mpls', 'geneve', PW_CONTROL_WORD] as const;
-export const KIND_RAW = 0;
+export { DISSECTED_KINDS, KIND_RAW };
 
+/** The dissector of each kind code (DISSECTED_KINDS order). */
 const DISSECTORS: readonly (Dissector | undefined)[] = [
   undefined,
   dissectEther,
@@ -43,7 +43,7 @@ const DISSECTORS: readonly (Dissector | undefined)[] = [
   dissectPwControlWord,
 ];
 
-const CODE_OF: ReadonlyMap<string, number> = new Map(DISSECTED_KINDS.map((k, i) => [k, i]));
+if (DISSECTORS.length !== DISSECTED_KINDS.length) throw new Error('a dissected kind has no dissector');
 
 /** Where each layer of a frame lies: parallel typed arrays, reusable from frame to frame. */
 export class LayerTable {
@@ -77,10 +77,10 @@ export class LayerTable {
  * Scan bytes[0, end) as a frame starting with Ethernet into `table` (cleared first). Never
  * throws for any bytes: damage is table.error and a final raw entry.
  */
-export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, table: LayerTable, st: DissectState = { opts, next: '', end }): void {
+export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, table: LayerTable, st: DissectState = { opts, next: KIND_RAW, end }): void {
   table.count = 0;
   table.error = undefined;
-  st.next = 'ether';
+  st.next = KIND_ETHER;
   st.end = Math.min(end, bytes.length);
   st.short = undefined;
   st.quoted = false;
@@ -89,14 +89,14 @@ export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, t
   let depth = 0;
   let off = 0;
   for (;;) {
-    const code = off < st.end ? CODE_OF.get(st.next) ?? KIND_RAW : KIND_RAW;
+    const code = off < st.end ? st.next : KIND_RAW;
     if (code === KIND_RAW) {
       // Payload (or nothing) up to the end of this extent, then back out to the enclosing one.
       if (off < st.end) table.push(KIND_RAW, off, st.end - off);
       off = st.end;
       if (depth === 0) break;
       st.end = table.outer[--depth]!;
-      st.next = '';
+      st.next = KIND_RAW;
       continue;
     }
     const before = st.end;
@@ -107,7 +107,7 @@ export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, t
       if (!(e instanceof DecodeError)) throw e;
       if (st.quoted) {
         // An ICMP error's quote ends where its bytes do: the rest of it is raw, not damage.
-        st.next = '';
+        st.next = KIND_RAW;
         continue;
       }
       // A fatal error outranks a length that merely claimed too much earlier.

@@ -5,7 +5,7 @@
 import type { ByteWriter } from '../bytes/view.js';
 import { defineLayout, fieldNames, getField, putFields, readFields, shiftIn } from './fields.js';
 import { prepareFixed, needBytes } from './codec.js';
-import { ETHERTYPE_OF, KIND_OF_ETHERTYPE, linkNext } from './protocols.js';
+import { ETHERTYPE_OF, NEXT_OF_ETHERTYPE, linkNext } from './protocols.js';
 import type { Codec, Dissector, Layer } from './types.js';
 
 export const VLAN_TAG = defineLayout('dot1q', 4, {
@@ -53,7 +53,7 @@ export function tagDissector(kind: 'dot1q' | 'dot1ad'): Dissector {
   return {
     scan(buf, off, st) {
       needBytes(kind, off, VLAN_TAG.length, st);
-      st.next = KIND_OF_ETHERTYPE.get(getField(buf, off, VLAN_TAG.f.type)) ?? '';
+      st.next = NEXT_OF_ETHERTYPE[getField(buf, off, VLAN_TAG.f.type)]!;
       return VLAN_TAG.length;
     },
     fields(buf, off) {

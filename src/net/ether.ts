@@ -2,7 +2,7 @@
 import type { ByteWriter } from '../bytes/view.js';
 import { defineLayout, fieldNames, getField, putFields, readFields } from './fields.js';
 import { prepareFixed, needBytes } from './codec.js';
-import { ETHERTYPE_OF, KIND_OF_ETHERTYPE, linkNext } from './protocols.js';
+import { ETHERTYPE_OF, NEXT_OF_ETHERTYPE, linkNext } from './protocols.js';
 import type { Codec, Dissector, Layer } from './types.js';
 
 export const ETHER = defineLayout('ether', 14, {
@@ -47,7 +47,7 @@ export const etherCodec: Codec = {
 export const dissectEther: Dissector = {
   scan(buf, off, st) {
     needBytes('ether', off, ETHER.length, st);
-    st.next = KIND_OF_ETHERTYPE.get(getField(buf, off, ETHER.f.type)) ?? '';
+    st.next = NEXT_OF_ETHERTYPE[getField(buf, off, ETHER.f.type)]!;
     return ETHER.length;
   },
   fields(buf, off) {

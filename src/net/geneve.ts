@@ -7,7 +7,8 @@ import { bytesToHex, hexToBytes } from '../bytes/hex.js';
 import type { ByteWriter } from '../bytes/view.js';
 import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, shiftIn, takeFields } from './fields.js';
 import { needBytes } from './codec.js';
-import { KIND_OF_ETHERTYPE, linkNext, TUNNEL_TYPE_OF } from './protocols.js';
+import { NEXT_OF_ETHERTYPE, linkNext, TUNNEL_TYPE_OF } from './protocols.js';
+import { KIND_RAW } from './kinds.js';
 import type { Codec, Dissector, Layer } from './types.js';
 
 export const GENEVE = defineLayout('geneve', 8, {
@@ -144,7 +145,7 @@ export const dissectGeneve: Dissector = {
     const hlen = GENEVE.length + 4 * getField(buf, off, F.optlen);
     needBytes('geneve', off, hlen, st);
     checkOptions(buf, off + GENEVE.length, off + hlen);
-    st.next = getField(buf, off, F.version) === 0 ? KIND_OF_ETHERTYPE.get(getField(buf, off, F.proto)) ?? '' : '';
+    st.next = getField(buf, off, F.version) === 0 ? NEXT_OF_ETHERTYPE[getField(buf, off, F.proto)]! : KIND_RAW;
     return hlen;
   },
   fields(buf, off, hlen) {

@@ -8,7 +8,8 @@ import { internetChecksum } from '../bytes/checksum.js';
 import type { ByteWriter } from '../bytes/view.js';
 import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, setField, shiftIn, takeFields } from './fields.js';
 import { needBytes } from './codec.js';
-import { KIND_OF_ETHERTYPE, linkNext, TUNNEL_TYPE_OF } from './protocols.js';
+import { NEXT_OF_ETHERTYPE, linkNext, TUNNEL_TYPE_OF } from './protocols.js';
+import { KIND_RAW } from './kinds.js';
 import type { Codec, Dissector, Layer } from './types.js';
 
 export const GRE = defineLayout('gre', 4, {
@@ -133,7 +134,7 @@ export const dissectGre: Dissector = {
     const hlen = GRE.length + 4 * (getField(buf, off, F.chksum_present) + getField(buf, off, F.key_present) + getField(buf, off, F.seq_present));
     needBytes('gre', off, hlen, st);
     // Version 1 (PPTP) has another layout after the base header: keep its payload raw.
-    st.next = getField(buf, off, F.version) === 0 ? KIND_OF_ETHERTYPE.get(getField(buf, off, F.proto)) ?? '' : '';
+    st.next = getField(buf, off, F.version) === 0 ? NEXT_OF_ETHERTYPE[getField(buf, off, F.proto)]! : KIND_RAW;
     return hlen;
   },
   fields(buf, off) {

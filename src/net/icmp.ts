@@ -10,6 +10,7 @@ import { internetChecksum } from '../bytes/checksum.js';
 import type { ByteWriter } from '../bytes/view.js';
 import { needBytes } from './codec.js';
 import type { Codec, Dissector, Layer } from './types.js';
+import { KIND_IPV4, KIND_RAW } from './kinds.js';
 
 const COMMON = {
   type: { bit: 0, width: 8 },
@@ -110,10 +111,10 @@ export const dissectIcmp: Dissector = {
     needBytes('icmp', off, 8, st);
     if (ICMP_ERROR_TYPES.has(getField(buf, off, ICMP_OTHER.f.type))) {
       // The quoted packet is decoded, knowing it is cut short by design.
-      st.next = 'ipv4';
+      st.next = KIND_IPV4;
       st.quoted = true;
     } else {
-      st.next = ''; // echo data and the like
+      st.next = KIND_RAW; // echo data and the like
     }
     return 8;
   },

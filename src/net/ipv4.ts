@@ -5,7 +5,8 @@ import { foldSum, internetChecksum } from '../bytes/checksum.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
 import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, setField, shiftIn, takeFields } from './fields.js';
 import { narrowExtent, needBytes } from './codec.js';
-import { IPPROTO_OF, KIND_OF_IPPROTO, linkNext } from './protocols.js';
+import { IPPROTO_OF, NEXT_OF_IPPROTO, linkNext } from './protocols.js';
+import { KIND_RAW } from './kinds.js';
 import type { Codec, Dissector, Layer } from './types.js';
 
 export const IPV4 = defineLayout('ipv4', 20, {
@@ -142,7 +143,7 @@ export const dissectIpv4: Dissector = {
     narrowExtent('ipv4', off, off + len, st, 'total length');
     // A fragment's payload is not a whole upper-layer packet: keep it raw.
     const fragment = getField(buf, off, F.frag) !== 0 || (getField(buf, off, F.flags) & IPV4_MF) !== 0;
-    st.next = fragment ? '' : KIND_OF_IPPROTO.get(getField(buf, off, F.proto)) ?? '';
+    st.next = fragment ? KIND_RAW : NEXT_OF_IPPROTO[getField(buf, off, F.proto)]!;
     return hlen;
   },
   fields(buf, off, hlen) {

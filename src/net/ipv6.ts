@@ -3,7 +3,7 @@ import { DecodeError, EncodeError } from '../errors.js';
 import type { ByteWriter } from '../bytes/view.js';
 import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, shiftIn } from './fields.js';
 import { narrowExtent, needBytes, prepareFixed } from './codec.js';
-import { IPPROTO_OF, KIND_OF_IPPROTO, linkNext } from './protocols.js';
+import { IPPROTO_OF, NEXT_OF_IPPROTO, linkNext } from './protocols.js';
 import type { Codec, Dissector, Layer } from './types.js';
 
 export const IPV6 = defineLayout('ipv6', 40, {
@@ -48,7 +48,7 @@ export const dissectIpv6: Dissector = {
     const version = getField(buf, off, F.version);
     if (version !== 6) throw new DecodeError('ipv6', off, `version ${version}, expected 6`);
     narrowExtent('ipv6', off, off + IPV6.length + getField(buf, off, F.plen), st, 'payload length');
-    st.next = KIND_OF_IPPROTO.get(getField(buf, off, F.nh)) ?? '';
+    st.next = NEXT_OF_IPPROTO[getField(buf, off, F.nh)]!;
     return IPV6.length;
   },
   fields(buf, off) {

@@ -7,6 +7,7 @@ import type { ByteWriter } from '../bytes/view.js';
 import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, shiftIn } from './fields.js';
 import { needBytes, prepareFixed, rawLayer } from './codec.js';
 import type { Codec, Dissector, Layer } from './types.js';
+import { KIND_ETHER, KIND_IPV4, KIND_IPV6, KIND_MPLS, KIND_PW_CONTROL_WORD, KIND_RAW } from './kinds.js';
 
 export const MPLS = defineLayout('mpls', 4, {
   label: { bit: 0, width: 20 },
@@ -43,19 +44,18 @@ export const mplsCodec: Codec = {
   },
 };
 
-/** Internal dissector kind: the 4-byte pseudowire control word (RFC 4385), kept as `raw`. */
-export const PW_CONTROL_WORD = 'pw-control-word';
+export { PW_CONTROL_WORD } from './kinds.js';
 
 export const dissectMpls: Dissector = {
   scan(buf, off, st) {
     needBytes('mpls', off, MPLS.length, st);
-    if (getField(buf, off, F.s) === 0) st.next = 'mpls';
-    else if (st.opts.mplsEthernet === 'cw') st.next = PW_CONTROL_WORD;
-    else if (st.opts.mplsEthernet === 'nocw') st.next = 'ether';
+    if (getField(buf, off, F.s) === 0) st.next = KIND_MPLS;
+    else if (st.opts.mplsEthernet === 'cw') st.next = KIND_PW_CONTROL_WORD;
+    else if (st.opts.mplsEthernet === 'nocw') st.next = KIND_ETHER;
     else {
       const p = off + MPLS.length;
       const nibble = p < st.end ? buf[p]! >>> 4 : 0;
-      st.next = nibble === 4 ? 'ipv4' : nibble === 6 ? 'ipv6' : '';
+      st.next = nibble === 4 ? KIND_IPV4 : nibble === 6 ? KIND_IPV6 : KIND_RAW;
     }
     return MPLS.length;
   },
@@ -69,7 +69,7 @@ export const dissectMpls: Dissector = {
 export const dissectPwControlWord: Dissector = {
   scan(_buf, off, st) {
     needBytes('mpls', off, 4, st);
-    st.next = 'ether';
+    st.next = KIND_ETHER;
     return 4;
   },
   fields(buf, off) {

@@ -6,6 +6,7 @@
 import { EncodeError } from '../errors.js';
 import { AUTO } from './fields.js';
 import type { Prepared } from './types.js';
+import { kindCode } from './kinds.js';
 
 /** EtherType of each layer kind (ether.type, dot1q.type, dot1ad.type). */
 export const ETHERTYPE_OF: Readonly<Record<string, number>> = {
@@ -73,3 +74,15 @@ export function linkNext(list: readonly Prepared[], i: number, fieldIndex: numbe
   }
   p.v.nums[fieldIndex] = value;
 }
+
+/** A dispatch table as an array indexed by the number: kind codes (kinds.ts), 0 = raw payload. */
+function dispatchArray(size: number, kinds: ReadonlyMap<number, string>): Uint8Array {
+  const table = new Uint8Array(size);
+  for (const [n, kind] of kinds) table[n] = kindCode(kind);
+  return table;
+}
+
+/** KIND_OF_ETHERTYPE, KIND_OF_IPPROTO and KIND_OF_UDP_PORT as arrays of kind codes (what the dissectors index). */
+export const NEXT_OF_ETHERTYPE = dispatchArray(0x10000, KIND_OF_ETHERTYPE);
+export const NEXT_OF_IPPROTO = dispatchArray(0x100, KIND_OF_IPPROTO);
+export const NEXT_OF_UDP_PORT = dispatchArray(0x10000, KIND_OF_UDP_PORT);

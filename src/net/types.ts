@@ -59,8 +59,8 @@ export interface Codec {
 /** What a header dissector tells the dissect loop. */
 export interface DissectState {
   readonly opts: DecodeOptions;
-  /** Kind to decode next ('' = the rest is payload, a `raw` layer). */
-  next: string;
+  /** Kind code (kinds.ts) to decode next (KIND_RAW = the rest is payload, a `raw` layer). */
+  next: number;
   /** End of the current protocol's extent (an IP total length or UDP length can shorten it). */
   end: number;
   /** Set by a dissector that found a length claiming more bytes than exist (reported, not fatal). */
@@ -80,7 +80,7 @@ export interface DissectState {
 export interface Dissector {
   /**
    * Check the header at `off` (bytes up to `st.end` belong to it), name what follows in
-   * `st.next`, narrow `st.end` to a length field's claim, return the header length. Raises
+   * `st.next` (a kind code), narrow `st.end` to a length field's claim, return the header length. Raises
    * DecodeError when the bytes cannot be this header; reads nothing past `st.end`.
    */
   scan(buf: Uint8Array, off: number, st: DissectState): number;

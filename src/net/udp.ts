@@ -6,7 +6,7 @@ import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, setFie
 import { narrowExtent, needBytes, prepareFixed } from './codec.js';
 import { IPV4 } from './ipv4.js';
 import { IPV6 } from './ipv6.js';
-import { IPPROTO_OF, KIND_OF_UDP_PORT } from './protocols.js';
+import { IPPROTO_OF, NEXT_OF_UDP_PORT } from './protocols.js';
 import type { Codec, Dissector, Layer, Prepared } from './types.js';
 
 export const UDP = defineLayout('udp', 8, {
@@ -123,7 +123,7 @@ export const dissectUdp: Dissector = {
     const len = getField(buf, off, F.len);
     if (len < UDP.length) throw new DecodeError('udp', off, `length ${len} is below the 8-byte header`);
     narrowExtent('udp', off, off + len, st, 'length');
-    st.next = KIND_OF_UDP_PORT.get(getField(buf, off, F.dport)) ?? '';
+    st.next = NEXT_OF_UDP_PORT[getField(buf, off, F.dport)]!;
     return UDP.length;
   },
   fields(buf, off) {

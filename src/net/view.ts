@@ -19,7 +19,7 @@ export class FrameView {
   private end = 0;
 
   constructor(readonly opts: DecodeOptions = {}) {
-    this.st = { opts, next: '', end: 0 };
+    this.st = { opts, next: 0, end: 0 };
   }
 
   /** Scan bytes[0, end) as an Ethernet frame; returns the number of layers. Never throws for any bytes. */

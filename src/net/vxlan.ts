@@ -3,6 +3,7 @@ import type { ByteWriter } from '../bytes/view.js';
 import { defineLayout, fieldNames, putFields, readFields, shiftIn } from './fields.js';
 import { needBytes, prepareFixed } from './codec.js';
 import type { Codec, Dissector, Layer } from './types.js';
+import { KIND_ETHER } from './kinds.js';
 
 export const VXLAN = defineLayout('vxlan', 8, {
   flags: { bit: 0, width: 8, def: 0x08 },
@@ -44,7 +45,7 @@ export const vxlanCodec: Codec = {
 export const dissectVxlan: Dissector = {
   scan(_buf, off, st) {
     needBytes('vxlan', off, VXLAN.length, st);
-    st.next = 'ether';
+    st.next = KIND_ETHER;
     return VXLAN.length;
   },
   fields(buf, off) {
