@@ -252,6 +252,7 @@ export class Mmu {
     // PageWalker.walk takes int32 halves (no boxing of halves ≥ 2^31); subclasses get them as given.
     const plainWalker = Object.getPrototypeOf(walker) === PageWalker.prototype;
     const counters = tlb.counters;
+    if (fast && !perAddr) return this.batchUniform(vas, out, count, access, u, sig, inlineMiss, plainWalker);
     let fastHits = 0;
     let clock = tlb.clock; // kept in a local on the hit path; synced around the general path
     for (let n = 0; n < count; n++) {
@@ -350,6 +351,134 @@ export class Mmu {
       }
       tlb.clock = clock;
       const st = this.translateSig(hi, lo, acc, usr, sig, missed4K);
+      clock = tlb.clock;
+      if (st === WALK_OK) out[n] = this.pa;
+      else {
+        out[n] = -((st << 16) | this.errorCode);
+        faults++;
+      }
+    }
+    tlb.clock = clock;
+    if (fastHits > 0) {
+      tlb.counters[0]! += fastHits; // L1 4K hits (counter index 0)
+      this.translations += fastHits;
+      this.hit = 1;
+    }
+    return faults;
+  }
+
+  /**
+   * translateBatch's loop when every address has the same access kind and privilege and the
+   * TLB has a power-of-two L1 4K array: the same steps as the general loop (a property test
+   * compares them with translate() one by one), specialised so V8 keeps it small — the rights
+   * check is one bit of a 16-bit mask (OK_TABLE's row for this access) instead of a table load.
+   */
+  private batchUniform(vas: Uint32Array, out: Float64Array, count: number, acc: number, usr: number, sig: number, inlineMiss: boolean, plainWalker: boolean): number {
+    const tlb = this.tlb;
+    const a4 = tlb.l1ForSize[0]!;
+    const keys = tlb.key;
+    const ctxs = tlb.ctx;
+    const frames = tlb.frame;
+    const flags = tlb.flags;
+    const stamps = tlb.stamp;
+    const counters = tlb.counters;
+    const lru = tlb.policyCode === 0;
+    const base4 = tlb.arrBase[a4]!;
+    const ways4 = tlb.arrWays[a4]!;
+    const mask4 = tlb.arrMask[a4]!;
+    const canonShift = this.walker.config.levels === 5 ? 24 : 15;
+    const memo = this.memo;
+    const walker = this.walker;
+    const row = (sig * 8 + acc * 2 + usr) * 16;
+    let okMask = 0;
+    for (let f = 0; f < 16; f++) okMask |= OK_TABLE[row + f]! << f;
+    const isUser = usr === 1;
+    let faults = 0;
+    let fastHits = 0;
+    let clock = tlb.clock;
+    for (let n = 0; n < count; n++) {
+      const lo = vas[2 * n]!;
+      const hi = vas[2 * n + 1]!;
+      const top = hi >> canonShift;
+      if (top === 0 || top === -1) {
+        const hi57 = hi & 0x1ffffff;
+        const head = lo >>> 12;
+        const key = (hi57 * 1048576 + head) * 4;
+        const cur = tlb.curCtx;
+        const glob = tlb.curGlobal;
+        // The memo hint (see translateBatch), then the set's ways.
+        const h = head & MEMO_MASK;
+        let i = memo[h]!;
+        if (i < 0 || keys[i] !== key || (ctxs[i] !== cur && ctxs[i] !== glob)) {
+          const setBase = base4 + ((head | (hi57 << 20)) & mask4) * ways4;
+          const end = setBase + ways4;
+          for (i = setBase; i < end; i++) {
+            if (keys[i] === key) {
+              const c = ctxs[i]!;
+              if (c === cur || c === glob) break;
+            }
+          }
+          if (i < end) memo[h] = i;
+          else if (inlineMiss) {
+            // translateSig + walkAndFill for a miss in a TLB whose only array is this one.
+            this.translations++;
+            this.hit = 0;
+            tlb.clock = clock; // exact even if the walk throws (MemoryError)
+            const st = plainWalker ? walker.walk(this.cr3, hi | 0, lo | 0, acc, isUser) : walker.walk(this.cr3, hi, lo, acc, isUser);
+            if (st === WALK_OK && walker.pageShift === 12 && !(this.pge && walker.global !== 0)) {
+              this.walks++;
+              counters[1]!++; // recordMiss(SIZE_4K): an L1 4K miss (counter index 1); no STLB
+              // place()'s choice: the first invalid way, else the oldest stamp.
+              let victim = -1;
+              for (let j = setBase; j < end; j++) {
+                if (keys[j]! < 0) {
+                  victim = j;
+                  break;
+                }
+              }
+              if (victim < 0) {
+                victim = tlb.oldestWay(setBase, ways4);
+                counters[3]!++; // L1 4K evictions
+              }
+              keys[victim] = key;
+              ctxs[victim] = cur;
+              frames[victim] = walker.frame;
+              flags[victim] = (walker.rights & 7) | (walker.dirty !== 0 || acc === ACCESS_WRITE ? TLB_DIRTY : 0);
+              stamps[victim] = ++clock;
+              counters[2]!++; // L1 4K fills
+              memo[h] = victim;
+              out[n] = walker.pa;
+              continue;
+            }
+            const st2 = this.afterWalk(st, hi, lo, acc, false);
+            clock = tlb.clock;
+            if (st2 === WALK_OK) out[n] = this.pa;
+            else {
+              out[n] = -((st2 << 16) | this.errorCode);
+              faults++;
+            }
+            continue;
+          } else {
+            tlb.clock = clock;
+            const st = this.translateSig(hi, lo, acc, usr, sig, true);
+            clock = tlb.clock;
+            if (st === WALK_OK) out[n] = this.pa;
+            else {
+              out[n] = -((st << 16) | this.errorCode);
+              faults++;
+            }
+            continue;
+          }
+        }
+        if (((okMask >>> flags[i]!) & 1) !== 0) {
+          if (lru) stamps[i] = ++clock;
+          out[n] = frames[i]! + (lo & 0xfff);
+          fastHits++;
+          continue;
+        }
+      }
+      tlb.clock = clock;
+      const st = this.translateSig(hi, lo, acc, usr, sig, false);
       clock = tlb.clock;
       if (st === WALK_OK) out[n] = this.pa;
       else {

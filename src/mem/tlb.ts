@@ -436,6 +436,40 @@ export class Tlb {
     return victim;
   }
 
+  /**
+   * The first entry with the smallest stamp in [base, base + ways): place()'s LRU/FIFO victim
+   * among valid entries. For 4 ways a branch-free tournament (comparison results as 0/1):
+   * stamps in a set come in any order, so a compare-and-branch scan mispredicts about every
+   * other way, which costs more than the rest of a TLB fill.
+   */
+  oldestWay(base: number, ways: number): number {
+    const stamps = this.stamp;
+    if (ways === 4) {
+      const a = stamps[base]!;
+      const b = stamps[base + 1]!;
+      const c = stamps[base + 2]!;
+      const d = stamps[base + 3]!;
+      // Selections by arithmetic, not ?: (V8 turns ?: into branches). Stamps are integers
+      // below 2^53, so a + (b - a) * x is exactly a or b.
+      const x = +(b < a); // ties keep the first way
+      const y = +(d < c);
+      const ab = a + (b - a) * x;
+      const cd = c + (d - c) * y;
+      const z = +(cd < ab);
+      return base + x + z * (2 + y - x);
+    }
+    let oldest = base;
+    let oldestStamp = stamps[base]!;
+    for (let i = base + 1; i < base + ways; i++) {
+      const t = stamps[i]!;
+      if (t < oldestStamp) {
+        oldestStamp = t;
+        oldest = i;
+      }
+    }
+    return oldest;
+  }
+
   private drop(i: number): void {
     const k = this.key[i]!;
     this.key[i] = -1;
