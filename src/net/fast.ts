@@ -10,14 +10,14 @@ import { EncodeError } from '../errors.js';
 import { formatIpv4, formatMac } from '../bytes/addr.js';
 import { bytesToHex } from '../bytes/hex.js';
 import { ETHER } from './ether.js';
-import { IPV4, IPV4_DF } from './ipv4.js';
-import { UDP, udpChecksumIpv4 } from './udp.js';
+import { IPV4, IPV4_DF, IPV4_WORD0, IPV4_WORDS, ipv4WordsChecksum } from './ipv4.js';
+import { UDP, UDP_WORDS, udpChecksumIpv4 } from './udp.js';
 import { foldSum } from '../bytes/checksum.js';
-import { VXLAN, VXLAN_FLAG_I } from './vxlan.js';
+import { VXLAN, VXLAN_FLAG_I, VXLAN_WORDS } from './vxlan.js';
 import { ETHERTYPE_OF, IPPROTO_OF, UDP_PORT_VXLAN } from './protocols.js';
 import type { Layer } from './types.js';
 import { BufferTooSmallError, ByteWriter, writerFor } from '../bytes/view.js';
-import { shiftIn, type Field } from './fields.js';
+import type { Field } from './fields.js';
 
 /** What varies in a VXLAN-over-IPv4 frame. Addresses are unsigned 32-bit numbers, MACs 6-byte arrays. */
 export interface VxlanFrameParams {
@@ -72,46 +72,36 @@ const AT_INNER_UDP = AT_INNER_IP + IPV4.length;
 const AT_PAYLOAD = AT_INNER_UDP + UDP.length;
 
 // The fused writer stores whole big-endian 32-bit words; every field's place in its word comes
-// from the layout (shiftIn throws at load time if a field is not inside the word named here).
+// from the layout (the IPV4_WORDS, UDP_WORDS and VXLAN_WORDS tables of each header's module).
 const E = ETHER.f;
 const AT_MACS = E.dst.byte; // dst then src: 12 bytes as three words
 if (E.src.byte !== AT_MACS + 6 || E.type.byte !== AT_MACS + 12) throw new Error('ether layout: dst, src, type are not back to back');
 const AT_ETYPE = E.type.byte;
-const I = IPV4.f;
-const IP_W0 = I.version.byte; // version, ihl, tos, len
-const IP_VERSION = shiftIn(I.version, IP_W0, 4);
-const IP_IHL = shiftIn(I.ihl, IP_W0, 4);
-const IP_TOS = shiftIn(I.tos, IP_W0, 4);
-const IP_LEN = shiftIn(I.len, IP_W0, 4);
-const IP_W1 = I.id.byte; // id, flags, frag
-const IP_ID = shiftIn(I.id, IP_W1, 4);
-const IP_FLAGS = shiftIn(I.flags, IP_W1, 4);
-const IP_FRAG = shiftIn(I.frag, IP_W1, 4);
-const IP_W2 = I.ttl.byte; // ttl, proto, chksum
-const IP_TTL = shiftIn(I.ttl, IP_W2, 4);
-const IP_PROTO = shiftIn(I.proto, IP_W2, 4);
-const IP_CHKSUM = shiftIn(I.chksum, IP_W2, 4);
-const IP_SRC = I.src.byte;
-const IP_DST = I.dst.byte;
-/** First word of a 20-byte IPv4 header (version 4, IHL 5 words, TOS 0) without its length. */
-const IP_WORD0 = (4 << IP_VERSION) | ((IPV4.length / 4) << IP_IHL) | (0 << IP_TOS);
+const W = IPV4_WORDS;
+const IP_W0 = W.at0;
+const IP_LEN = W.len;
+const IP_W1 = W.at1;
+const IP_ID = W.id;
+const IP_FLAGS = W.flags;
+const IP_FRAG = W.frag;
+const IP_W2 = W.at2;
+const IP_TTL = W.ttl;
+const IP_PROTO = W.proto;
+const IP_CHKSUM = W.chksum;
+const IP_SRC = W.atSrc;
+const IP_DST = W.atDst;
+const IP_WORD0 = IPV4_WORD0; // TOS 0; length added per frame
 const IP_WORD2 = P_UDP << IP_PROTO; // ttl added per frame
-const U = UDP.f;
-const UDP_W0 = U.sport.byte;
-const UDP_SPORT = shiftIn(U.sport, UDP_W0, 4);
-const UDP_DPORT = shiftIn(U.dport, UDP_W0, 4);
-const UDP_W1 = U.len.byte;
-const UDP_LEN = shiftIn(U.len, UDP_W1, 4);
-const UDP_CHKSUM = shiftIn(U.chksum, UDP_W1, 4);
-const V = VXLAN.f;
-const VX_W0 = V.flags.byte; // flags, reserved1
-const VX_FLAGS = shiftIn(V.flags, VX_W0, 4);
-const VX_W1 = V.vni.byte; // vni, reserved2
-const VX_VNI = shiftIn(V.vni, VX_W1, 4);
-// The reserved fields share those two words and are written as zero (checked to be there).
-shiftIn(V.reserved1, VX_W0, 4);
-shiftIn(V.reserved2, VX_W1, 4);
-const VX_WORD0 = VXLAN_FLAG_I << VX_FLAGS;
+const UDP_W0 = UDP_WORDS.at0;
+const UDP_SPORT = UDP_WORDS.sport;
+const UDP_DPORT = UDP_WORDS.dport;
+const UDP_W1 = UDP_WORDS.at1;
+const UDP_LEN = UDP_WORDS.len;
+const UDP_CHKSUM = UDP_WORDS.chksum;
+const VX_W0 = VXLAN_WORDS.at0; // flags, reserved1 (zero)
+const VX_W1 = VXLAN_WORDS.at1; // vni, reserved2 (zero)
+const VX_VNI = VXLAN_WORDS.vni;
+const VX_WORD0 = VXLAN_FLAG_I << VXLAN_WORDS.flags;
 
 /** Sum of the two 16-bit halves of a 32-bit word (one's-complement arithmetic on words). */
 function halves(w: number): number {
@@ -213,16 +203,15 @@ export function encodeVxlanFrame(into: ByteWriter | Uint8Array, off: number, p: 
   d.setUint32(o + AT_MACS + 4, outerMacs1);
   d.setUint32(o + AT_MACS + 8, outerMacs2);
   d.setUint16(o + AT_ETYPE, T_IPV4);
-  // Outer IPv4: words summed for the header checksum before they are stored.
+  // Outer IPv4: the header checksum from the words before they are stored.
   let src = outerSrcIp | 0;
   let dst = outerDstIp | 0;
   let w0 = IP_WORD0 | (outerIpLen << IP_LEN);
   let w1 = (outerId << IP_ID) | ((outerDf ? IPV4_DF : 0) << IP_FLAGS) | (0 << IP_FRAG);
   let w2 = IP_WORD2 | (outerTtl << IP_TTL);
-  sum = halves(w0) + halves(w1) + halves(w2) + halves(src) + halves(dst);
   d.setUint32(o + AT_OUTER_IP + IP_W0, w0);
   d.setUint32(o + AT_OUTER_IP + IP_W1, w1);
-  d.setUint32(o + AT_OUTER_IP + IP_W2, w2 | ((~foldSum(sum) & 0xffff) << IP_CHKSUM));
+  d.setUint32(o + AT_OUTER_IP + IP_W2, w2 | (ipv4WordsChecksum(w0, w1, w2, src, dst) << IP_CHKSUM));
   d.setUint32(o + AT_OUTER_IP + IP_SRC, src);
   d.setUint32(o + AT_OUTER_IP + IP_DST, dst);
   // Outer UDP (checksum 0 here; computed at the end when asked for) and VXLAN.
@@ -241,10 +230,9 @@ export function encodeVxlanFrame(into: ByteWriter | Uint8Array, off: number, p: 
   w0 = IP_WORD0 | (innerIpLen << IP_LEN);
   w1 = (innerId << IP_ID) | (0 << IP_FLAGS) | (0 << IP_FRAG);
   w2 = IP_WORD2 | (innerTtl << IP_TTL);
-  sum = halves(w0) + halves(w1) + halves(w2) + halves(src) + halves(dst);
   d.setUint32(o + AT_INNER_IP + IP_W0, w0);
   d.setUint32(o + AT_INNER_IP + IP_W1, w1);
-  d.setUint32(o + AT_INNER_IP + IP_W2, w2 | ((~foldSum(sum) & 0xffff) << IP_CHKSUM));
+  d.setUint32(o + AT_INNER_IP + IP_W2, w2 | (ipv4WordsChecksum(w0, w1, w2, src, dst) << IP_CHKSUM));
   d.setUint32(o + AT_INNER_IP + IP_SRC, src);
   d.setUint32(o + AT_INNER_IP + IP_DST, dst);
   // Inner UDP: pseudo-header (addresses, protocol, length) + header (ports, length) + payload.

@@ -15,10 +15,23 @@ export const VXLAN = defineLayout('vxlan', 8, {
 /** The I flag: the VNI is valid. */
 export const VXLAN_FLAG_I = 0x08;
 
-const AT_FLAGS = VXLAN.f.flags.byte;
-const AT_VNI = VXLAN.f.vni.byte;
-const FLAGS_SHIFT = shiftIn(VXLAN.f.flags, AT_FLAGS, 4);
-const VNI_SHIFT = shiftIn(VXLAN.f.vni, AT_VNI, 4);
+/**
+ * The header as two big-endian 32-bit words (flags + reserved1, vni + reserved2), for the fast
+ * encoders (encodeVxlan and the fused encodeVxlanFrame): byte offsets and shifts from the layout;
+ * the reserved fields are checked to share those words (they are written as zero).
+ */
+export const VXLAN_WORDS = {
+  at0: VXLAN.f.flags.byte,
+  flags: shiftIn(VXLAN.f.flags, VXLAN.f.flags.byte, 4),
+  reserved1: shiftIn(VXLAN.f.reserved1, VXLAN.f.flags.byte, 4),
+  at1: VXLAN.f.vni.byte,
+  vni: shiftIn(VXLAN.f.vni, VXLAN.f.vni.byte, 4),
+  reserved2: shiftIn(VXLAN.f.reserved2, VXLAN.f.vni.byte, 4),
+} as const;
+const AT_FLAGS = VXLAN_WORDS.at0;
+const AT_VNI = VXLAN_WORDS.at1;
+const FLAGS_SHIFT = VXLAN_WORDS.flags;
+const VNI_SHIFT = VXLAN_WORDS.vni;
 const HEADER = VXLAN.length;
 
 /** Fast path: write a VXLAN header at offset `off` of `out` (reserved fields zero); returns the payload offset. */
