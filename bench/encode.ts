@@ -1,11 +1,12 @@
 /**
  * Packet codec benchmarks (`virtkit bench encode`).
  * - encode-vxlan-156B: the 156-byte frame Ether/IPv4(DF)/UDP(4789, checksum 0)/VXLAN/Ether/
- *   IPv4/UDP/64-byte payload through encodeVxlanFrame (the public fast path built from the
- *   per-header encoders). Every frame has its own VNI, outer source port and inner IPv4 id, so
- *   both IPv4 header checksums and the inner UDP checksum (pseudo-header + 72 bytes) are
- *   computed for every frame, as are all lengths; frames go into one reused buffer (through
- *   its long-lived ByteWriter). Every value is range-checked on every frame.
+ *   IPv4/UDP/64-byte payload through encodeVxlanFrame (the public fast path: one function
+ *   writing big-endian 32-bit words at offsets from the layout tables). Every frame has its own
+ *   VNI, outer source port and inner IPv4 id, so both IPv4 header checksums and the inner UDP
+ *   checksum (pseudo-header + header + the 64 payload bytes as copied into this frame) are
+ *   computed for every frame, as are all lengths; all 156 bytes are written into one reused
+ *   buffer (through its long-lived ByteWriter). Every value is range-checked on every frame.
  * - encode-vxlan-156B-layers: the same frames through encodeFrameInto from JSON-style layer
  *   objects (validation, address parsing, auto fields): the general path, for comparison.
  * - decode-vxlan-156B: FrameView.scan of such frames (all the decoder's checks and dispatch:
