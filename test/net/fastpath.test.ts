@@ -34,6 +34,7 @@ import {
   BufferTooSmallError,
   FrameView,
   IPV4,
+  IPV4_FLAGS_SHIFT,
   parseIpv4,
   parseMac,
   UDP,
@@ -116,6 +117,20 @@ describe('encodeVxlanFrame (fast path)', () => {
     expect(() => encodeVxlanFrame(buf, 0, { ...params(new Uint8Array(8)), outerSrcMac: new Uint8Array(5) })).toThrow('layer 0 (ether)');
   });
 
+  it('recomputes from the bytes given on every call: a payload or MAC changed in place changes the next frame', () => {
+    const payload = Uint8Array.from({ length: 64 }, (_, i) => i);
+    const p = params(payload);
+    const buf = new Uint8Array(vxlanFrameLength(64));
+    const w = writerFor(buf);
+    for (let k = 0; k < 5; k++) {
+      payload[(k * 13) % 64] ^= 0x5a;
+      p.innerSrcMac[k % 6] ^= 0x11;
+      p.outerDstMac[5 - (k % 6)] ^= 0x22;
+      encodeVxlanFrame(w, 0, p);
+      expect(bytesToHex(buf)).toBe(bytesToHex(encodeFrame(vxlanFrameLayers(p))));
+    }
+  });
+
   it('the bench frame is 156 bytes', () => {
     expect(vxlanFrameLength(64)).toBe(156);
   });
@@ -189,6 +204,32 @@ describe('per-header low-level encoders equal encodeFrame', () => {
   const u32 = fc.integer({ min: 0, max: 0xffffffff });
   const mac6 = fc.uint8Array({ minLength: 6, maxLength: 6 });
   const addr16 = fc.uint8Array({ minLength: 16, maxLength: 16 });
+
+  it('ether / ipv4 (any tos, flags, fragment offset, ttl, protocol) / udp / data', () => {
+    fc.assert(
+      fc.property(
+        fc.record({ tos: u8, id: u16, flags: fc.integer({ min: 0, max: 7 }), frag: fc.integer({ min: 0, max: 0x1fff }), ttl: u8, proto: u8, src: u32, dst: u32, sport: u16, dport: u16, chksum: u16 }),
+        fc.uint8Array({ maxLength: 20 }),
+        (v, data) => {
+          const total = 14 + 20 + 8 + data.length;
+          const buf = new Uint8Array(total).fill(0x99);
+          const w = writerFor(buf);
+          let o = encodeEther(w, 0, new Uint8Array(6).fill(7), new Uint8Array(6).fill(8), 0x0800);
+          o = encodeIpv4(w, o, v.tos, 28 + data.length, v.id, (v.flags << IPV4_FLAGS_SHIFT) | v.frag, v.ttl, v.proto, v.src | 0, v.dst | 0);
+          o = encodeUdp(w, o, v.sport, v.dport, 8 + data.length, v.chksum);
+          buf.set(data, o);
+          const layers: Layer[] = [
+            { layer: 'ether', dst: '07:07:07:07:07:07', src: '08:08:08:08:08:08' },
+            { layer: 'ipv4', tos: v.tos, id: v.id, flags: v.flags, frag: v.frag, ttl: v.ttl, proto: v.proto, src: formatIpv4(v.src), dst: formatIpv4(v.dst) },
+            { layer: 'udp', sport: v.sport, dport: v.dport, chksum: v.chksum },
+            { layer: 'raw', hex: bytesToHex(data) },
+          ];
+          expect(bytesToHex(buf)).toBe(bytesToHex(encodeFrame(layers)));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
 
   it('ether + arp', () => {
     fc.assert(
