@@ -11,12 +11,16 @@ export const ETHER = defineLayout('ether', 14, {
   type: { bit: 96, width: 16, auto: true },
 });
 
-const DST = ETHER.f.dst.byte;
-const TYPE = ETHER.f.type.byte;
+/**
+ * The fast encoders (encodeEther and the fused encodeVxlanFrame) store the two MACs as three
+ * big-endian 32-bit words from `atMacs` (dst 0-3 | dst 4-5 src 0-1 | src 2-5), then the
+ * 16-bit type at `atType`: that needs dst, src and type back to back, which the layout says
+ * (checked here once).
+ */
+export const ETHER_WORDS = { atMacs: ETHER.f.dst.byte, atType: ETHER.f.type.byte } as const;
+if (ETHER.f.src.byte !== ETHER_WORDS.atMacs + 6 || ETHER_WORDS.atType !== ETHER_WORDS.atMacs + 12) throw new Error('ether layout: dst, src and type are not back to back');
+const DST = ETHER_WORDS.atMacs;
 const HEADER = ETHER.length;
-// encodeEther stores the two MACs as three big-endian 32-bit words (dst 0-3 | dst 4-5 src 0-1 |
-// src 2-5): that needs src right after dst, which the layout says; checked here once.
-if (ETHER.f.src.byte !== DST + 6 || TYPE !== DST + 12) throw new Error('ether layout: encodeEther packs dst, src, type back to back');
 
 /** Fast path: write an Ethernet header (MACs as 6-byte arrays) at offset `off` of `out`; returns the payload offset. */
 export function encodeEther(out: ByteWriter, off: number, dst: Uint8Array, src: Uint8Array, type: number): number {

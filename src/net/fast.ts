@@ -9,7 +9,7 @@
 import { EncodeError } from '../errors.js';
 import { formatIpv4, formatMac } from '../bytes/addr.js';
 import { bytesToHex } from '../bytes/hex.js';
-import { ETHER } from './ether.js';
+import { ETHER, ETHER_WORDS } from './ether.js';
 import { IPV4, IPV4_DF, IPV4_WORD0, IPV4_WORDS, ipv4WordsChecksum } from './ipv4.js';
 import { UDP, UDP_WORDS, udpChecksumIpv4 } from './udp.js';
 import { foldSum } from '../bytes/checksum.js';
@@ -72,11 +72,9 @@ const AT_INNER_UDP = AT_INNER_IP + IPV4.length;
 const AT_PAYLOAD = AT_INNER_UDP + UDP.length;
 
 // The fused writer stores whole big-endian 32-bit words; every field's place in its word comes
-// from the layout (the IPV4_WORDS, UDP_WORDS and VXLAN_WORDS tables of each header's module).
-const E = ETHER.f;
-const AT_MACS = E.dst.byte; // dst then src: 12 bytes as three words
-if (E.src.byte !== AT_MACS + 6 || E.type.byte !== AT_MACS + 12) throw new Error('ether layout: dst, src, type are not back to back');
-const AT_ETYPE = E.type.byte;
+// from the layout (the ETHER_WORDS, IPV4_WORDS, UDP_WORDS and VXLAN_WORDS tables of each header's module).
+const AT_MACS = ETHER_WORDS.atMacs; // dst then src: 12 bytes as three words
+const AT_ETYPE = ETHER_WORDS.atType;
 const W = IPV4_WORDS;
 const IP_W0 = W.at0;
 const IP_LEN = W.len;
