@@ -393,104 +393,114 @@ export class Mmu {
     let okMask = 0;
     for (let f = 0; f < 16; f++) okMask |= OK_TABLE[row + f]! << f;
     const isUser = usr === 1;
+    // Batch invariants: the context (nothing in the loop changes CR3, the PCID or the VPID).
+    const cur = tlb.curCtx;
+    const glob = tlb.curGlobal;
     let faults = 0;
     let fastHits = 0;
+    // The inline miss path's counts, added to the fields once (in finally, so a MemoryError
+    // thrown by a walk leaves them exact too).
+    let misses = 0;
+    let evictions = 0;
     let clock = tlb.clock;
-    for (let n = 0; n < count; n++) {
-      const lo = vas[2 * n]!;
-      const hi = vas[2 * n + 1]!;
-      const top = hi >> canonShift;
-      if (top === 0 || top === -1) {
-        const hi57 = hi & 0x1ffffff;
-        const head = lo >>> 12;
-        const key = (hi57 * 1048576 + head) * 4;
-        const cur = tlb.curCtx;
-        const glob = tlb.curGlobal;
-        // The memo hint (see translateBatch), then the set's ways.
-        const h = head & MEMO_MASK;
-        let i = memo[h]!;
-        if (i < 0 || keys[i] !== key || (ctxs[i] !== cur && ctxs[i] !== glob)) {
-          const setBase = base4 + ((head | (hi57 << 20)) & mask4) * ways4;
-          const end = setBase + ways4;
-          for (i = setBase; i < end; i++) {
-            if (keys[i] === key) {
-              const c = ctxs[i]!;
-              if (c === cur || c === glob) break;
+    try {
+      for (let n = 0; n < count; n++) {
+        const lo = vas[2 * n]!;
+        const hi = vas[2 * n + 1]!;
+        const top = hi >> canonShift;
+        if (top === 0 || top === -1) {
+          const hi57 = hi & 0x1ffffff;
+          const head = lo >>> 12;
+          const key = (hi57 * 1048576 + head) * 4;
+          // The memo hint (see translateBatch), then the set's ways.
+          const h = head & 1023; // MEMO_MASK (a literal: module consts are loaded from their cell)
+          let i = memo[h]!;
+          if (i < 0 || keys[i] !== key || (ctxs[i] !== cur && ctxs[i] !== glob)) {
+            const setBase = base4 + ((head | (hi57 << 20)) & mask4) * ways4;
+            const end = setBase + ways4;
+            for (i = setBase; i < end; i++) {
+              if (keys[i] === key) {
+                const c = ctxs[i]!;
+                if (c === cur || c === glob) break;
+              }
             }
-          }
-          if (i < end) memo[h] = i;
-          else if (inlineMiss) {
-            // translateSig + walkAndFill for a miss in a TLB whose only array is this one.
-            this.translations++;
-            this.hit = 0;
-            tlb.clock = clock; // exact even if the walk throws (MemoryError)
-            const st = plainWalker ? walker.walk(this.cr3, hi | 0, lo | 0, acc, isUser) : walker.walk(this.cr3, hi, lo, acc, isUser);
-            if (st === WALK_OK && walker.pageShift === 12 && !(this.pge && walker.global !== 0)) {
-              this.walks++;
-              counters[1]!++; // recordMiss(SIZE_4K): an L1 4K miss (counter index 1); no STLB
-              // place()'s choice: the first invalid way, else the oldest stamp.
-              let victim = -1;
-              for (let j = setBase; j < end; j++) {
-                if (keys[j]! < 0) {
-                  victim = j;
-                  break;
+            if (i < end) memo[h] = i;
+            else if (inlineMiss) {
+              // translateSig + walkAndFill for a miss in a TLB whose only array is this one
+              // (walks and the miss, fill and eviction counters are counted in misses and
+              // evictions).
+              this.translations++;
+              this.hit = 0;
+              const st = plainWalker ? walker.walk(this.cr3, hi | 0, lo | 0, acc, isUser) : walker.walk(this.cr3, hi, lo, acc, isUser);
+              if (st === WALK_OK && walker.pageShift === 12 && !(this.pge && walker.global !== 0)) {
+                misses++;
+                // place()'s choice: the first invalid way, else the oldest stamp.
+                let victim = -1;
+                for (let j = setBase; j < end; j++) {
+                  if (keys[j]! < 0) {
+                    victim = j;
+                    break;
+                  }
                 }
+                if (victim < 0) {
+                  victim = tlb.oldestWay(setBase, ways4);
+                  evictions++;
+                }
+                keys[victim] = key;
+                ctxs[victim] = cur;
+                frames[victim] = walker.frame;
+                flags[victim] = (walker.rights & 7) | (walker.dirty !== 0 || acc === ACCESS_WRITE ? TLB_DIRTY : 0);
+                stamps[victim] = ++clock;
+                memo[h] = victim;
+                out[n] = walker.pa;
+                continue;
               }
-              if (victim < 0) {
-                victim = tlb.oldestWay(setBase, ways4);
-                counters[3]!++; // L1 4K evictions
+              tlb.clock = clock;
+              const st2 = this.afterWalk(st, hi, lo, acc, false);
+              clock = tlb.clock;
+              if (st2 === WALK_OK) out[n] = this.pa;
+              else {
+                out[n] = -((st2 << 16) | this.errorCode);
+                faults++;
               }
-              keys[victim] = key;
-              ctxs[victim] = cur;
-              frames[victim] = walker.frame;
-              flags[victim] = (walker.rights & 7) | (walker.dirty !== 0 || acc === ACCESS_WRITE ? TLB_DIRTY : 0);
-              stamps[victim] = ++clock;
-              counters[2]!++; // L1 4K fills
-              memo[h] = victim;
-              out[n] = walker.pa;
+              continue;
+            } else {
+              tlb.clock = clock;
+              const st = this.translateSig(hi, lo, acc, usr, sig, true);
+              clock = tlb.clock;
+              if (st === WALK_OK) out[n] = this.pa;
+              else {
+                out[n] = -((st << 16) | this.errorCode);
+                faults++;
+              }
               continue;
             }
-            const st2 = this.afterWalk(st, hi, lo, acc, false);
-            clock = tlb.clock;
-            if (st2 === WALK_OK) out[n] = this.pa;
-            else {
-              out[n] = -((st2 << 16) | this.errorCode);
-              faults++;
-            }
-            continue;
-          } else {
-            tlb.clock = clock;
-            const st = this.translateSig(hi, lo, acc, usr, sig, true);
-            clock = tlb.clock;
-            if (st === WALK_OK) out[n] = this.pa;
-            else {
-              out[n] = -((st << 16) | this.errorCode);
-              faults++;
-            }
+          }
+          if (((okMask >>> flags[i]!) & 1) !== 0) {
+            if (lru) stamps[i] = ++clock;
+            out[n] = frames[i]! + (lo & 0xfff);
+            fastHits++;
             continue;
           }
         }
-        if (((okMask >>> flags[i]!) & 1) !== 0) {
-          if (lru) stamps[i] = ++clock;
-          out[n] = frames[i]! + (lo & 0xfff);
-          fastHits++;
-          continue;
+        tlb.clock = clock;
+        const st = this.translateSig(hi, lo, acc, usr, sig, false);
+        clock = tlb.clock;
+        if (st === WALK_OK) out[n] = this.pa;
+        else {
+          out[n] = -((st << 16) | this.errorCode);
+          faults++;
         }
       }
+    } finally {
       tlb.clock = clock;
-      const st = this.translateSig(hi, lo, acc, usr, sig, false);
-      clock = tlb.clock;
-      if (st === WALK_OK) out[n] = this.pa;
-      else {
-        out[n] = -((st << 16) | this.errorCode);
-        faults++;
-      }
-    }
-    tlb.clock = clock;
-    if (fastHits > 0) {
-      tlb.counters[0]! += fastHits; // L1 4K hits (counter index 0)
+      counters[0]! += fastHits; // L1 4K hits
+      counters[1]! += misses; // L1 4K misses (recordMiss(SIZE_4K); there is no STLB)
+      counters[2]! += misses; // L1 4K fills: one per such miss
+      counters[3]! += evictions; // L1 4K evictions
       this.translations += fastHits;
-      this.hit = 1;
+      this.walks += misses;
+      if (fastHits > 0) this.hit = 1;
     }
     return faults;
   }

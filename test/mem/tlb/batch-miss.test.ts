@@ -116,3 +116,37 @@ describe('translateBatch with the inlined miss path equals translate one by one'
     }
   }
 });
+
+describe('translateBatch when a walk throws (a table outside memory)', () => {
+  it('leaves the counters, walks, clock and contents of the translations before it, as translate() does', () => {
+    const a = world();
+    const b = world();
+    const geometry = simpleGeometry(16, 4, 12);
+    const ma = new Mmu(a.walker, geometry);
+    const mb = new Mmu(b.walker, geometry);
+    for (const m of [ma, mb]) m.movCr3(a.pt.cr3);
+    // A PDE for 0x200000000 whose page table lies beyond the 4 MiB of memory.
+    const badVa = 0x200000000n;
+    for (const w of [a, b]) {
+      w.pt.map(badVa, 0x300000, 4096, { w: true, u: true });
+      const pde = w.pt.entryAddress(badVa, 2);
+      w.walker.mem.write64(pde, 0x7fff_f000 | 7, 0);
+    }
+    const list = [pageVa(2), pageVa(4), pageVa(2), pageVa(6), pageVa(4), badVa, pageVa(8)];
+    const halves = new Uint32Array(2 * list.length);
+    list.forEach((va, i) => {
+      halves[2 * i] = vaLo(va);
+      halves[2 * i + 1] = vaHi(va);
+    });
+    expect(() => ma.translateBatch(halves, new Float64Array(list.length), 0, true)).toThrow(/outside memory/);
+    expect(() => {
+      for (const va of list) mb.translate(vaHi(va), vaLo(va), 0, true);
+    }).toThrow(/outside memory/);
+    expect(ma.stats).toEqual(mb.stats);
+    expect(ma.stats.l1['4K'].hits).toBe(2);
+    expect(ma.walks).toBe(mb.walks);
+    expect(ma.translations).toBe(mb.translations);
+    expect(ma.tlb.clock).toBe(mb.tlb.clock);
+    expect(ma.tlb.contents(0)).toEqual(mb.tlb.contents(0));
+  });
+});
