@@ -12,7 +12,7 @@ import { bytesToHex } from '../bytes/hex.js';
 import { ETHER, ETHER_WORDS } from './ether.js';
 import { IPV4, IPV4_DF, IPV4_WORD0, IPV4_WORDS, ipv4WordsChecksum } from './ipv4.js';
 import { UDP, UDP_WORDS, udpChecksumIpv4 } from './udp.js';
-import { foldSum } from '../bytes/checksum.js';
+import { foldSum, halves, onesSumOf } from '../bytes/checksum.js';
 import { VXLAN, VXLAN_FLAG_I, VXLAN_WORDS } from './vxlan.js';
 import { ETHERTYPE_OF, IPPROTO_OF, UDP_PORT_VXLAN } from './protocols.js';
 import type { Layer } from './types.js';
@@ -101,10 +101,6 @@ const VX_W1 = VXLAN_WORDS.at1; // vni, reserved2 (zero)
 const VX_VNI = VXLAN_WORDS.vni;
 const VX_WORD0 = VXLAN_FLAG_I << VXLAN_WORDS.flags;
 
-/** Sum of the two 16-bit halves of a 32-bit word (one's-complement arithmetic on words). */
-function halves(w: number): number {
-  return (w >>> 16) + (w & 0xffff);
-}
 
 /**
  * Write a whole VXLAN-over-IPv4 frame at offset `off` of a byte array (or of its long-lived
@@ -182,20 +178,11 @@ export function encodeVxlanFrame(into: ByteWriter | Uint8Array, off: number, p: 
   const innerMacs0 = (m1[0]! << 24) | (m1[1]! << 16) | (m1[2]! << 8) | m1[3]!;
   const innerMacs1 = (m1[4]! << 24) | (m1[5]! << 16) | (n1[0]! << 8) | n1[1]!;
   const innerMacs2 = (n1[2]! << 24) | (n1[3]! << 16) | (n1[4]! << 8) | n1[5]!;
-  // Payload first: copied, then summed from the frame's own bytes, four 32-bit words a step.
-  let q = o + AT_PAYLOAD;
+  // Payload first: copied, then summed from the frame's own bytes (the one RFC 1071 sum).
+  const q = o + AT_PAYLOAD;
   if (start === 0 && payloadLength === payload.length) bytes.set(payload, q); // one memory copy
   else for (let i = start, t = q; t < q + payloadLength; i++, t++) bytes[t] = payload[i]!; // no subarray object per frame
-  let sum = 0;
-  const stop = q + (payloadLength & ~3);
-  for (; q + 16 <= stop; q += 16) sum += halves(d.getUint32(q)) + halves(d.getUint32(q + 4)) + halves(d.getUint32(q + 8)) + halves(d.getUint32(q + 12));
-  for (; q < stop; q += 4) sum += halves(d.getUint32(q));
-  if (payloadLength & 2) {
-    sum += d.getUint16(q);
-    q += 2;
-  }
-  if (payloadLength & 1) sum += d.getUint8(q) << 8; // RFC 1071: an odd last byte is padded with zero on the right
-  const payloadSum = sum;
+  const payloadSum = onesSumOf(buf, q, q + payloadLength);
   // Outer Ethernet.
   d.setUint32(o + AT_MACS, outerMacs0);
   d.setUint32(o + AT_MACS + 4, outerMacs1);
@@ -235,7 +222,7 @@ export function encodeVxlanFrame(into: ByteWriter | Uint8Array, off: number, p: 
   d.setUint32(o + AT_INNER_IP + IP_DST, dst);
   // Inner UDP: pseudo-header (addresses, protocol, length) + header (ports, length) + payload.
   const ports = (innerSport << UDP_SPORT) | (innerDport << UDP_DPORT);
-  sum = payloadSum + halves(src) + halves(dst) + P_UDP + innerUdpLen + halves(ports) + innerUdpLen;
+  const sum = payloadSum + halves(src) + halves(dst) + P_UDP + innerUdpLen + halves(ports) + innerUdpLen;
   d.setUint32(o + AT_INNER_UDP + UDP_W0, ports);
   d.setUint32(o + AT_INNER_UDP + UDP_W1, (innerUdpLen << UDP_LEN) | ((~foldSum(sum) & 0xffff || 0xffff) << UDP_CHKSUM));
   if (outerUdpChecksum) udpChecksumIpv4(buf, o + AT_OUTER_UDP, outerUdpLen, outerSrcIp | 0, outerDstIp | 0);
