@@ -107,6 +107,26 @@ export function accessFault(rights: number, access: number, user: boolean, wp: b
 }
 
 /**
+ * accessFault as a table for walk()'s fast path: ACCESS_FAULTS[((sig * 3 + access) * 2 + user) *
+ * 8 + rights] = 1 when accessFault(rights, access, user, …) is true, with sig = WP | SMEP << 1 |
+ * SMAP << 2 | AC << 3 | NXE << 4. Built by calling accessFault: one description of the rules.
+ */
+const ACCESS_FAULTS = (() => {
+  const t = new Uint8Array(32 * 3 * 2 * 8);
+  for (let sig = 0; sig < 32; sig++) {
+    for (let access = 0; access < 3; access++) {
+      for (let user = 0; user < 2; user++) {
+        for (let rights = 0; rights < 8; rights++) {
+          const fault = accessFault(rights, access, user === 1, (sig & 1) !== 0, (sig & 2) !== 0, (sig & 4) !== 0, (sig & 8) !== 0, (sig & 16) !== 0);
+          t[((sig * 3 + access) * 2 + user) * 8 + rights] = fault ? 1 : 0;
+        }
+      }
+    }
+  }
+  return t;
+})();
+
+/**
  * The error-code bits that describe the access (SDM 4.7): W/R for a write, U/S for CPL 3, I/D for
  * an instruction fetch only when EFER.NXE = 1 or CR4.SMEP = 1. P and RSVD are added by the cause.
  */
@@ -169,12 +189,14 @@ export class PageWalker {
    * that walkGeneral rewrites, so starting over changes nothing.
    */
   walk(cr3: number, vaHi: number, vaLo: number, access: number, user: boolean): number {
+    // Literals, not the named constants, on this path: V8 loads an imported or module-level
+    // const from its module cell (with a TDZ check) at every use; the comments name them.
     const c = this.config;
-    const nxe = c.nxe;
+    const nxe = c.nxe ? 1 : 0;
     if (c.maxPhyAddr !== this.cachedMaxPhyAddr || nxe !== this.cachedNxe) this.cacheMasks(c.maxPhyAddr, nxe);
     const five = c.levels === 5;
     const top = vaHi | 0;
-    if (!(cr3 >= 0 && cr3 < 0x8000_0000) || top >> (five ? 24 : 15) !== top >> 31) return this.walkGeneral(cr3, vaHi, vaLo, access, user);
+    if (!(cr3 >= 0 && cr3 < 0x8000_0000) || access >>> 0 > 2 || top >> (five ? 24 : 15) !== top >> 31) return this.walkGeneral(cr3, vaHi, vaLo, access, user);
     const u32 = this.mem.u32;
     const last = this.mem.size - 8; // an entry at ea is inside memory when ea <= last
     // A table entry (levels 5, 4) must be present with PS (reserved there) and frame bit 31
@@ -238,14 +260,16 @@ export class PageWalker {
     loAnd &= lo;
     hiOr |= hi;
     const rights = ((loAnd >>> 1) & 3) | ((hiOr >>> 31) << 2);
-    if (accessFault(rights, access, user, c.wp, c.smep, c.smap, c.ac, nxe)) return this.walkGeneral(cr3, vaHi, vaLo, access, user);
+    // accessFault(rights, access, user, wp, smep, smap, ac, nxe), from its table
+    const sig = (c.wp ? 1 : 0) | (c.smep ? 2 : 0) | (c.smap ? 4 : 0) | (c.ac ? 8 : 0) | (nxe << 4);
+    if (this.accessFaults[(((sig * 3 + access) << 1) | (user ? 1 : 0)) * 8 + rights] !== 0) return this.walkGeneral(cr3, vaHi, vaLo, access, user);
     if (c.updateAD) {
       // A in every entry used, D in the leaf on a write (the walk succeeded).
       for (let i = 0; i < n; i++) {
         const wi = refs[i]! >>> 2;
         u32[wi] = u32[wi]! | LO_A;
       }
-      if (access === ACCESS_WRITE) u32[w] = u32[w]! | LO_D;
+      if (access === 1 /* ACCESS_WRITE */) u32[w] = u32[w]! | LO_D;
       lo = u32[w]!;
     }
     this.refCount = n;
@@ -257,27 +281,30 @@ export class PageWalker {
     this.rights = rights;
     this.pageShift = 12;
     this.memType = ((lo >>> 3) & 3) | ((lo >>> 5) & 4);
-    const frameHi = hi & HI_FRAME;
-    const frame = frameHi === 0 ? (lo & LO_FRAME_4K) >>> 0 : frameHi * TWO32 + ((lo & LO_FRAME_4K) >>> 0);
+    const frameHi = hi & 0xf_ffff; // HI_FRAME
+    const frameLo = (lo & 0xffff_f000) >>> 0; // LO_FRAME_4K
+    const frame = frameHi === 0 ? frameLo : frameHi * 4294967296 + frameLo;
     this.frame = frame;
     this.pa = frame + (vaLo & 0xfff);
     this.global = (lo >>> 8) & 1;
     this.dirty = (lo >>> 6) & 1;
     this.pkey = (hi >>> 27) & 0xf;
-    return WALK_OK;
+    return 0; // WALK_OK
   }
 
+  private readonly accessFaults = ACCESS_FAULTS;
   private cachedMaxPhyAddr = -1;
-  private cachedNxe = false;
+  /** EFER.NXE of the cached masks as 0/1 (a number compares without a call into the runtime). */
+  private cachedNxe = -1;
   /** reservedHiMask(maxPhyAddr, nxe) for the cached config: a leaf's reserved bits in hi. */
   private leafHiReserved = 0;
   /** leafHiReserved | HI_FRAME: hi bits that send a table entry off the fast path. */
   private tableHiStop = 0;
 
-  private cacheMasks(maxPhyAddr: number, nxe: boolean): void {
+  private cacheMasks(maxPhyAddr: number, nxe: number): void {
     this.cachedMaxPhyAddr = maxPhyAddr;
     this.cachedNxe = nxe;
-    this.leafHiReserved = reservedHiMask(maxPhyAddr, nxe) | 0;
+    this.leafHiReserved = reservedHiMask(maxPhyAddr, nxe === 1) | 0;
     this.tableHiStop = (this.leafHiReserved | HI_FRAME) | 0;
   }
 
