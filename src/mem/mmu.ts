@@ -253,6 +253,7 @@ export class Mmu {
     const plainWalker = Object.getPrototypeOf(walker) === PageWalker.prototype;
     const counters = tlb.counters;
     if (fast && !perAddr) return this.batchUniform(vas, out, count, access, u, sig, inlineMiss, plainWalker);
+    if (!this.tlbEnabled) return this.batchNoTlb(vas, out, count, access, u, kinds, plainWalker);
     let fastHits = 0;
     let clock = tlb.clock; // kept in a local on the hit path; synced around the general path
     for (let n = 0; n < count; n++) {
@@ -501,6 +502,40 @@ export class Mmu {
       this.translations += fastHits;
       this.walks += misses;
       if (fastHits > 0) this.hit = 1;
+    }
+    return faults;
+  }
+
+  /**
+   * translateBatch with the TLB off: every address walks. The same steps as translateSig +
+   * walkAndFill (translations, walks unless #GP, faults encoded in out), with the halves passed
+   * as int32 to a plain PageWalker (no boxing of halves ≥ 2^31).
+   */
+  private batchNoTlb(vas: Uint32Array, out: Float64Array, count: number, access: number, u: number, kinds: Uint8Array | undefined, plainWalker: boolean): number {
+    const walker = this.walker;
+    const cr3 = this.cr3;
+    let faults = 0;
+    for (let n = 0; n < count; n++) {
+      let acc = access;
+      let usr = u;
+      if (kinds !== undefined) {
+        const k = kinds[n]!;
+        acc = k & 3;
+        usr = (k & KIND_USER) !== 0 ? 1 : 0;
+      }
+      const lo = vas[2 * n]!;
+      const hi = vas[2 * n + 1]!;
+      this.translations++;
+      this.hit = 0;
+      const st = plainWalker ? walker.walk(cr3, hi | 0, lo | 0, acc, usr === 1) : walker.walk(cr3, hi, lo, acc, usr === 1);
+      if (st === WALK_OK) {
+        this.walks++;
+        out[n] = walker.pa;
+        continue;
+      }
+      const st2 = this.afterWalk(st, hi, lo, acc, false);
+      out[n] = -((st2 << 16) | this.errorCode);
+      faults++;
     }
     return faults;
   }

@@ -150,3 +150,45 @@ describe('translateBatch when a walk throws (a table outside memory)', () => {
     expect(ma.tlb.contents(0)).toEqual(mb.tlb.contents(0));
   });
 });
+
+describe('translateBatch with the TLB off equals translate one by one', () => {
+  it('random addresses (mapped, unmapped, read-only, non-canonical), uniform and per-address kinds', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: PAGES + 2 }), fc.integer({ min: 0, max: 4095 }), fc.integer({ min: 0, max: 7 })), { minLength: 1, maxLength: 100, size: 'max' }),
+        fc.boolean(),
+        (list, perAddr) => {
+          const a = world();
+          const b = world();
+          const ma = new Mmu(a.walker, simpleGeometry(16, 4, 12), { tlb: false });
+          const mb = new Mmu(b.walker, simpleGeometry(16, 4, 12), { tlb: false });
+          for (const m of [ma, mb]) m.movCr3(a.pt.cr3);
+          const n = list.length;
+          const halves = new Uint32Array(2 * n);
+          const kinds = new Uint8Array(n);
+          list.forEach(([p, off, k], i) => {
+            const va = p === PAGES + 2 ? 0x0000900000000000n : pageVa(p) + BigInt(off & ~7); // the last: non-canonical
+            halves[2 * i] = vaLo(va);
+            halves[2 * i + 1] = vaHi(va);
+            kinds[i] = (k % 3) | (k >= 4 ? KIND_USER : 0);
+          });
+          const out = new Float64Array(n);
+          const faults = perAddr ? ma.translateBatch(halves, out, 0, false, kinds) : ma.translateBatch(halves, out, 1, true);
+          let want = 0;
+          for (let i = 0; i < n; i++) {
+            const st = perAddr ? mb.translate(halves[2 * i + 1]!, halves[2 * i]!, kinds[i]! & 3, (kinds[i]! & KIND_USER) !== 0) : mb.translate(halves[2 * i + 1]!, halves[2 * i]!, 1, true);
+            expect(batchStatus(out[i]!)).toBe(st);
+            expect(st === WALK_OK ? out[i] : batchErrorCode(out[i]!)).toBe(st === WALK_OK ? mb.pa : mb.errorCode);
+            if (st !== WALK_OK) want++;
+          }
+          expect(faults).toBe(want);
+          expect(ma.walks).toBe(mb.walks);
+          expect(ma.translations).toBe(mb.translations);
+          expect(ma.stats).toEqual(mb.stats);
+          expect(Buffer.from(a.walker.mem.u8).equals(Buffer.from(b.walker.mem.u8))).toBe(true);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
