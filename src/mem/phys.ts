@@ -28,16 +28,23 @@ export class PhysicalMemory {
   /** 32-bit view: entry at physical address pa has its low half at u32[pa >>> 2], high at +1. */
   readonly u32: Uint32Array;
 
-  constructor(size: number, buffer?: ArrayBuffer) {
+  /**
+   * `size` bytes of memory: a new zeroed ArrayBuffer, or a window of `buffer` starting at
+   * `byteOffset` (a guest's RAM inside the host's, for example), so that physical address 0 is
+   * buffer[byteOffset].
+   */
+  constructor(size: number, buffer?: ArrayBuffer, byteOffset = 0) {
     if (!LITTLE_ENDIAN) throw new MemoryError(0, 'virtkit needs a little-endian host');
     if (!Number.isInteger(size) || size <= 0 || size % PAGE_SIZE !== 0 || size > 0x8000_0000) {
       throw new MemoryError(size, `memory size must be a positive multiple of 4096 up to 2 GiB`);
     }
     this.size = size;
     this.buffer = buffer ?? new ArrayBuffer(size);
-    if (this.buffer.byteLength !== size) throw new MemoryError(size, `buffer is ${this.buffer.byteLength} bytes, not ${size}`);
-    this.u8 = new Uint8Array(this.buffer);
-    this.u32 = new Uint32Array(this.buffer);
+    if (!(Number.isInteger(byteOffset) && byteOffset >= 0 && byteOffset % PAGE_SIZE === 0 && byteOffset + size <= this.buffer.byteLength)) {
+      throw new MemoryError(byteOffset, `a window of 0x${size.toString(16)} bytes at 0x${byteOffset.toString(16)} is not page-aligned inside a buffer of 0x${this.buffer.byteLength.toString(16)} bytes`);
+    }
+    this.u8 = new Uint8Array(this.buffer, byteOffset, size);
+    this.u32 = new Uint32Array(this.buffer, byteOffset, size / 4);
   }
 
   /** Throws unless [pa, pa+len) lies inside memory. */

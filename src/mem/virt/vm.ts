@@ -38,16 +38,11 @@ export class GuestMemory extends PhysicalMemory {
     readonly hostBase: number,
     size: number,
   ) {
-    // PhysicalMemory owns a buffer of its own size; a guest's RAM is a window on the host's, so
-    // once constructed its views are re-pointed there (the placeholder buffer is dropped).
-    super(size);
+    // A guest's RAM is a window on the host's buffer: guest-physical 0 is host hostBase.
     if (hostBase % PAGE_SIZE !== 0 || hostBase < 0 || hostBase + size > host.size) {
       throw new MemoryError(hostBase, `guest RAM of 0x${size.toString(16)} bytes at host 0x${hostBase.toString(16)} is not page-aligned inside host memory`);
     }
-    const self = this as unknown as { buffer: ArrayBuffer; u8: Uint8Array; u32: Uint32Array };
-    self.buffer = host.buffer;
-    self.u8 = new Uint8Array(host.buffer, hostBase, size);
-    self.u32 = new Uint32Array(host.buffer, hostBase, size / 4);
+    super(size, host.buffer, host.u8.byteOffset + hostBase);
   }
 
   override write64(pa: number, lo: number, hi: number): void {
