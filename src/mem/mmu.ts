@@ -242,7 +242,7 @@ export class Mmu {
     const mask4 = fast ? tlb.arrMask[a4]! : 0;
     const canonShift = this.walker.config.levels === 5 ? 24 : 15;
     const memo = this.memo;
-    // The miss path inlined too when the L1 4K array is the TLB's only array (the issue's
+    // batchUniform inlines the miss path too when the L1 4K array is the TLB's only array (the issue's
     // 64-entry 4-way TLB): then a miss there is a miss everywhere (lookupFrom would probe
     // nothing else), and a 4K walk fills the set just searched, where no entry for the page is
     // visible to this context, so place() would take the first invalid way or the oldest stamp.
@@ -251,7 +251,6 @@ export class Mmu {
     const walker = this.walker;
     // PageWalker.walk takes int32 halves (no boxing of halves ≥ 2^31); subclasses get them as given.
     const plainWalker = Object.getPrototypeOf(walker) === PageWalker.prototype;
-    const counters = tlb.counters;
     if (fast && !perAddr) return this.batchUniform(vas, out, count, access, u, sig, inlineMiss, plainWalker);
     if (!this.tlbEnabled) return this.batchNoTlb(vas, out, count, access, u, kinds, plainWalker);
     let fastHits = 0;
@@ -298,54 +297,6 @@ export class Mmu {
             if (lru) stamps[i] = ++clock;
             out[n] = frames[i]! + (lo & 0xfff);
             fastHits++;
-            continue;
-          }
-          if (missed4K && inlineMiss) {
-            // translateSig + walkAndFill for this case, step for step.
-            this.translations++;
-            this.hit = 0;
-            tlb.clock = clock; // exact even if the walk throws (MemoryError)
-            const st = plainWalker ? walker.walk(this.cr3, hi | 0, lo | 0, acc, usr === 1) : walker.walk(this.cr3, hi, lo, acc, usr === 1);
-            if (st === WALK_OK && walker.pageShift === 12 && !(this.pge && walker.global !== 0)) {
-              this.walks++;
-              counters[1]!++; // recordMiss(SIZE_4K): an L1 4K miss (counter index 1); no STLB
-              const setBase = end - ways4;
-              let victim = -1;
-              let oldest = setBase;
-              let oldestStamp = Infinity;
-              for (let j = setBase; j < end; j++) {
-                if (keys[j]! < 0) {
-                  victim = j;
-                  break;
-                }
-                const t = stamps[j]!;
-                if (t < oldestStamp) {
-                  oldestStamp = t;
-                  oldest = j;
-                }
-              }
-              if (victim < 0) {
-                victim = oldest;
-                counters[3]!++; // L1 4K evictions
-              }
-              keys[victim] = key;
-              ctxs[victim] = cur;
-              frames[victim] = walker.frame;
-              flags[victim] = (walker.rights & 7) | (walker.dirty !== 0 || acc === ACCESS_WRITE ? TLB_DIRTY : 0);
-              stamps[victim] = ++clock;
-              counters[2]!++; // L1 4K fills
-              memo[h] = victim;
-              out[n] = walker.pa;
-              continue;
-            }
-            tlb.clock = clock;
-            const st2 = this.afterWalk(st, hi, lo, acc, false);
-            clock = tlb.clock;
-            if (st2 === WALK_OK) out[n] = this.pa;
-            else {
-              out[n] = -((st2 << 16) | this.errorCode);
-              faults++;
-            }
             continue;
           }
         }
