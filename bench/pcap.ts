@@ -15,28 +15,11 @@ import { closeSync, ftruncateSync, openSync, unlinkSync, writeSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchCase } from './harness.js';
-import { encodeFrame, type Layer } from '../src/net/index.js';
+import { benchFrame156 } from './encode.js';
 import { CaptureChunker, CaptureReader, CaptureWriter, joinChunks } from '../src/pcap/index.js';
 
 const BATCH = 10_000;
 const COMMENT = 'every tenth frame carries this comment';
-
-export function vxlanFrame156(): Uint8Array {
-  const payload = Array.from({ length: 64 }, (_, i) => i.toString(16).padStart(2, '0')).join('');
-  const layers: Layer[] = [
-    { layer: 'ether', dst: '02:00:00:00:00:02', src: '02:00:00:00:00:01' },
-    { layer: 'ipv4', src: '192.0.2.1', dst: '192.0.2.2', flags: 'DF' },
-    { layer: 'udp', sport: 49152, dport: 4789, chksum: 0 },
-    { layer: 'vxlan', vni: 5001 },
-    { layer: 'ether', dst: '0a:00:00:00:00:02', src: '0a:00:00:00:00:01' },
-    { layer: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2' },
-    { layer: 'udp', sport: 1234, dport: 5678 },
-    { layer: 'raw', hex: payload },
-  ];
-  const f = encodeFrame(layers);
-  if (f.length !== 156) throw new Error(`bench frame is ${f.length} bytes, expected 156`);
-  return f;
-}
 
 /** A capture of BATCH copies of the frame, in memory. */
 function captureOf(format: 'pcap' | 'pcapng', frame: Uint8Array): Uint8Array {
@@ -104,7 +87,7 @@ export function cases(): BenchCase[] {
       name: 'pcapng-write-156B',
       batch: BATCH,
       setup() {
-        frame = vxlanFrame156();
+        frame = benchFrame156();
         if (fd < 0) {
           fd = openSync(path, 'w');
           process.once('exit', () => {
@@ -127,7 +110,7 @@ export function cases(): BenchCase[] {
       name: 'pcapng-write-156B-buffer',
       batch: BATCH,
       setup() {
-        frame = vxlanFrame156();
+        frame = benchFrame156();
       },
       fn: () => writeBatch(toNowhere),
     },
@@ -135,7 +118,7 @@ export function cases(): BenchCase[] {
       name: 'pcap-read-156B',
       batch: BATCH,
       setup() {
-        pcapBytes = captureOf('pcap', vxlanFrame156());
+        pcapBytes = captureOf('pcap', benchFrame156());
       },
       fn: () => readAll(pcapBytes, 'dataview'),
     },
@@ -143,7 +126,7 @@ export function cases(): BenchCase[] {
       name: 'pcap-read-156B-binary-parser',
       batch: BATCH,
       setup() {
-        pcapBytes = captureOf('pcap', vxlanFrame156());
+        pcapBytes = captureOf('pcap', benchFrame156());
       },
       fn: () => readAll(pcapBytes, 'binary-parser'),
     },
@@ -151,7 +134,7 @@ export function cases(): BenchCase[] {
       name: 'pcapng-read-156B',
       batch: BATCH,
       setup() {
-        pcapngBytes = captureOf('pcapng', vxlanFrame156());
+        pcapngBytes = captureOf('pcapng', benchFrame156());
       },
       fn: () => readAll(pcapngBytes, 'dataview'),
     },
