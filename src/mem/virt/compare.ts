@@ -13,7 +13,7 @@ import { FrameAllocator, PhysicalMemory } from '../phys.js';
 import { PageTableBuilder } from '../builder.js';
 import { Mmu } from '../mmu.js';
 import { SMALL64 } from '../tlb-presets.js';
-import type { TlbGeometry } from '../tlb.js';
+import { XorShift32, type TlbGeometry } from '../tlb.js';
 import { vaHi, vaLo } from '../va.js';
 import { ACCESS_READ, ACCESS_WRITE, WALK_OK, type PagingConfig } from '../walker.js';
 import { NestedWalker } from './nested.js';
@@ -90,19 +90,8 @@ interface Platform {
   lookups(): number;
 }
 
-/** Deterministic PRNG (xorshift32) so every run of the workload is the same. */
-class Rng {
-  constructor(private s: number) {
-    this.s = s >>> 0 || 1;
-  }
-  next(): number {
-    let x = this.s;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.s = x >>> 0;
-    return this.s;
-  }
+/** Deterministic draws (the TLB's xorshift32) so every run of the workload is the same. */
+class Rng extends XorShift32 {
   below(n: number): number {
     return this.next() % n;
   }

@@ -9,19 +9,14 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MemoryError, PhysicalMemory } from '../../../src/mem/phys.js';
 import { PageWalker, WALK_OK } from '../../../src/mem/walker.js';
+import { XorShift32 } from '../../../src/mem/tlb.js';
 
 const FRAMES = 16;
 const MEM = FRAMES * 4096;
 
 function rng(seed: number): () => number {
-  let s = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>>= 0);
-  };
+  const x = new XorShift32(seed);
+  return () => x.next();
 }
 
 /** Mostly clean present entries (P, often U/W, random A/D/G/PAT/PCD/PWT/XD/pkey), some noise. */

@@ -10,20 +10,15 @@ import { PhysicalMemory } from '../../../src/mem/phys.js';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, PageWalker, WALK_GP, WALK_OK, WALK_PF } from '../../../src/mem/walker.js';
 import { MemoryError } from '../../../src/mem/phys.js';
 import { refWalk, type RefAccess, type RefConfig } from './reference.js';
+import { XorShift32 } from '../../../src/mem/tlb.js';
 
 const FRAMES = 16;
 const MEM = FRAMES * 4096;
 
 /** xorshift32: the memory contents come from a seed so a failing case is reproducible and small to print. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>>= 0);
-  };
+  const x = new XorShift32(seed);
+  return () => x.next();
 }
 
 /**
