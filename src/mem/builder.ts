@@ -200,30 +200,34 @@ export class PageTableBuilder {
   /** Physical address of the entry at `level` (1 = PTE … 5) on the path to va, or -1 when the path stops earlier. */
   entryAddress(va: bigint, level: number): number {
     if (!Number.isInteger(level) || level < 1 || level > this.levels) throw new BuilderError(va, `level ${level} is not 1..${this.levels}`);
-    if (!isCanonical(va, this.levels)) return -1;
-    const hi = vaHi(va);
-    const lo = vaLo(va);
-    let table = this.cr3;
-    for (let l: number = this.levels; ; l--) {
-      const ea = table + tableIndex(hi, lo, l) * 8;
-      if (l === level) return ea;
-      const elo = this.mem.readLo(ea);
-      if ((elo & LO_P) === 0 || ((elo & LO_PS) !== 0 && l <= 3)) return -1;
-      table = entryFrame(elo, this.mem.readHi(ea), l);
-      if (table + 4096 > this.mem.size) return -1;
-    }
+    const ea = this.descend(va, level);
+    return this.descendLevel === level ? ea : -1;
   }
 
   /** Physical address of the leaf entry mapping va (present or not, at the deepest existing table), or -1. */
   leafEntryAddress(va: bigint): number {
+    return this.descend(va, 1);
+  }
+
+  /** Level of the entry descend() last returned. */
+  private descendLevel = 0;
+
+  /**
+   * Follow the tables towards va down to `level`: the address of the entry there, or of the
+   * entry where the path stops earlier (not present, or a 2M/1G leaf), with its level in
+   * descendLevel; -1 for a non-canonical va or a table outside memory.
+   */
+  private descend(va: bigint, level: number): number {
     if (!isCanonical(va, this.levels)) return -1;
     const hi = vaHi(va);
     const lo = vaLo(va);
     let table = this.cr3;
     for (let l: number = this.levels; ; l--) {
       const ea = table + tableIndex(hi, lo, l) * 8;
+      this.descendLevel = l;
+      if (l === level) return ea;
       const elo = this.mem.readLo(ea);
-      if (l === 1 || (elo & LO_P) === 0 || ((elo & LO_PS) !== 0 && l <= 3)) return ea;
+      if ((elo & LO_P) === 0 || ((elo & LO_PS) !== 0 && l <= 3)) return ea;
       table = entryFrame(elo, this.mem.readHi(ea), l);
       if (table + 4096 > this.mem.size) return -1;
     }
