@@ -82,6 +82,8 @@ export const PCAP_RECORD_HEADER = defineLayout('pcap record header', [
 export const BT_SHB = 0x0a0d0d0a;
 export const BT_IDB = 0x00000001;
 export const BT_SPB = 0x00000003;
+/** The obsolete Packet Block, which the EPB replaced; old writers still made them and readers still read them. */
+export const BT_PB = 0x00000002;
 export const BT_EPB = 0x00000006;
 export const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 
@@ -118,6 +120,16 @@ export const IDB_BODY = defineLayout('pcapng interface description', [
 /** Enhanced Packet Block body before the packet data. */
 export const EPB_BODY = defineLayout('pcapng enhanced packet', [
   ['interfaceId', 'u32'],
+  ['tsHigh', 'u32'],
+  ['tsLow', 'u32'],
+  ['capLen', 'u32'],
+  ['origLen', 'u32'],
+] as const);
+
+/** Obsolete Packet Block body before the packet data: a 16-bit interface id and drop count. */
+export const PB_BODY = defineLayout('pcapng packet block', [
+  ['interfaceId', 'u16'],
+  ['dropsCount', 'u16'],
   ['tsHigh', 'u32'],
   ['tsLow', 'u32'],
   ['capLen', 'u32'],

@@ -1,6 +1,6 @@
 /**
  * Reads pcap (either byte order, micro- or nanoseconds) and pcapng (any number of sections, each
- * in its own byte order, any number of interfaces; EPB, SPB, comments, if_tsresol in both its
+ * in its own byte order, any number of interfaces; EPB, SPB, the obsolete PB, comments, if_tsresol in both its
  * 10^-n and 2^-n forms, if_tsoffset; other block types skipped by their length).
  *
  * It is a pull parser fed with chunks, so a file of any size streams through in bounded memory:
@@ -17,6 +17,7 @@ import {
   BLOCK_HEADER,
   BT_EPB,
   BT_IDB,
+  BT_PB,
   BT_SHB,
   BT_SPB,
   BYTE_ORDER_MAGIC,
@@ -28,6 +29,7 @@ import {
   OPTION_HEADER,
   OPT_COMMENT,
   OPT_ENDOFOPT,
+  PB_BODY,
   PCAP_FILE_HEADER,
   PCAP_MAGIC_NSEC,
   PCAP_MAGIC_NSEC_SWAPPED,
@@ -233,8 +235,13 @@ export class CaptureReader {
     if (capLen > MAX_BLOCK) throw new CaptureError(this.offset, `record claims ${capLen} captured bytes, more than any capture holds`);
     const need = PCAP_RECORD_HEADER.size + capLen;
     if (this.available() < need) return this.short(need, 'record');
-    if (tsFrac >= (this.usec ? 1_000_000 : NS_PER_SEC)) {
-      throw new CaptureError(this.offset + PCAP_RECORD_HEADER.at.tsFrac, `timestamp fraction ${tsFrac} is not below one second`);
+    // A fraction of a second or more is out of spec, but tshark reads such files: carry the
+    // whole seconds over rather than stop the decode (the time stays exact).
+    const perSecond = this.usec ? 1_000_000 : NS_PER_SEC;
+    if (tsFrac >= perSecond) {
+      const carry = Math.floor(tsFrac / perSecond);
+      tsSec += carry;
+      tsFrac -= carry * perSecond;
     }
     const r = this.record;
     r.offset = this.offset;
@@ -336,9 +343,12 @@ export class CaptureReader {
     const end = start + total - 4;
     switch (type) {
       case BT_SHB: {
+        // The length is checked before the body is read: a short block is damage, not a RangeError.
+        if (total < BLOCK_HEADER.size + SHB_BODY.size + 4) throw new CaptureError(this.offset, `section header of ${total} bytes is too short (at least ${BLOCK_HEADER.size + SHB_BODY.size + 4})`);
         const s = SHB_BODY.parser(this.littleEndian).parse(this.buf.subarray(body, body + SHB_BODY.size)) as Record<string, number>;
-        if (total < BLOCK_HEADER.size + SHB_BODY.size + 4) throw new CaptureError(this.offset, `section header of ${total} bytes is too short`);
         if (s.versionMajor !== 1) throw new CaptureError(this.offset + BLOCK_HEADER.size + SHB_BODY.at.versionMajor, `pcapng version ${s.versionMajor}.${s.versionMinor} is not 1.x`);
+        // Its options are walked for their bounds only (shb_hardware, shb_os, shb_userappl…).
+        this.options(body + SHB_BODY.size, end, () => undefined);
         this.sections++;
         this.interfaces = [];
         return null;
@@ -369,6 +379,28 @@ export class CaptureReader {
         });
         this.interfaces.push(itf);
         return null;
+      }
+      case BT_PB: {
+        if (total < BLOCK_HEADER.size + PB_BODY.size + 4) throw new CaptureError(this.offset, `packet block of ${total} bytes is too short`);
+        const P = PB_BODY.at;
+        const id = this.view.getUint16(body + P.interfaceId, this.littleEndian);
+        const capLen = this.u32(body + P.capLen);
+        const origLen = this.u32(body + P.origLen);
+        const dataStart = body + PB_BODY.size;
+        if (dataStart + capLen > end) throw new CaptureError(this.offset, `packet block of ${total} bytes cannot hold ${capLen} captured bytes`);
+        const itf = this.interfaces[id];
+        if (!itf) throw new CaptureError(this.offset, `packet refers to interface ${id}, but the section describes ${this.interfaces.length}`);
+        const r = this.record;
+        this.setTime(r, itf, this.u32(body + P.tsHigh), this.u32(body + P.tsLow));
+        r.hasTime = true;
+        r.comment = undefined;
+        this.options(dataStart + capLen + pad4(capLen), end, (code, at, len) => {
+          if (code === OPT_COMMENT) {
+            const c = utf8.decode(this.buf.subarray(at, at + len));
+            r.comment = r.comment === undefined ? c : r.comment + '\n' + c;
+          }
+        });
+        return this.fill(r, id, itf, capLen, origLen, dataStart);
       }
       case BT_SPB: {
         if (total < BLOCK_HEADER.size + SPB_BODY.size + 4) throw new CaptureError(this.offset, `simple packet block of ${total} bytes is too short`);
