@@ -64,7 +64,11 @@ export function summaryLine(n: number, time: string, length: number, d: Decoded)
   const info: string[] = [];
   let ports = '';
   let haveIp = false;
+  // What follows an ICMP error is the packet it quotes: the line keeps the outer addresses
+  // and ports, as tshark's does.
+  let quoted = false;
   for (const l of d.layers) {
+    if (quoted) continue;
     switch (l.layer) {
       case 'ether':
         if (!haveIp) {
@@ -101,6 +105,7 @@ export function summaryLine(n: number, time: string, length: number, d: Decoded)
         ports = `${str(l.sport)} → ${str(l.dport)}`;
         break;
       case 'icmp':
+        quoted = true;
         info.push(
           l.type === 8 ? `Echo request id=${str(l.id)} seq=${str(l.seq)}` : l.type === 0 ? `Echo reply id=${str(l.id)} seq=${str(l.seq)}` : `type ${str(l.type)} code ${str(l.code)}${l.mtu !== undefined ? ` mtu ${str(l.mtu)}` : ''}`,
         );
