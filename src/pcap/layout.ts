@@ -12,6 +12,15 @@ export type FieldKind = 'u16' | 'u32';
 
 const WIDTH: Record<FieldKind, number> = { u16: 2, u32: 4 };
 
+/**
+ * What a layout's compiled parser offers: parse the layout's bytes into a record of its
+ * fields. (binary-parser's own Parser type stays inside: its types would leak into the
+ * package's declarations, which a strict TypeScript project could then not resolve.)
+ */
+export interface LayoutParser {
+  parse(bytes: Uint8Array): unknown;
+}
+
 export interface Layout<F extends string> {
   readonly name: string;
   /** Bytes the fields take together. */
@@ -20,7 +29,7 @@ export interface Layout<F extends string> {
   readonly at: Readonly<Record<F, number>>;
   readonly fields: readonly (readonly [F, FieldKind])[];
   /** A compiled binary-parser for this layout in the given byte order. */
-  parser(littleEndian: boolean): Parser;
+  parser(littleEndian: boolean): LayoutParser;
 }
 
 export function defineLayout<F extends string>(name: string, fields: readonly (readonly [F, FieldKind])[]): Layout<F> {
