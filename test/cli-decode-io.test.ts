@@ -148,3 +148,18 @@ describe('bounded work and prototype names', () => {
     oneLine(await runCli(['overhead', 'ether' + ',ipv4,gre'.repeat(40) + ',ipv4']), /at most 64 are measured/);
   });
 });
+
+describe('pt walk --map', () => {
+  it('takes cr3, levels and nxe from the map the image was built with', async () => {
+    const map = join(dir, 'walk5.json');
+    writeFileSync(map, JSON.stringify({ levels: 5, tablesAt: '0x200000', memBytes: '4M', nxe: true, mappings: [{ va: '0xff00000000400000', pa: '0x300000', size: '4K', flags: ['w', 'nx'] }] }));
+    const mem = join(dir, 'walk5.bin');
+    expect((await runCli(['pt', 'build', map, '-o', mem])).code).toBe(0);
+    const withMap = await runCli(['pt', 'walk', mem, '--map', map, '--va', '0xff00000000400123', '--json']);
+    const spelled = await runCli(['pt', 'walk', mem, '--cr3', '0x200000', '--levels', '5', '--nxe', '--va', '0xff00000000400123', '--json']);
+    expect(withMap.code, withMap.stderr).toBe(0);
+    expect(withMap.stdout).toBe(spelled.stdout);
+    expect(JSON.parse(withMap.stdout)).toMatchObject({ pa: '0x300123', flags: ['w', 'nx'] });
+    oneLine(await runCli(['pt', 'walk', mem, '--map', join(dir, 'none.json'), '--va', '0']), /none\.json: cannot read/);
+  });
+});

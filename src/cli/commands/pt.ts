@@ -19,7 +19,7 @@ import type { Command, CommandIO } from '../command.js';
 const HELP = `usage:
   virtkit pt build MAP.json -o MEM.bin [--json]
   virtkit pt walk MEM.bin --cr3 X --va Y [--levels 4|5] [--access r|w|x] [--user] [--wp]
-                  [--nxe] [--smep] [--smap] [--maxphyaddr N] [--json]
+                  [--nxe] [--smep] [--smap] [--maxphyaddr N] [--map MAP.json] [--json]
   virtkit pt dump MEM.bin --cr3 X [--levels 4|5] [--max-mappings N] [--json]
 
 build   Build 4- or 5-level x86-64 page tables from a map file into a physical-memory image.
@@ -35,6 +35,8 @@ walk    One translation as Intel SDM Vol. 3A ch. 4 defines it: canonical check (
         bits and access rights (#PF with its error code). Control bits are off unless given:
         --wp (CR0.WP), --nxe (EFER.NXE), --smep, --smap (CR4); EFLAGS.AC is 0; MAXPHYADDR 52
         unless --maxphyaddr. --user is a CPL-3 access. The image is only read.
+        --map MAP.json takes cr3 (the root at tablesAt), levels, nxe and maxPhyAddr from the
+        map the image was built from; flags given as well win.
         Prints {"va", "pa", "pageSize", "flags", "refs"} or {"va", "fault", "refs"}; flags are
         the effective rights over all levels (w, u, nx) and the leaf's pwt, pcd, pat, a, d, g.
         A fault is an answer: exit status 0.
@@ -193,11 +195,36 @@ async function build(argv: string[], io: CommandIO): Promise<number> {
   return 0;
 }
 
+/**
+ * `--map MAP.json`: the settings the image was built with (the root table at tablesAt, levels,
+ * nxe, maxPhyAddr) become the defaults of --cr3, --levels, --nxe and --maxphyaddr; flags given
+ * on the command line win.
+ */
+function applyMapSettings(p: ReturnType<typeof parseArgs>, mapPath: string): void {
+  const doc = readJson(mapPath);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new UsageError(`${mapPath}: expected a JSON object`);
+  const m = doc as Record<string, unknown>;
+  for (const k of Object.keys(m)) if (!MAP_KEYS.has(k)) throw new UsageError(`${mapPath}: unknown key '${k}' (valid: ${[...MAP_KEYS].join(', ')})`);
+  const levels = m.levels ?? 4;
+  if (levels !== 4 && levels !== 5) throw new UsageError(`${mapPath}: levels must be 4 or 5, not ${JSON.stringify(levels)}`);
+  const tablesAt = numberField(m.tablesAt ?? 0x100000, `${mapPath}: tablesAt`);
+  const nxe = m.nxe ?? true;
+  if (typeof nxe !== 'boolean') throw new UsageError(`${mapPath}: nxe must be true or false`);
+  const maxPhyAddr = m.maxPhyAddr ?? 52;
+  if (typeof maxPhyAddr !== 'number' || !Number.isInteger(maxPhyAddr) || maxPhyAddr < 32 || maxPhyAddr > 52) throw new UsageError(`${mapPath}: maxPhyAddr must be an integer 32..52`);
+  if (!p.flags.has('cr3')) p.flags.set('cr3', hex(tablesAt));
+  if (!p.flags.has('levels')) p.flags.set('levels', String(levels));
+  if (!p.flags.has('maxphyaddr')) p.flags.set('maxphyaddr', String(maxPhyAddr));
+  if (nxe) p.flags.set('nxe', true);
+}
+
 async function walk(argv: string[], io: CommandIO): Promise<number> {
   const p = parseArgs(argv, {
-    cr3: 'string', va: 'string', levels: 'string', access: 'string', user: 'bool', wp: 'bool', nxe: 'bool', smep: 'bool', smap: 'bool', maxphyaddr: 'string', json: 'bool',
+    cr3: 'string', va: 'string', levels: 'string', access: 'string', user: 'bool', wp: 'bool', nxe: 'bool', smep: 'bool', smap: 'bool', maxphyaddr: 'string', json: 'bool', map: 'string',
   });
   if (p.positional.length !== 1) throw new UsageError('pt walk takes one MEM.bin (see --help)');
+  const mapPath = flagString(p, 'map');
+  if (mapPath !== undefined) applyMapSettings(p, mapPath);
   const mem = readImage(p.positional[0]!);
   const cr3 = cr3Flag(p, mem);
   const vaText = flagString(p, 'va');
