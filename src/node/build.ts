@@ -59,7 +59,7 @@ export async function writeCaptureFile(
       try {
         frame = encodeFrame(p.layers);
         t = clock.stamp(p.time);
-        const wait = writer.add(frame, t.sec, t.nsec, p.comment, p.interface);
+        const wait = writer.add(frame, t.sec, t.nsec, p.comments ?? p.comment, p.interface, p.linkType);
         if (wait) await wait;
       } catch (e) {
         if (e instanceof VirtkitError && !(e instanceof SpecError) && e.name !== 'FileError') throw new SpecError(index, e.message, p.where);

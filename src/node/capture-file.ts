@@ -88,9 +88,9 @@ export class CaptureFileWriter {
     return this.out.kind;
   }
 
-  add(frame: Uint8Array, sec: number, nsec: number, comment?: string, interfaceName?: string): Promise<void> | undefined {
+  add(frame: Uint8Array, sec: number, nsec: number, comment?: string | readonly string[], interfaceName?: string, linkType?: number): Promise<void> | undefined {
     if (this.failed) throw this.failure;
-    this.chunker.add(frame, sec, nsec, comment, interfaceName);
+    this.chunker.add(frame, sec, nsec, comment, interfaceName, linkType);
     if (this.inFlight < 2) return undefined;
     return this.tail.then(() => {
       if (this.failed) throw this.failure;

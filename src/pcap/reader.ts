@@ -78,7 +78,10 @@ export class CaptureRecord {
   hasTime = true;
   capturedLength = 0;
   originalLength = 0;
+  /** The packet's comments joined with newlines (pcapng opt_comment; pcap has none). */
   comment: string | undefined = undefined;
+  /** Each comment on its own when there are several (else undefined: see `comment`). */
+  comments: string[] | undefined = undefined;
   buffer: Uint8Array = new Uint8Array(0);
   dataStart = 0;
   get data(): Uint8Array {
@@ -91,6 +94,17 @@ export interface CaptureReaderOptions {
 }
 
 const utf8 = new TextDecoder('utf-8');
+
+/** One more opt_comment of the record being read. */
+function addComment(r: CaptureRecord, c: string): void {
+  if (r.comment === undefined) {
+    r.comment = c;
+    return;
+  }
+  if (r.comments === undefined) r.comments = [r.comment];
+  r.comments.push(c);
+  r.comment = r.comment + '\n' + c;
+}
 
 export class CaptureReader {
   /** Known after the first 4 bytes. */
@@ -255,6 +269,7 @@ export class CaptureReader {
     r.capturedLength = capLen;
     r.originalLength = origLen;
     r.comment = undefined;
+    r.comments = undefined;
     r.buffer = this.buf;
     r.dataStart = start + PCAP_RECORD_HEADER.size;
     this.pos = start + need;
@@ -320,6 +335,7 @@ export class CaptureReader {
     this.setTime(r, itf, tsHigh, tsLow);
     r.hasTime = true;
     r.comment = undefined;
+    r.comments = undefined;
     // Options walked inline (no closure per packet): only comments matter here.
     let at = dataStart + capLen + pad4(capLen);
     while (at + OPTION_HEADER.size <= end) {
@@ -328,10 +344,7 @@ export class CaptureReader {
       if (code === OPT_ENDOFOPT) break;
       const valueAt = at + OPTION_HEADER.size;
       if (valueAt + len > end) throw new CaptureError(this.base + at, `option ${code} of ${len} bytes runs past the end of its block`);
-      if (code === OPT_COMMENT) {
-        const c = utf8.decode(this.buf.subarray(valueAt, valueAt + len));
-        r.comment = r.comment === undefined ? c : r.comment + '\n' + c;
-      }
+      if (code === OPT_COMMENT) addComment(r, utf8.decode(this.buf.subarray(valueAt, valueAt + len)));
       at = valueAt + len + pad4(len);
     }
     return this.fill(r, id, itf, capLen, origLen, dataStart);
@@ -394,11 +407,9 @@ export class CaptureReader {
         this.setTime(r, itf, this.u32(body + P.tsHigh), this.u32(body + P.tsLow));
         r.hasTime = true;
         r.comment = undefined;
+    r.comments = undefined;
         this.options(dataStart + capLen + pad4(capLen), end, (code, at, len) => {
-          if (code === OPT_COMMENT) {
-            const c = utf8.decode(this.buf.subarray(at, at + len));
-            r.comment = r.comment === undefined ? c : r.comment + '\n' + c;
-          }
+          if (code === OPT_COMMENT) addComment(r, utf8.decode(this.buf.subarray(at, at + len)));
         });
         return this.fill(r, id, itf, capLen, origLen, dataStart);
       }
@@ -417,6 +428,7 @@ export class CaptureReader {
         r.nsec = 0;
         r.hasTime = false;
         r.comment = undefined;
+    r.comments = undefined;
         return this.fill(r, 0, itf, capLen, origLen, dataStart);
       }
       default:
@@ -496,6 +508,8 @@ export interface CapturedPacket {
   interfaceId: number;
   interfaceName: string | undefined;
   comment: string | undefined;
+  /** Each comment when there are several. */
+  comments?: string[];
 }
 
 /** A real copy, also when the input was a Node Buffer (whose slice() is a view). */
@@ -516,6 +530,7 @@ export function copyRecord(r: CaptureRecord, reader: CaptureReader): CapturedPac
     interfaceId: r.interfaceId,
     interfaceName: reader.interfaces[r.interfaceId]?.name,
     comment: r.comment,
+    ...(r.comments ? { comments: [...r.comments] } : {}),
   };
 }
 

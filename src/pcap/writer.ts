@@ -75,6 +75,8 @@ export class CaptureWriter {
   readonly usec: boolean;
   /** pcapng interface names, index = interface id. */
   readonly interfaces: string[];
+  /** Link type of each interface (pcapng), index = interface id; pcap: the file's one. */
+  readonly linkTypes: number[] = [LINKTYPE_ETHERNET];
   private readonly interfaceIds = new Map<string, number>();
   /** Split of the last pcapng timestamp (kept in fields so splitting allocates nothing). */
   private tsHigh = 0;
@@ -117,14 +119,19 @@ export class CaptureWriter {
    * Interface id for a name (pcapng), adding it when new. `isNew` is set when the caller must
    * write its Interface Description Block (writeInterfaceBlock) before the next record using it.
    */
-  interfaceId(name: string | undefined): number {
-    if (name === undefined) return 0;
-    const id = this.interfaceIds.get(name);
+  interfaceId(name: string | undefined, linkType = LINKTYPE_ETHERNET): number {
+    if (name === undefined && linkType === LINKTYPE_ETHERNET) return 0;
+    const itfName = name ?? this.interfaces[0]!;
+    // An interface is a name and a link type (a capture may name two links alike).
+    const key = linkType === LINKTYPE_ETHERNET ? itfName : `${itfName}\u0000${linkType}`;
+    const id = this.interfaceIds.get(key);
     if (id !== undefined) return id;
-    checkInterfaceName(name);
+    checkInterfaceName(itfName);
+    if (!Number.isInteger(linkType) || linkType < 0 || linkType > 0xffff) throw new VirtkitError(`link type ${linkType} is not 0..65535`);
     const added = this.interfaces.length;
-    this.interfaces.push(name);
-    this.interfaceIds.set(name, added);
+    this.interfaces.push(itfName);
+    this.linkTypes.push(linkType);
+    this.interfaceIds.set(key, added);
     return added;
   }
 
@@ -146,7 +153,7 @@ export class CaptureWriter {
     const start = off;
     const name = utf8.encode(this.interfaces[id]!);
     off += BLOCK_HEADER.size;
-    v.setUint16(off + IDB_BODY.at.linkType, LINKTYPE_ETHERNET, LE);
+    v.setUint16(off + IDB_BODY.at.linkType, this.linkTypes[id] ?? LINKTYPE_ETHERNET, LE);
     v.setUint16(off + IDB_BODY.at.reserved, 0, LE);
     v.setUint32(off + IDB_BODY.at.snapLen, SNAPLEN, LE);
     off += IDB_BODY.size;
@@ -159,11 +166,16 @@ export class CaptureWriter {
     return closeBlock(v, start, off, BT_IDB);
   }
 
-  /** Upper bound of the bytes a record for this frame and comment takes. */
-  maxRecordLength(frameLength: number, comment?: string): number {
+  /** Upper bound of the bytes a record for this frame and comment (or comments) takes. */
+  maxRecordLength(frameLength: number, comment?: string | readonly string[]): number {
     if (this.format === 'pcap') return PCAP_RECORD_HEADER.size + frameLength;
     let n = BLOCK_HEADER.size + EPB_BODY.size + frameLength + 3 + BLOCK_TRAILER_SIZE;
-    if (comment !== undefined && comment.length > 0) n += 2 * OPTION_HEADER.size + comment.length * 3 + 3;
+    if (typeof comment === 'string') {
+      if (comment.length > 0) n += 2 * OPTION_HEADER.size + comment.length * 3 + 3;
+    } else if (comment !== undefined) {
+      n += OPTION_HEADER.size;
+      for (const c of comment) n += OPTION_HEADER.size + c.length * 3 + 3;
+    }
     return n;
   }
 
@@ -171,7 +183,7 @@ export class CaptureWriter {
    * One packet record: a pcap record header and the frame, or an Enhanced Packet Block with
    * the comment as opt_comment (pcap has nowhere to put a comment; it is left out).
    */
-  writeRecord(buf: Uint8Array, off: number, frame: Uint8Array, sec: number, nsec: number, comment?: string, interfaceId = 0): number {
+  writeRecord(buf: Uint8Array, off: number, frame: Uint8Array, sec: number, nsec: number, comment?: string | readonly string[], interfaceId = 0): number {
     checkFrame(frame);
     if (!(nsec >= 0 && nsec < NS_PER_SEC && sec >= 0)) throw new VirtkitError(`timestamp ${sec}s ${nsec}ns is out of range`);
     const v = viewOf(buf);
@@ -199,13 +211,14 @@ export class CaptureWriter {
     buf.set(frame, off);
     off += frame.length;
     off = zeroPad(buf, off, start);
-    if (comment !== undefined && comment.length > 0) {
-      // Encode the UTF-8 straight into place, then fill in its length.
-      const valueAt = off + OPTION_HEADER.size;
-      const written = writeUtf8(buf, valueAt, comment);
-      if (written > MAX_OPTION) throw new VirtkitError(`comment of ${written} bytes is longer than a pcapng option can hold (65535)`);
-      writeOptionHead(v, off, OPT_COMMENT, written);
-      off = zeroPad(buf, valueAt + written, start);
+    if (typeof comment === 'string') {
+      if (comment.length > 0) {
+        off = writeComment(buf, v, off, comment, start);
+        off = writeOptionHead(v, off, OPT_ENDOFOPT, 0);
+      }
+    } else if (comment !== undefined && comment.length > 0) {
+      // Several opt_comment options, in order (what decode gives for a packet with several).
+      for (const c of comment) off = writeComment(buf, v, off, c, start);
       off = writeOptionHead(v, off, OPT_ENDOFOPT, 0);
     }
     return closeBlock(v, start, off, BT_EPB);
@@ -276,6 +289,15 @@ function writeUtf8(buf: Uint8Array, off: number, text: string): number {
     buf[off + i] = c;
   }
   return n;
+}
+
+/** One opt_comment: the UTF-8 encoded straight into place, then its length filled in. */
+function writeComment(buf: Uint8Array, v: DataView, off: number, comment: string, blockStart: number): number {
+  const valueAt = off + OPTION_HEADER.size;
+  const written = writeUtf8(buf, valueAt, comment);
+  if (written > MAX_OPTION) throw new VirtkitError(`comment of ${written} bytes is longer than a pcapng option can hold (65535)`);
+  writeOptionHead(v, off, OPT_COMMENT, written);
+  return zeroPad(buf, valueAt + written, blockStart);
 }
 
 function writeOptionHead(v: DataView, off: number, code: number, length: number): number {

@@ -4,7 +4,7 @@
  * block header, section-header options running past the block.
  */
 import { describe, it, expect } from 'vitest';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -164,5 +164,74 @@ describe('a damaged section header', () => {
     const body = new Bytes().u32(0x1a2b3c4d).u16(1).u16(0).u32(0xffffffff).u32(0xffffffff).u16(4).u16(200).u32(0).done();
     const bytes = concat(block(0x0a0d0d0a, body), IDB);
     expect(() => readCapture(bytes)).toThrow(/at byte 24: option 4 of 200 bytes runs past the end of its block/);
+  });
+});
+
+describe('decode --json keeps what build needs to write the capture back', () => {
+  /** An option: code, length, value padded to 4. */
+  function option(code: number, value: Uint8Array): Uint8Array {
+    const b = new Bytes().u16(code).u16(value.length).bytes(value);
+    while (b.length % 4) b.u8(0);
+    return b.done();
+  }
+  const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+  const tsresol9 = option(9, Uint8Array.of(9));
+  const end = new Uint8Array(4);
+  const idb = (linkType: number, name: string): Uint8Array => block(1, concat(new Bytes().u16(linkType).u16(0).u32(0).done(), option(2, text(name)), tsresol9, end));
+  const epb = (itf: number, ns: bigint, data: Uint8Array, comments: string[]): Uint8Array => {
+    const b = new Bytes().u32(itf).u32(Number(ns >> 32n)).u32(Number(ns & 0xffffffffn)).u32(data.length).u32(data.length).bytes(data);
+    while (b.length % 4) b.u8(0);
+    const opts = comments.length ? concat(...comments.map((c) => option(1, text(c))), end) : new Uint8Array(0);
+    return block(6, concat(b.done(), opts));
+  };
+  // A raw IPv4 packet (link type 101): a 20-byte header with no payload.
+  const ip = Uint8Array.from([0x45, 0, 0, 20, 0, 1, 0, 0, 64, 253, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2]);
+  const original = concat(
+    SHB,
+    idb(1, 'eth0'),
+    idb(101, 'tun0'),
+    epb(0, 1_700_000_000_000_000_001n, FRAME, ['first note', 'second note']),
+    epb(1, 1_700_000_001_000_000_000n, ip, []),
+    epb(0, 1_700_000_002_000_000_000n, FRAME, ['only one']),
+  );
+
+  it('interface names, link types and every comment survive decode → build', () => {
+    const src = write('multi.pcapng', original);
+    const d = spawnCli(['decode', src, '--json']);
+    expect(d.code, d.stderr).toBe(0);
+    const doc = JSON.parse(d.stdout) as { packets: Record<string, unknown>[] };
+    expect(doc.packets.map((p) => [p.interface, p.linkType, p.comment, p.comments])).toEqual([
+      ['eth0', undefined, undefined, ['first note', 'second note']],
+      ['tun0', 101, undefined, undefined],
+      ['eth0', undefined, 'only one', undefined],
+    ]);
+    const spec = write('multi.json', d.stdout);
+    const out = join(dir, 'rebuilt.pcapng');
+    const b = spawnCli(['build', spec, '-o', out]);
+    expect(b.code, b.stderr).toBe(0);
+    expect(readCapture(new Uint8Array(readFileSync(out))).map((p) => [p.interfaceName, p.linkType, p.comments ?? p.comment, p.sec, p.nsec, p.data.length])).toEqual([
+      ['eth0', 1, ['first note', 'second note'], 1_700_000_000, 1, 60],
+      ['tun0', 101, undefined, 1_700_000_001, 0, 20],
+      ['eth0', 1, 'only one', 1_700_000_002, 0, 60],
+    ]);
+  });
+  it.runIf(HAVE_TSHARK)('tshark sees the same interfaces, link types, comments and times in both files', () => {
+    const fields = (f: string): string => {
+      const r = spawnSync('tshark', ['-r', f, '-T', 'fields', '-e', 'frame.interface_name', '-e', 'frame.encap_type', '-e', 'frame.comment', '-e', 'frame.time_epoch', '-e', 'frame.len'], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout;
+    };
+    const src = write('multi2.pcapng', original);
+    const spec = write('multi2.json', spawnCli(['decode', src, '--json']).stdout);
+    const out = join(dir, 'rebuilt2.pcapng');
+    expect(spawnCli(['build', spec, '-o', out]).code).toBe(0);
+    expect(fields(out)).toBe(fields(src));
+    expect(fields(src)).toMatch(/first note,second note/);
+  });
+  it('pcap holds one link type: a non-Ethernet packet is refused with one line', () => {
+    const spec = write('lt.json', JSON.stringify({ packets: [{ layers: [{ layer: 'raw', hex: '00' }], linkType: 101 }] }));
+    const r = spawnCli(['build', spec, '-o', join(dir, 'lt.pcap')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/link type 101: a pcap file holds one link type/);
   });
 });

@@ -14,8 +14,11 @@ const help = `usage: virtkit decode FILE|- [--json] [-v] [--mpls-ethernet cw|noc
 
 Reads a pcap (either byte order, micro- or nanoseconds) or pcapng file ("-": standard input)
 and decodes every frame into the JSON layer format (layers.md).
-  --json                  {"packets": [{"time", "layers", "comment"?, "error"?}]}, time as
-                          decimal seconds with all nine decimals
+  --json                  {"packets": [{"time", "layers", "interface"?, "linkType"?,
+                          "comment"? or "comments"?, "error"?}]}, time as decimal seconds with
+                          all nine decimals; the interface name (pcapng), the link type when
+                          not Ethernet and every comment are kept, so build gives the packets
+                          back
   -v, --verbose           text: the layers of each frame indented under its summary line
   --mpls-ethernet cw|nocw decode MPLS payloads as Ethernet pseudowires, with or without the
                           control word (like tshark's Decode As pwethcw / pwethnocw)
@@ -169,8 +172,14 @@ export const command: Command = {
         const time = formatTime(r.sec, r.nsec);
         n++;
         if (json) {
-          const o: { time: string; layers: Layer[]; comment?: string; error?: string } = { time, layers: d.layers };
-          if (r.comment !== undefined) o.comment = r.comment;
+          // Everything `build` needs to write the packet back: its interface's name and link
+          // type (when not Ethernet) and each of its comments.
+          const o: { time: string; layers: Layer[]; interface?: string; linkType?: number; comment?: string; comments?: string[]; error?: string } = { time, layers: d.layers };
+          const itfName = reader.interfaces[r.interfaceId]?.name;
+          if (itfName !== undefined) o.interface = itfName;
+          if (r.linkType !== LINKTYPE_ETHERNET) o.linkType = r.linkType;
+          if (r.comments !== undefined) o.comments = r.comments;
+          else if (r.comment !== undefined) o.comment = r.comment;
           if (d.error !== undefined) o.error = d.error;
           out((n > 1 ? ',\n  ' : '\n  ') + JSON.stringify(o));
         } else {
