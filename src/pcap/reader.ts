@@ -57,6 +57,8 @@ export interface CaptureInterface {
   unitsPerSecondBig: bigint;
   /** if_tsoffset: seconds added to every timestamp. */
   tsOffset: number;
+  /** The same, exactly (a 64-bit signed count of seconds). */
+  tsOffsetBig?: bigint;
 }
 
 /**
@@ -73,6 +75,11 @@ export class CaptureRecord {
   interfaceId = 0;
   linkType = 1;
   sec = 0;
+  /**
+   * The seconds exactly, set only when they are beyond ±2^53 (a pcapng timestamp in whole
+   * seconds, or a large if_tsoffset), where `sec` is rounded.
+   */
+  secBig: bigint | undefined = undefined;
   nsec = 0;
   /** False for a Simple Packet Block, which has no timestamp (sec and nsec are then 0). */
   hasTime = true;
@@ -264,6 +271,7 @@ export class CaptureReader {
     r.interfaceId = 0;
     r.linkType = this.interfaces[0]!.linkType;
     r.sec = tsSec;
+    r.secBig = undefined;
     r.nsec = this.usec ? tsFrac * 1000 : tsFrac;
     r.hasTime = true;
     r.capturedLength = capLen;
@@ -388,6 +396,7 @@ export class CaptureReader {
             const hi = this.view.getInt32(at + (this.littleEndian ? 4 : 0), this.littleEndian);
             const lo = this.view.getUint32(at + (this.littleEndian ? 0 : 4), this.littleEndian);
             itf.tsOffset = hi * TWO32 + lo;
+            itf.tsOffsetBig = (BigInt(hi) << 32n) + BigInt(lo);
           }
         });
         this.interfaces.push(itf);
@@ -425,6 +434,7 @@ export class CaptureReader {
         if (capLen > end - dataStart) throw new CaptureError(this.offset, `simple packet block of ${total} bytes cannot hold ${capLen} bytes`);
         const r = this.record;
         r.sec = 0;
+        r.secBig = undefined;
         r.nsec = 0;
         r.hasTime = false;
         r.comment = undefined;
@@ -485,15 +495,25 @@ export class CaptureReader {
       qd = Math.floor(cur / d);
       rem = cur - qd * d;
       q = q * 65536 + qd;
-      r.sec = q + itf.tsOffset;
       r.nsec = d === NS_PER_SEC ? rem : Math.floor((rem * NS_PER_SEC) / d);
+      const sec = q + itf.tsOffset;
+      if (Number.isSafeInteger(sec)) {
+        r.sec = sec;
+        r.secBig = undefined;
+      } else this.setBigSeconds(r, BigInt(q) + (itf.tsOffsetBig ?? 0n));
       return;
     }
     // Other resolutions (2^-n, or finer than a nanosecond): exact in bigints, truncated to ns.
     const units = (BigInt(hi) << 32n) | BigInt(lo);
     const per = itf.unitsPerSecondBig;
-    r.sec = Number(units / per) + itf.tsOffset;
     r.nsec = Number(((units % per) * 1_000_000_000n) / per);
+    this.setBigSeconds(r, units / per + (itf.tsOffsetBig ?? 0n));
+  }
+
+  /** Seconds that may pass 2^53: `sec` rounded, `secBig` exact when they do. */
+  private setBigSeconds(r: CaptureRecord, sec: bigint): void {
+    r.sec = Number(sec);
+    r.secBig = Number.isSafeInteger(r.sec) ? undefined : sec;
   }
 }
 

@@ -31,7 +31,7 @@ import {
   SNAPLEN,
   pad4,
 } from './layout.js';
-import { NS_PER_SEC } from './time.js';
+import { NS_PER_SEC, formatTime } from './time.js';
 
 export type CaptureFormat = 'pcap' | 'pcapng';
 
@@ -185,7 +185,8 @@ export class CaptureWriter {
    */
   writeRecord(buf: Uint8Array, off: number, frame: Uint8Array, sec: number, nsec: number, comment?: string | readonly string[], interfaceId = 0): number {
     checkFrame(frame);
-    if (!(nsec >= 0 && nsec < NS_PER_SEC && sec >= 0)) throw new VirtkitError(`timestamp ${sec}s ${nsec}ns is out of range`);
+    if (sec < 0) throw new VirtkitError(`time ${formatTime(sec, nsec)} is before 1970: capture timestamps count up from 1970 (a negative if_tsoffset is not written)`);
+    if (!(nsec >= 0 && nsec < NS_PER_SEC)) throw new VirtkitError(`timestamp ${sec}s ${nsec}ns is out of range`);
     const v = viewOf(buf);
     if (this.format === 'pcap') {
       if (sec >= TWO32) throw new VirtkitError(`time ${sec} s does not fit a pcap timestamp (32-bit seconds)`);

@@ -235,3 +235,42 @@ describe('decode --json keeps what build needs to write the capture back', () =>
     expect(r.stderr).toMatch(/link type 101: a pcap file holds one link type/);
   });
 });
+
+describe('times at the edges', () => {
+  function option(code: number, value: Uint8Array): Uint8Array {
+    const b = new Bytes().u16(code).u16(value.length).bytes(value);
+    while (b.length % 4) b.u8(0);
+    return b.done();
+  }
+  /** Interface with if_tsresol `resol` (and if_tsoffset when given), one EPB at `units`. */
+  function capture(resol: number, units: bigint, offset?: bigint): Uint8Array {
+    const off = offset === undefined ? new Uint8Array(0) : (() => {
+      const v = new DataView(new ArrayBuffer(8));
+      v.setBigInt64(0, offset, true);
+      return option(14, new Uint8Array(v.buffer));
+    })();
+    const idb = block(1, concat(new Bytes().u16(1).u16(0).u32(0).done(), option(9, Uint8Array.of(resol)), off, new Uint8Array(4)));
+    const epb = block(6, new Bytes().u32(0).u32(Number(units >> 32n)).u32(Number(units & 0xffffffffn)).u32(FRAME.length).u32(FRAME.length).bytes(FRAME).done());
+    return concat(SHB, idb, epb);
+  }
+  it.runIf(HAVE_TSHARK)('a time beyond 2^53 seconds is exact, as tshark prints it', () => {
+    const path = write('big-sec.pcapng', capture(0, 2n ** 53n + 1n));
+    const t = spawnSync('tshark', ['-r', path, '-T', 'fields', '-e', 'frame.time_epoch'], { encoding: 'utf8' });
+    expect(t.stdout.trim()).toBe('9007199254740993.000000000');
+    const r = spawnCli(['decode', path, '--json']);
+    expect((JSON.parse(r.stdout) as { packets: { time: string }[] }).packets[0]!.time).toBe('9007199254740993.000000000');
+  });
+  it('before 1970 (a negative if_tsoffset): the decimal is the whole value, and build reads it back', () => {
+    // if_tsoffset -10 s, 5 ns after it: -9.999999995 s.
+    const [p] = readCapture(capture(9, 5n, -10n));
+    expect([p!.sec, p!.nsec]).toEqual([-10, 5]);
+    const path = write('neg.pcapng', capture(9, 5n, -10n));
+    const r = spawnCli(['decode', path, '--json']);
+    const doc = JSON.parse(r.stdout) as { packets: { time: string }[] };
+    expect(doc.packets[0]!.time).toBe('-9.999999995');
+    const spec = write('neg.json', r.stdout);
+    const b = spawnCli(['build', spec, '-o', join(dir, 'neg-out.pcapng')]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/time -9\.999999995 is before 1970/);
+  });
+});

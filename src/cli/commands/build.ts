@@ -45,11 +45,14 @@ function timeFlag(text: string | undefined, fallback: Timestamp, what: string): 
     const ms = Date.now();
     return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 };
   }
+  let t: Timestamp;
   try {
-    return parseTime(text);
+    t = parseTime(text);
   } catch (e) {
     throw new UsageError(`${what}: ${(e as Error).message}`);
   }
+  if (t.sec < 0) throw new UsageError(`${what}: '${text}' is negative`);
+  return t;
 }
 
 /** A progress line on stderr for long runs on a terminal; nothing when piped. */

@@ -169,7 +169,7 @@ export const command: Command = {
     try {
       for await (const r of readCaptureFile(file, reader)) {
         const d = decodeRecord(r, opts);
-        const time = formatTime(r.sec, r.nsec);
+        const time = formatTime(r.secBig ?? r.sec, r.nsec);
         n++;
         if (json) {
           // Everything `build` needs to write the packet back: its interface's name and link
