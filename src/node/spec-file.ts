@@ -9,6 +9,8 @@ import { specPacket, specPackets, type SpecPacket } from '../pcap/index.js';
 import { fileError } from './capture-file.js';
 
 const READ_SIZE = 1 << 20;
+/** Longest JSON Lines line read (characters). */
+const MAX_JSON_LINE = 256 << 20;
 
 /**
  * The text of a file (or standard input for `-`) in pieces, read into one reused buffer: a
@@ -99,16 +101,21 @@ export async function* readJsonLinesSpec(path: string): AsyncGenerator<SpecPacke
   // newline arrives: each chunk is searched once, so a line of any length costs linear time
   // (appending to one string and searching it from 0 after every chunk was quadratic).
   let partial: string[] = [];
+  let partialLength = 0;
   try {
     for await (const chunk of textChunks(path)) {
       let nl = chunk.indexOf('\n');
       if (nl < 0) {
         partial.push(chunk);
+        partialLength += chunk.length;
+        // A string cannot grow much past 512 MB in V8; say so before JSON.parse cannot.
+        if (partialLength > MAX_JSON_LINE) throw new UsageError(`${path} line ${line + 1}: longer than ${MAX_JSON_LINE} characters`);
         continue;
       }
       partial.push(chunk.slice(0, nl));
       const first = parse(partial.length === 1 ? partial[0]! : partial.join(''));
       partial = [];
+      partialLength = 0;
       if (first) yield first;
       let from = nl + 1;
       nl = chunk.indexOf('\n', from);
@@ -118,7 +125,10 @@ export async function* readJsonLinesSpec(path: string): AsyncGenerator<SpecPacke
         from = nl + 1;
         nl = chunk.indexOf('\n', from);
       }
-      if (from < chunk.length) partial.push(chunk.slice(from));
+      if (from < chunk.length) {
+        partial.push(chunk.slice(from));
+        partialLength = chunk.length - from;
+      }
     }
   } catch (e) {
     if (e instanceof VirtkitError) throw e;
