@@ -9,41 +9,12 @@
 import { DecodeError } from '../errors.js';
 import { rawLayer } from './codec.js';
 import type { DecodedFrame, DecodeOptions, Dissector, DissectState, Layer } from './types.js';
-import { dissectEther } from './ether.js';
-import { dissectDot1q } from './dot1q.js';
-import { dissectDot1ad } from './dot1ad.js';
-import { dissectArp } from './arp.js';
-import { dissectIpv4 } from './ipv4.js';
-import { dissectIpv6 } from './ipv6.js';
-import { dissectUdp } from './udp.js';
-import { dissectIcmp } from './icmp.js';
-import { dissectVxlan } from './vxlan.js';
-import { dissectGre } from './gre.js';
-import { dissectMpls, dissectPwControlWord } from './mpls.js';
-import { dissectGeneve } from './geneve.js';
-import { DISSECTED_KINDS, KIND_ETHER, KIND_RAW } from './kinds.js';
+import { DISSECTORS, LAYER_NAME_OF_CODE } from './registry.js';
+import { KIND, KIND_NAMES, KIND_RAW } from './kinds.js';
 
-export { DISSECTED_KINDS, KIND_RAW };
-
-/** The dissector of each kind code (DISSECTED_KINDS order). */
-const DISSECTORS: readonly (Dissector | undefined)[] = [
-  undefined,
-  dissectEther,
-  dissectDot1q,
-  dissectDot1ad,
-  dissectArp,
-  dissectIpv4,
-  dissectIpv6,
-  dissectUdp,
-  dissectIcmp,
-  dissectVxlan,
-  dissectGre,
-  dissectMpls,
-  dissectGeneve,
-  dissectPwControlWord,
-];
-
-if (DISSECTORS.length !== DISSECTED_KINDS.length) throw new Error('a dissected kind has no dissector');
+/** Kind names by code (registry order); DISSECTED_KINDS[code] names a LayerTable entry's kind. */
+export const DISSECTED_KINDS: readonly string[] = KIND_NAMES;
+export { KIND_RAW, LAYER_NAME_OF_CODE };
 
 /** Where each layer of a frame lies: parallel typed arrays, reusable from frame to frame. */
 export class LayerTable {
@@ -80,7 +51,7 @@ export class LayerTable {
 export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, table: LayerTable, st: DissectState = { opts, next: KIND_RAW, end }): void {
   table.count = 0;
   table.error = undefined;
-  st.next = KIND_ETHER;
+  st.next = KIND.ether;
   st.end = Math.min(end, bytes.length);
   st.short = undefined;
   st.quoted = false;
