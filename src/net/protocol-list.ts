@@ -13,3 +13,8 @@ export { vxlanProtocol } from './vxlan.js';
 export { greProtocol } from './gre.js';
 export { mplsProtocol, pwControlWordProtocol } from './mpls.js';
 export { geneveProtocol } from './geneve.js';
+export { tcpProtocol } from './tcp.js';
+export { ipv6hbhProtocol, ipv6destProtocol } from './ipv6opts.js';
+export { ipv6rhProtocol } from './ipv6rh.js';
+export { ipv6fragProtocol } from './ipv6frag.js';
+export { icmpv6Protocol } from './icmpv6.js';

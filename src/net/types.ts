@@ -45,12 +45,19 @@ export interface Prepared {
   aux?: number[];
   /** The layout used, for headers whose layout depends on a field (ICMP by type). */
   layout?: Layout;
+  /** A routing header's final destination (segments left > 0): upper-layer pseudo-headers use it. */
+  finalDst?: Uint8Array;
 }
 
 export interface Codec {
   readonly kind: string;
   /** Field names the layer may carry (anything else is an EncodeError). */
   readonly names: ReadonlySet<string>;
+  /**
+   * Part of an IP packet's header chain (IPv6 extension headers, ESP in transport mode): an
+   * upper layer after it takes its pseudo-header from the ipv4/ipv6 layer before it.
+   */
+  readonly ipExtension?: boolean;
   /** Check a layer's fields and measure it; raises EncodeError naming index, kind and field. */
   prepare(layer: Layer, index: number): Prepared;
   /** Resolve auto fields taken from neighbouring layers (next-protocol, MPLS S bit). */
