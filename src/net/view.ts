@@ -6,11 +6,16 @@
  */
 import { getField, type Field } from './fields.js';
 import { LAYER_NAME_OF_CODE, LayerTable, scanFrame } from './dissect.js';
-import type { DecodeError } from '../errors.js';
+import { DISSECTORS, PROTOCOLS } from './registry.js';
+import { rawLayer } from './codec.js';
+import { VirtkitError, type DecodeError } from '../errors.js';
 import type { DecodedFrame, DecodeOptions, DissectState, Layer } from './types.js';
 import { decodeFrame } from './dissect.js';
 
 const EMPTY = new Uint8Array(0);
+
+/** The layout fields of each kind code: what FrameView.field may read from a layer of that kind. */
+const FIELDS_OF_CODE: readonly ReadonlySet<Field>[] = PROTOCOLS.map((d) => new Set(d.layouts.flatMap((l) => l.fields)));
 
 export class FrameView {
   private readonly table = new LayerTable();
@@ -58,8 +63,14 @@ export class FrameView {
     return -1;
   }
 
-  /** A numeric fixed-part field of layer i, e.g. `view.field(i, VXLAN.f.vni)`. */
+  /**
+   * A numeric fixed-part field of layer i, e.g. `view.field(i, VXLAN.f.vni)`. The field must
+   * belong to a layout of layer i's kind (a VirtkitError otherwise, rather than bits read from
+   * another header).
+   */
   field(i: number, f: Field): number {
+    if (!(i >= 0 && i < this.table.count)) throw new VirtkitError(`layer ${i} does not exist (the frame has ${this.table.count})`);
+    if (!FIELDS_OF_CODE[this.table.kind[i]!]!.has(f)) throw new VirtkitError(`layer ${i} is ${this.kind(i)}, which has no field '${f.name}' of that layout`);
     return getField(this.bytes, this.table.start[i]!, f);
   }
 
@@ -68,8 +79,12 @@ export class FrameView {
     return decodeFrame(this.bytes.subarray(0, this.end), this.opts);
   }
 
-  /** Layer i as an object with every field. */
+  /** Layer i as an object with every field (from its own bytes; nothing else is decoded again). */
   layer(i: number): Layer {
-    return this.decode().layers[i]!;
+    if (!(i >= 0 && i < this.table.count)) throw new VirtkitError(`layer ${i} does not exist (the frame has ${this.table.count})`);
+    const start = this.table.start[i]!;
+    const len = this.table.length[i]!;
+    const d = DISSECTORS[this.table.kind[i]!];
+    return d ? d.fields(this.bytes, start, len) : rawLayer(this.bytes, start, start + len);
   }
 }
