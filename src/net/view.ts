@@ -4,7 +4,7 @@
  * fields are read from the bytes only when asked, through the same layout tables. Reuse one
  * view for many frames: scanning allocates nothing per frame.
  */
-import { getField, type Field } from './fields.js';
+import { getField, layoutCount, type Field } from './fields.js';
 import { LAYER_NAME_OF_CODE, LayerTable, scanFrame } from './dissect.js';
 import { DISSECTORS, PROTOCOLS } from './registry.js';
 import { rawLayer } from './codec.js';
@@ -14,8 +14,15 @@ import { decodeFrame } from './dissect.js';
 
 const EMPTY = new Uint8Array(0);
 
-/** The layout fields of each kind code: what FrameView.field may read from a layer of that kind. */
-const FIELDS_OF_CODE: readonly ReadonlySet<Field>[] = PROTOCOLS.map((d) => new Set(d.layouts.flatMap((l) => l.fields)));
+/**
+ * Which layouts FrameView.field may read from a layer of each kind: entry code * STRIDE + layout
+ * number is 1 for the layouts of that kind's descriptor (two loads per check, no hashing).
+ */
+const STRIDE = layoutCount();
+const LAYOUT_OF_CODE = new Uint8Array(PROTOCOLS.length * STRIDE);
+PROTOCOLS.forEach((d, code) => {
+  for (const l of d.layouts) if (l.fields.length) LAYOUT_OF_CODE[code * STRIDE + l.fields[0]!.layout] = 1;
+});
 
 export class FrameView {
   private readonly table = new LayerTable();
@@ -69,9 +76,13 @@ export class FrameView {
    * another header).
    */
   field(i: number, f: Field): number {
-    if (!(i >= 0 && i < this.table.count)) throw new VirtkitError(`layer ${i} does not exist (the frame has ${this.table.count})`);
-    if (!FIELDS_OF_CODE[this.table.kind[i]!]!.has(f)) throw new VirtkitError(`layer ${i} is ${this.kind(i)}, which has no field '${f.name}' of that layout`);
+    if (!(i >= 0 && i < this.table.count && f.layout < STRIDE && LAYOUT_OF_CODE[this.table.kind[i]! * STRIDE + f.layout] === 1)) this.refuse(i, f);
     return getField(this.bytes, this.table.start[i]!, f);
+  }
+
+  private refuse(i: number, f: Field): never {
+    if (!(i >= 0 && i < this.table.count)) throw new VirtkitError(`layer ${i} does not exist (the frame has ${this.table.count})`);
+    throw new VirtkitError(`layer ${i} is ${this.kind(i)}, which has no field '${f.name}' of that layout`);
   }
 
   /** All layers as objects (what decodeFrame gives). */
