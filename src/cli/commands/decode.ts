@@ -15,7 +15,7 @@ Reads a pcap (either byte order, micro- or nanoseconds) or pcapng file and decod
 into the JSON layer format (docs/layers.md). Frames of link types other than Ethernet (1) —
 raw IP (101), Linux cooked SLL (113) and SLL2 (276), BSD loopback (0), IPv4/IPv6 (228/229) —
 decode from their own first layer; text output says the link type in a "# link type" line,
-JSON gives it as each such packet's "linktype".
+JSON gives it as each such packet's "linkType".
   --json                  {"packets": [{"time", "layers", "comment"?, "error"?}]}, time as
                           decimal seconds with all nine decimals
   -v, --verbose           text: the layers of each frame indented under its summary line
@@ -111,8 +111,8 @@ export const command: Command = {
         const time = formatTime(r.sec, r.nsec);
         n++;
         if (json) {
-          const o: { time: string; linktype?: number; layers: Layer[]; comment?: string; error?: string } = { time, layers: d.layers };
-          if (r.linkType !== LINKTYPE_ETHERNET) o.linktype = r.linkType;
+          const o: { time: string; linkType?: number; layers: Layer[]; comment?: string; error?: string } = { time, layers: d.layers };
+          if (r.linkType !== LINKTYPE_ETHERNET) o.linkType = r.linkType;
           if (r.comment !== undefined) o.comment = r.comment;
           if (d.error !== undefined) o.error = d.error;
           out((n > 1 ? ',\n  ' : '\n  ') + JSON.stringify(o));
