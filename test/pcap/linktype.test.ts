@@ -63,7 +63,7 @@ describe.each(CASES)('link type $number ($linktype)', ({ linktype, number, first
       const text = await runCli(['decode', out]);
       expect(text.stdout.split('\n')[0]).toMatch(new RegExp(`^# link type ${number} \\(${linktype}\\)$`));
       const json = await runCli(['decode', out, '--json']);
-      const packets = JSON.parse(json.stdout).packets as { linktype: number; layers: Layer[]; error?: string }[];
+      const packets = JSON.parse(json.stdout).packets as { linkType: number; layers: Layer[]; error?: string }[];
       packets.forEach((p, i) => {
         expect(p.linkType).toBe(number);
         expect(p.error).toBeUndefined();
