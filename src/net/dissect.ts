@@ -21,7 +21,9 @@ import { dissectVxlan } from './vxlan.js';
 import { dissectGre } from './gre.js';
 import { dissectMpls, dissectPwControlWord } from './mpls.js';
 import { dissectGeneve } from './geneve.js';
-import { DISSECTED_KINDS, KIND_ETHER, KIND_RAW } from './kinds.js';
+import { dissectEsp, openEspPacket } from './esp/esp.js';
+import { NEXT_OF_IPPROTO } from './protocols.js';
+import { DISSECTED_KINDS, KIND_ESP, KIND_ETHER, KIND_RAW } from './kinds.js';
 
 export { DISSECTED_KINDS, KIND_RAW };
 
@@ -41,6 +43,7 @@ const DISSECTORS: readonly (Dissector | undefined)[] = [
   dissectMpls,
   dissectGeneve,
   dissectPwControlWord,
+  dissectEsp,
 ];
 
 if (DISSECTORS.length !== DISSECTED_KINDS.length) throw new Error('a dissected kind has no dissector');
@@ -77,10 +80,10 @@ export class LayerTable {
  * Scan bytes[0, end) as a frame starting with Ethernet into `table` (cleared first). Never
  * throws for any bytes: damage is table.error and a final raw entry.
  */
-export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, table: LayerTable, st: DissectState = { opts, next: KIND_RAW, end }): void {
+export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, table: LayerTable, st: DissectState = { opts, next: KIND_RAW, end }, first = KIND_ETHER): void {
   table.count = 0;
   table.error = undefined;
-  st.next = KIND_ETHER;
+  st.next = first;
   st.end = Math.min(end, bytes.length);
   st.short = undefined;
   st.quoted = false;
@@ -131,16 +134,45 @@ export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, t
 
 const scratch = new LayerTable();
 
+/**
+ * Turn a scanned table into layer objects, appended to `layers`. With SAs in `opts`, an `esp`
+ * entry is opened (decrypted, checked) and its payload decoded in turn from the kind its next
+ * header names. Returns the first error (table, ESP, inner), offsets counted in the frame
+ * (`shift` = where bytes[0] lies in it).
+ */
+function tableLayers(bytes: Uint8Array, table: LayerTable, opts: DecodeOptions, layers: Layer[], shift: number): DecodeError | undefined {
+  let error = table.error && shift !== 0 ? new DecodeError(table.error.layer, table.error.offset + shift, table.error.reason) : table.error;
+  const count = table.count;
+  const kinds = table.kind.slice(0, count);
+  const starts = table.start.slice(0, count);
+  const lengths = table.length.slice(0, count);
+  for (let i = 0; i < count; i++) {
+    const start = starts[i]!;
+    const len = lengths[i]!;
+    const kind = kinds[i]!;
+    if (kind === KIND_ESP && opts.sa !== undefined) {
+      const opened = openEspPacket(bytes, start, start + len, opts);
+      layers.push(opened.layer);
+      if (opened.error && !error) error = shift ? new DecodeError(opened.error.layer, opened.error.offset + shift, opened.error.reason) : opened.error;
+      if (opened.payload && opened.payload.length > 0) {
+        const inner = new LayerTable();
+        const first = opened.nh === 59 ? KIND_RAW : NEXT_OF_IPPROTO[opened.nh!]!;
+        scanFrame(opened.payload, opened.payload.length, opts, inner, undefined, first);
+        const innerError = tableLayers(opened.payload, inner, opts, layers, shift + opened.payloadAt!);
+        error ??= innerError;
+      }
+      continue;
+    }
+    const d = DISSECTORS[kind];
+    layers.push(d ? d.fields(bytes, start, len) : rawLayer(bytes, start, start + len));
+  }
+  return error;
+}
+
 /** Decode a frame starting with Ethernet into layer objects (every field). Never throws for any bytes. */
 export function decodeFrame(bytes: Uint8Array, opts: DecodeOptions = {}): DecodedFrame {
   scanFrame(bytes, bytes.length, opts, scratch);
   const layers: Layer[] = [];
-  for (let i = 0; i < scratch.count; i++) {
-    const start = scratch.start[i]!;
-    const len = scratch.length[i]!;
-    const d = DISSECTORS[scratch.kind[i]!];
-    layers.push(d ? d.fields(bytes, start, len) : rawLayer(bytes, start, start + len));
-  }
-  const error = scratch.error;
+  const error = tableLayers(bytes, scratch, opts, layers, 0);
   return error ? { layers, error } : { layers };
 }

@@ -8,7 +8,7 @@
 export const PW_CONTROL_WORD = 'pw-control-word';
 
 /** Layer kind codes: index into DISSECTED_KINDS (0 = raw bytes: the rest is payload). */
-export const DISSECTED_KINDS = ['raw', 'ether', 'dot1q', 'dot1ad', 'arp', 'ipv4', 'ipv6', 'udp', 'icmp', 'vxlan', 'gre', 'mpls', 'geneve', PW_CONTROL_WORD] as const;
+export const DISSECTED_KINDS = ['raw', 'ether', 'dot1q', 'dot1ad', 'arp', 'ipv4', 'ipv6', 'udp', 'icmp', 'vxlan', 'gre', 'mpls', 'geneve', PW_CONTROL_WORD, 'esp'] as const;
 
 /** The code of a kind name (throws for a name the decoder does not know: a table typo). */
 export function kindCode(kind: string): number {
@@ -23,3 +23,4 @@ export const KIND_IPV4 = kindCode('ipv4');
 export const KIND_IPV6 = kindCode('ipv6');
 export const KIND_MPLS = kindCode('mpls');
 export const KIND_PW_CONTROL_WORD = kindCode(PW_CONTROL_WORD);
+export const KIND_ESP = kindCode('esp');

@@ -22,7 +22,7 @@ export const ETHERTYPE_OF: Readonly<Record<string, number>> = {
 export const TUNNEL_TYPE_OF: Readonly<Record<string, number>> = { ...ETHERTYPE_OF, ether: 0x6558 };
 
 /** IP protocol / IPv6 next header of each layer kind. */
-export const IPPROTO_OF: Readonly<Record<string, number>> = { icmp: 1, ipv4: 4, udp: 17, ipv6: 41, gre: 47 };
+export const IPPROTO_OF: Readonly<Record<string, number>> = { icmp: 1, ipv4: 4, udp: 17, ipv6: 41, gre: 47, esp: 50 };
 
 /** Decoder dispatch on EtherType (and tunnel protocol type). 0x9100 is the pre-standard S-tag TPID, 0x8848 MPLS multicast. */
 export const KIND_OF_ETHERTYPE: ReadonlyMap<number, string> = new Map([
@@ -44,18 +44,22 @@ export const KIND_OF_IPPROTO: ReadonlyMap<number, string> = new Map([
   [17, 'udp'],
   [41, 'ipv6'],
   [47, 'gre'],
+  [50, 'esp'],
 ]);
 
 export const UDP_PORT_VXLAN = 4789;
 export const UDP_PORT_GENEVE = 6081;
 /** MPLS-in-UDP (RFC 7510); Wireshark decodes it by this port too. */
 export const UDP_PORT_MPLS = 6635;
+/** ESP in UDP, NAT traversal (RFC 3948); a payload starting with 4 zero bytes is IKE there, one 0xff byte a keepalive. */
+export const UDP_PORT_NAT_T = 4500;
 
 /** Decoder dispatch on UDP destination port. */
 export const KIND_OF_UDP_PORT: ReadonlyMap<number, string> = new Map([
   [UDP_PORT_VXLAN, 'vxlan'],
   [UDP_PORT_GENEVE, 'geneve'],
   [UDP_PORT_MPLS, 'mpls'],
+  [UDP_PORT_NAT_T, 'esp'],
 ]);
 
 /**

@@ -5,7 +5,9 @@
  */
 import { EncodeError } from '../errors.js';
 import { BufferTooSmallError } from '../bytes/view.js';
-import type { Codec, Layer, Prepared } from './types.js';
+import type { Codec, EncodeContext, EncodeOptions, Layer, Prepared } from './types.js';
+import { toSaTable } from './esp/sa.js';
+import { espCodec } from './esp/esp.js';
 import { etherCodec } from './ether.js';
 import { dot1qCodec } from './dot1q.js';
 import { dot1adCodec } from './dot1ad.js';
@@ -22,12 +24,17 @@ import { rawCodec } from './raw.js';
 
 /** Every layer kind the encoder knows, by its `layer` name. */
 export const CODECS: ReadonlyMap<string, Codec> = new Map(
-  [etherCodec, dot1qCodec, dot1adCodec, arpCodec, ipv4Codec, ipv6Codec, udpCodec, icmpCodec, vxlanCodec, greCodec, mplsCodec, geneveCodec, rawCodec].map(
+  [etherCodec, dot1qCodec, dot1adCodec, arpCodec, ipv4Codec, ipv6Codec, udpCodec, icmpCodec, vxlanCodec, greCodec, mplsCodec, geneveCodec, espCodec, rawCodec].map(
     (c) => [c.kind, c],
   ),
 );
 
-function prepareAll(layers: readonly Layer[]): Prepared[] {
+function contextOf(opts: EncodeOptions | undefined): EncodeContext {
+  return { sa: toSaTable(opts?.sa) };
+}
+
+function prepareAll(layers: readonly Layer[], opts?: EncodeOptions): Prepared[] {
+  const ctx = contextOf(opts);
   if (!Array.isArray(layers)) throw new EncodeError(-1, 'frame', '', 'a frame is an array of layers');
   const list: Prepared[] = [];
   for (let i = 0; i < layers.length; i++) {
@@ -40,36 +47,46 @@ function prepareAll(layers: readonly Layer[]): Prepared[] {
     if (!codec) {
       throw new EncodeError(i, String(kind), 'layer', `'${String(kind)}' is not a known kind (known: ${[...CODECS.keys()].join(', ')})`);
     }
-    list.push(codec.prepare(layer, i));
+    list.push(codec.prepare(layer, i, ctx));
+  }
+  // Trailers depend on the length of what they follow: measured innermost first.
+  let inner = 0;
+  for (let i = list.length - 1; i >= 0; i--) {
+    const p = list[i]!;
+    p.codec.measure?.(list, i, inner);
+    inner += p.headerLength + (p.trailerLength ?? 0);
   }
   return list;
 }
 
 function totalLength(list: readonly Prepared[]): number {
   let n = 0;
-  for (const p of list) n += p.headerLength;
+  for (const p of list) n += p.headerLength + (p.trailerLength ?? 0);
   return n;
 }
 
 function emitAll(list: Prepared[], buf: Uint8Array, offset: number, total: number): number {
   for (let i = 0; i < list.length; i++) list[i]!.codec.link(list, i);
   const starts = new Array<number>(list.length);
+  const ends = new Array<number>(list.length);
   let off = offset;
+  let end = offset + total;
   for (let i = 0; i < list.length; i++) {
     starts[i] = off;
+    ends[i] = end;
     off += list[i]!.headerLength;
+    end -= list[i]!.trailerLength ?? 0;
   }
-  const end = offset + total;
-  for (let i = list.length - 1; i >= 0; i--) list[i]!.codec.emit(buf, starts[i]!, end, list, i);
-  return end;
+  for (let i = list.length - 1; i >= 0; i--) list[i]!.codec.emit(buf, starts[i]!, ends[i]!, list, i);
+  return offset + total;
 }
 
 /**
  * Bytes a layer list encodes to. Checks every layer's own fields, but not the auto fields that
  * depend on neighbours, so a slice of a frame (an inner packet, a tunnel's tail) can be measured.
  */
-export function encodedLength(layers: readonly Layer[]): number {
-  return totalLength(prepareAll(layers));
+export function encodedLength(layers: readonly Layer[], opts?: EncodeOptions): number {
+  return totalLength(prepareAll(layers, opts));
 }
 
 /**
@@ -78,8 +95,8 @@ export function encodedLength(layers: readonly Layer[]): number {
  * written; only a computed length over 65535 (found while writing) can leave the buffer partly
  * written.
  */
-export function encodeFrameInto(layers: readonly Layer[], buf: Uint8Array, offset: number): number {
-  const list = prepareAll(layers);
+export function encodeFrameInto(layers: readonly Layer[], buf: Uint8Array, offset: number, opts?: EncodeOptions): number {
+  const list = prepareAll(layers, opts);
   const total = totalLength(list);
   if (!Number.isInteger(offset) || offset < 0 || offset + total > buf.length) {
     throw new BufferTooSmallError(total, buf.length - offset);
@@ -88,8 +105,8 @@ export function encodeFrameInto(layers: readonly Layer[], buf: Uint8Array, offse
 }
 
 /** Encode a layer list into a new byte array, every auto field filled in. */
-export function encodeFrame(layers: readonly Layer[]): Uint8Array {
-  const list = prepareAll(layers);
+export function encodeFrame(layers: readonly Layer[], opts?: EncodeOptions): Uint8Array {
+  const list = prepareAll(layers, opts);
   const total = totalLength(list);
   const buf = new Uint8Array(total);
   emitAll(list, buf, 0, total);

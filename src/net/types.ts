@@ -4,6 +4,7 @@
  */
 import type { DecodeError } from '../errors.js';
 import type { FieldValues, Layout } from './fields.js';
+import type { SaInput, SaTable } from './esp/sa.js';
 
 /** One object of the JSON layer format (../shared/spec/layers.md). */
 export type Layer = { layer: string; [field: string]: unknown };
@@ -22,6 +23,23 @@ export interface DecodeOptions {
    * its first nibble (4 → IPv4, 6 → IPv6, else `raw`).
    */
   mplsEthernet?: 'cw' | 'nocw';
+  /**
+   * Security associations for `esp` layers: with the SA of a packet's SPI the payload is
+   * decrypted, its ICV checked and the inner layers decoded. Without any, an `esp` layer
+   * carries `spi`, `seq` and `data` (the protected bytes as hex).
+   */
+  sa?: SaInput;
+}
+
+/** What encodeFrame needs beyond the layers. */
+export interface EncodeOptions {
+  /** Security associations for `esp` layers, by SPI (a list in the JSON form, or an SaTable). */
+  sa?: SaInput;
+}
+
+/** What codecs see of the EncodeOptions, resolved once per frame. */
+export interface EncodeContext {
+  readonly sa: SaTable | undefined;
 }
 
 /** A layer checked and measured by its codec, ready to be written. */
@@ -33,6 +51,8 @@ export interface Prepared {
   readonly v: FieldValues;
   /** Bytes this layer writes before its payload (the whole layer for `raw`). */
   headerLength: number;
+  /** Bytes this layer writes after its payload (ESP's padding, pad length, next header, ICV). */
+  trailerLength?: number;
   /** The variable part, when the header has one (IPv4 options, Geneve options, raw bytes). */
   data?: Uint8Array;
   /** Codec-specific numbers beyond the fixed part (GRE's optional words). */
@@ -46,12 +66,18 @@ export interface Codec {
   /** Field names the layer may carry (anything else is an EncodeError). */
   readonly names: ReadonlySet<string>;
   /** Check a layer's fields and measure it; raises EncodeError naming index, kind and field. */
-  prepare(layer: Layer, index: number): Prepared;
+  prepare(layer: Layer, index: number, ctx?: EncodeContext): Prepared;
+  /**
+   * For a codec with a trailer: set trailerLength once the layers after it are measured
+   * (`payloadLength` = their headers and trailers). Called innermost first.
+   */
+  measure?(list: readonly Prepared[], i: number, payloadLength: number): void;
   /** Resolve auto fields taken from neighbouring layers (next-protocol, MPLS S bit). */
   link(list: readonly Prepared[], i: number): void;
   /**
    * Write the layer at `off`. Layers are written innermost first, so the payload
-   * [off + headerLength, end) is already final when lengths and checksums are computed.
+   * [off + headerLength, end − trailerLength) is already final when lengths and checksums are
+   * computed; `end` is this layer's own end (its trailer included, an outer trailer not).
    */
   emit(buf: Uint8Array, off: number, end: number, list: readonly Prepared[], i: number): void;
 }

@@ -7,6 +7,7 @@ import { narrowExtent, needBytes, prepareFixed } from './codec.js';
 import { IPV4 } from './ipv4.js';
 import { IPV6 } from './ipv6.js';
 import { IPPROTO_OF, NEXT_OF_UDP_PORT } from './protocols.js';
+import { KIND_ESP, KIND_RAW } from './kinds.js';
 import type { Codec, Dissector, Layer, Prepared } from './types.js';
 
 export const UDP = defineLayout('udp', 8, {
@@ -84,6 +85,17 @@ export function udpChecksumIpv6(out: ByteWriter, off: number, length: number, sr
   return c;
 }
 
+/**
+ * The IP layer whose pseudo-header covers the upper-layer packet at list[i]: the one right
+ * before it, or in ESP transport mode the one before the `esp` (RFC 4303 §3.1.1).
+ */
+export function pseudoHeaderIp(list: readonly Prepared[], i: number): Prepared | undefined {
+  let j = i - 1;
+  if (list[j]?.codec.kind === 'esp') j--;
+  const kind = list[j]?.codec.kind;
+  return kind === 'ipv4' || kind === 'ipv6' ? list[j] : undefined;
+}
+
 /** Partial sum of the pseudo-header of the IP layer `ip` for an upper-layer packet of `length` bytes. */
 export function pseudoHeaderSum(ip: Prepared, proto: number, length: number): number {
   if (ip.codec.kind === 'ipv4') {
@@ -105,8 +117,7 @@ export const udpCodec: Codec = {
   link(list, i) {
     const p = list[i]!;
     if (p.v.nums[F.chksum.index] !== AUTO) return;
-    const prev = list[i - 1]?.codec.kind;
-    if (prev !== 'ipv4' && prev !== 'ipv6') {
+    if (!pseudoHeaderIp(list, i)) {
       throw new EncodeError(i, 'udp', 'chksum', 'is auto but no ipv4/ipv6 layer comes right before udp for the pseudo-header; give it explicitly');
     }
   },
@@ -125,7 +136,7 @@ export const udpCodec: Codec = {
       const len = n[F.len.index]!;
       // The receiver sums the datagram as its length field delimits it (never past our bytes).
       const stop = Math.min(end, off + Math.max(len, UDP.length));
-      const c = ~foldSum(onesSum(buf, off, stop, pseudoHeaderSum(list[i - 1]!, PROTO_UDP, len))) & 0xffff;
+      const c = ~foldSum(onesSum(buf, off, stop, pseudoHeaderSum(pseudoHeaderIp(list, i)!, PROTO_UDP, len))) & 0xffff;
       setField(buf, off, F.chksum, c === 0 ? 0xffff : c);
     }
   },
@@ -137,7 +148,13 @@ export const dissectUdp: Dissector = {
     const len = getField(buf, off, F.len);
     if (len < UDP.length) throw new DecodeError('udp', off, `length ${len} is below the 8-byte header`);
     narrowExtent('udp', off, off + len, st, 'length');
-    st.next = NEXT_OF_UDP_PORT[getField(buf, off, F.dport)]!;
+    let next = NEXT_OF_UDP_PORT[getField(buf, off, F.dport)]!;
+    // NAT-T port: a keepalive (one 0xff byte) or IKE (non-ESP marker: 4 zero bytes) is not ESP.
+    if (next === KIND_ESP) {
+      const p = off + UDP.length;
+      if (st.end - p < 8 || (buf[p]! | buf[p + 1]! | buf[p + 2]! | buf[p + 3]!) === 0) next = KIND_RAW;
+    }
+    st.next = next;
     return UDP.length;
   },
   fields(buf, off) {
