@@ -203,12 +203,16 @@ describe('ESP decoding errors are per packet, and the frame still rebuilds byte 
 describe('security associations: JSON and Wireshark esp_sa files', () => {
   it('writes the esp_sa records Wireshark 4.0 reads, and reads them back', () => {
     const text = formatEspSaFile([GCM_SA, CBC_SA, { spi: 7, cipher: 'null', auth: 'hmac-sha1-96', authKey: '0102', ipVersion: 6 }]);
-    expect(text.split('\n').slice(1, 4)).toEqual([
+    // An SA without ipVersion applies to either outer IP version: one record each for Wireshark.
+    expect(text.split('\n').slice(1, 6)).toEqual([
       '"IPv4","*","*","0x00001001","AES-GCM with 16 octet ICV [RFC4106]","0x000102030405060708090a0b0c0d0e0fa0a1a2a3","NULL",""',
+      '"IPv6","*","*","0x00001001","AES-GCM with 16 octet ICV [RFC4106]","0x000102030405060708090a0b0c0d0e0fa0a1a2a3","NULL",""',
       '"IPv4","*","*","0x00001003","AES-CBC [RFC3602]","0x404142434445464748494a4b4c4d4e4f","HMAC-SHA-256-128 [RFC4868]","0x808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"',
+      '"IPv6","*","*","0x00001003","AES-CBC [RFC3602]","0x404142434445464748494a4b4c4d4e4f","HMAC-SHA-256-128 [RFC4868]","0x808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"',
       '"IPv6","*","*","0x00000007","NULL","","HMAC-SHA-1-96 [RFC2404]","0x0102"',
     ]);
     const back = parseEspSaFile(text);
+    expect(back.map((s) => s.ipVersion)).toEqual([undefined, undefined, 6]);
     expect(back.map((s) => [s.spi, s.cipher, s.key, s.auth ?? 'none', s.authKey])).toEqual([
       [0x1001, 'aes-gcm-128', GCM_SA.key, 'none', undefined],
       [0x1003, 'aes-cbc-128', CBC_SA.key, 'hmac-sha256-128', CBC_SA.authKey],
