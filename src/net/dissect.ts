@@ -9,44 +9,19 @@
 import { DecodeError } from '../errors.js';
 import { rawLayer } from './codec.js';
 import type { DecodedFrame, DecodeOptions, Dissector, DissectState, Layer } from './types.js';
-import { dissectEther } from './ether.js';
-import { dissectDot1q } from './dot1q.js';
-import { dissectDot1ad } from './dot1ad.js';
-import { dissectArp } from './arp.js';
-import { dissectIpv4 } from './ipv4.js';
-import { dissectIpv6 } from './ipv6.js';
-import { dissectUdp } from './udp.js';
-import { dissectIcmp } from './icmp.js';
-import { dissectVxlan } from './vxlan.js';
-import { dissectGre } from './gre.js';
-import { dissectMpls, dissectPwControlWord } from './mpls.js';
-import { dissectGeneve } from './geneve.js';
-import { dissectEsp, openEspPacket } from './esp/esp.js';
-import { NEXT_OF_IPPROTO } from './protocols.js';
-import { DISSECTED_KINDS, KIND_ESP, KIND_ETHER, KIND_RAW } from './kinds.js';
+import { DISSECTORS, LAYER_NAME_OF_CODE } from './registry.js';
+import { KIND, KIND_NAMES, KIND_RAW } from './kinds.js';
+import { nextTable } from './protocols.js';
+import { openEspPacket } from './esp/esp.js';
 
-export { DISSECTED_KINDS, KIND_RAW };
+/** What an ESP payload starts with, by its next header (IP protocol numbers). */
+const NEXT_OF_ESP_NH = nextTable('ipproto').decode;
+/** Next header "no next header": an ESP dummy packet (RFC 4303 §2.6). */
+const NH_NONE = 59;
 
-/** The dissector of each kind code (DISSECTED_KINDS order). */
-const DISSECTORS: readonly (Dissector | undefined)[] = [
-  undefined,
-  dissectEther,
-  dissectDot1q,
-  dissectDot1ad,
-  dissectArp,
-  dissectIpv4,
-  dissectIpv6,
-  dissectUdp,
-  dissectIcmp,
-  dissectVxlan,
-  dissectGre,
-  dissectMpls,
-  dissectGeneve,
-  dissectPwControlWord,
-  dissectEsp,
-];
-
-if (DISSECTORS.length !== DISSECTED_KINDS.length) throw new Error('a dissected kind has no dissector');
+/** Kind names by code (registry order); DISSECTED_KINDS[code] names a LayerTable entry's kind. */
+export const DISSECTED_KINDS: readonly string[] = KIND_NAMES;
+export { KIND_RAW, LAYER_NAME_OF_CODE };
 
 /** Where each layer of a frame lies: parallel typed arrays, reusable from frame to frame. */
 export class LayerTable {
@@ -80,7 +55,7 @@ export class LayerTable {
  * Scan bytes[0, end) as a frame starting with Ethernet into `table` (cleared first). Never
  * throws for any bytes: damage is table.error and a final raw entry.
  */
-export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, table: LayerTable, st: DissectState = { opts, next: KIND_RAW, end }, first = KIND_ETHER): void {
+export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, table: LayerTable, st: DissectState = { opts, next: KIND_RAW, end }, first: number = KIND.ether): void {
   table.count = 0;
   table.error = undefined;
   st.next = first;
@@ -134,31 +109,33 @@ export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, t
 
 const scratch = new LayerTable();
 
+function shifted(e: DecodeError, shift: number): DecodeError {
+  return shift === 0 ? e : new DecodeError(e.layer, e.offset + shift, e.reason);
+}
+
 /**
  * Turn a scanned table into layer objects, appended to `layers`. With SAs in `opts`, an `esp`
- * entry is opened (decrypted, checked) and its payload decoded in turn from the kind its next
- * header names. Returns the first error (table, ESP, inner), offsets counted in the frame
- * (`shift` = where bytes[0] lies in it).
+ * entry is opened (decrypted, checked) and its payload decoded in turn, starting from the kind
+ * its next header names. Returns the first error (the table's, the ESP's, the payload's), its
+ * offset counted in the frame (`shift` = where bytes[0] lies in it; decrypted byte k of an ESP
+ * payload is reported at the frame offset of its ciphertext).
  */
 function tableLayers(bytes: Uint8Array, table: LayerTable, opts: DecodeOptions, layers: Layer[], shift: number): DecodeError | undefined {
-  let error = table.error && shift !== 0 ? new DecodeError(table.error.layer, table.error.offset + shift, table.error.reason) : table.error;
-  const count = table.count;
-  const kinds = table.kind.slice(0, count);
-  const starts = table.start.slice(0, count);
-  const lengths = table.length.slice(0, count);
-  for (let i = 0; i < count; i++) {
-    const start = starts[i]!;
-    const len = lengths[i]!;
-    const kind = kinds[i]!;
-    if (kind === KIND_ESP && opts.sa !== undefined) {
+  let error = table.error && shifted(table.error, shift);
+  for (let i = 0; i < table.count; i++) {
+    const start = table.start[i]!;
+    const len = table.length[i]!;
+    const kind = table.kind[i]!;
+    if (kind === KIND.esp && opts.sa !== undefined) {
       const opened = openEspPacket(bytes, start, start + len, opts);
       layers.push(opened.layer);
-      if (opened.error && !error) error = shift ? new DecodeError(opened.error.layer, opened.error.offset + shift, opened.error.reason) : opened.error;
-      if (opened.payload && opened.payload.length > 0) {
+      if (opened.error) error ??= shifted(opened.error, shift);
+      const payload = opened.payload;
+      if (payload && payload.length > 0) {
+        // A fresh table: the caller's is still being read.
         const inner = new LayerTable();
-        const first = opened.nh === 59 ? KIND_RAW : NEXT_OF_IPPROTO[opened.nh!]!;
-        scanFrame(opened.payload, opened.payload.length, opts, inner, undefined, first);
-        const innerError = tableLayers(opened.payload, inner, opts, layers, shift + opened.payloadAt!);
+        scanFrame(payload, payload.length, opts, inner, undefined, opened.nh === NH_NONE ? KIND_RAW : NEXT_OF_ESP_NH[opened.nh!]!);
+        const innerError = tableLayers(payload, inner, opts, layers, shift + opened.payloadAt!);
         error ??= innerError;
       }
       continue;

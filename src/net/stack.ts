@@ -7,34 +7,18 @@ import { EncodeError } from '../errors.js';
 import { BufferTooSmallError } from '../bytes/view.js';
 import type { Codec, EncodeContext, EncodeOptions, Layer, Prepared } from './types.js';
 import { toSaTable } from './esp/sa.js';
-import { espCodec } from './esp/esp.js';
-import { etherCodec } from './ether.js';
-import { dot1qCodec } from './dot1q.js';
-import { dot1adCodec } from './dot1ad.js';
-import { arpCodec } from './arp.js';
-import { ipv4Codec } from './ipv4.js';
-import { ipv6Codec } from './ipv6.js';
-import { udpCodec } from './udp.js';
-import { icmpCodec } from './icmp.js';
-import { vxlanCodec } from './vxlan.js';
-import { greCodec } from './gre.js';
-import { mplsCodec } from './mpls.js';
-import { geneveCodec } from './geneve.js';
-import { rawCodec } from './raw.js';
+import { CODECS, DESCRIPTORS, KNOWN_KINDS } from './registry.js';
+import { linkNext, type NextField } from './protocols.js';
 
-/** Every layer kind the encoder knows, by its `layer` name. */
-export const CODECS: ReadonlyMap<string, Codec> = new Map(
-  [etherCodec, dot1qCodec, dot1adCodec, arpCodec, ipv4Codec, ipv6Codec, udpCodec, icmpCodec, vxlanCodec, greCodec, mplsCodec, geneveCodec, espCodec, rawCodec].map(
-    (c) => [c.kind, c],
-  ),
+export { CODECS };
+
+/** The auto next-protocol field of each codec (from its descriptor), looked up once per layer while linking. */
+const NEXT_OF_CODEC: ReadonlyMap<Codec, NextField> = new Map(
+  [...DESCRIPTORS.values()].filter((d) => d.codec && d.next).map((d) => [d.codec!, d.next!]),
 );
 
-function contextOf(opts: EncodeOptions | undefined): EncodeContext {
-  return { sa: toSaTable(opts?.sa) };
-}
-
 function prepareAll(layers: readonly Layer[], opts?: EncodeOptions): Prepared[] {
-  const ctx = contextOf(opts);
+  const ctx: EncodeContext = { sa: toSaTable(opts?.sa) };
   if (!Array.isArray(layers)) throw new EncodeError(-1, 'frame', '', 'a frame is an array of layers');
   const list: Prepared[] = [];
   for (let i = 0; i < layers.length; i++) {
@@ -45,11 +29,11 @@ function prepareAll(layers: readonly Layer[], opts?: EncodeOptions): Prepared[] 
     const kind = layer.layer;
     const codec = typeof kind === 'string' ? CODECS.get(kind) : undefined;
     if (!codec) {
-      throw new EncodeError(i, String(kind), 'layer', `'${String(kind)}' is not a known kind (known: ${[...CODECS.keys()].join(', ')})`);
+      throw new EncodeError(i, String(kind), 'layer', `'${String(kind)}' is not a known kind (known: ${KNOWN_KINDS.join(', ')})`);
     }
     list.push(codec.prepare(layer, i, ctx));
   }
-  // Trailers depend on the length of what they follow: measured innermost first.
+  // Trailers that depend on the length of what they follow: measured innermost first.
   let inner = 0;
   for (let i = list.length - 1; i >= 0; i--) {
     const p = list[i]!;
@@ -65,17 +49,27 @@ function totalLength(list: readonly Prepared[]): number {
   return n;
 }
 
+/**
+ * Link, then write innermost first. Each layer gets its own end: a layer with a trailer (ESP,
+ * an FCS) ends after it, and the layers inside it end before it.
+ */
 function emitAll(list: Prepared[], buf: Uint8Array, offset: number, total: number): number {
-  for (let i = 0; i < list.length; i++) list[i]!.codec.link(list, i);
+  for (let i = 0; i < list.length; i++) {
+    const p = list[i]!;
+    const next = NEXT_OF_CODEC.get(p.codec);
+    if (next) linkNext(list, i, next);
+    p.codec.link(list, i);
+  }
   const starts = new Array<number>(list.length);
   const ends = new Array<number>(list.length);
   let off = offset;
   let end = offset + total;
   for (let i = 0; i < list.length; i++) {
+    const p = list[i]!;
     starts[i] = off;
     ends[i] = end;
-    off += list[i]!.headerLength;
-    end -= list[i]!.trailerLength ?? 0;
+    off += p.headerLength;
+    end -= p.trailerLength ?? 0;
   }
   for (let i = list.length - 1; i >= 0; i--) list[i]!.codec.emit(buf, starts[i]!, ends[i]!, list, i);
   return offset + total;

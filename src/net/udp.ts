@@ -6,9 +6,9 @@ import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, setFie
 import { narrowExtent, needBytes, prepareFixed } from './codec.js';
 import { IPV4 } from './ipv4.js';
 import { IPV6 } from './ipv6.js';
-import { IPPROTO_OF, NEXT_OF_UDP_PORT } from './protocols.js';
-import { KIND_ESP, KIND_RAW } from './kinds.js';
-import type { Codec, Dissector, Layer, Prepared } from './types.js';
+import { nextTable } from './protocols.js';
+import { KIND, KIND_RAW } from './kinds.js';
+import { defineProtocol, type Codec, type Dissector, type Layer, type Prepared } from './types.js';
 
 export const UDP = defineLayout('udp', 8, {
   sport: { bit: 0, width: 16 },
@@ -39,7 +39,11 @@ const DPORT = UDP_WORDS.dport;
 const LEN = UDP_WORDS.len;
 const CHKSUM = UDP_WORDS.chksum;
 const HEADER = UDP.length;
-const PROTO_UDP = IPPROTO_OF.udp!;
+/** IP protocol number of UDP. */
+export const IPPROTO_UDP = 17;
+const PROTO_UDP = IPPROTO_UDP;
+/** The decoder picks what a UDP datagram carries by its destination port (the source port is a flow hash). */
+const NEXT_OF_DPORT = nextTable('udp.dport').decode;
 
 /** Fast path: write a UDP header at offset `off` of `out` (checksum as given: 0 for none); returns the payload offset. */
 export function encodeUdp(out: ByteWriter, off: number, sport: number, dport: number, length: number, chksum: number): number {
@@ -148,9 +152,9 @@ export const dissectUdp: Dissector = {
     const len = getField(buf, off, F.len);
     if (len < UDP.length) throw new DecodeError('udp', off, `length ${len} is below the 8-byte header`);
     narrowExtent('udp', off, off + len, st, 'length');
-    let next = NEXT_OF_UDP_PORT[getField(buf, off, F.dport)]!;
-    // NAT-T port: a keepalive (one 0xff byte) or IKE (non-ESP marker: 4 zero bytes) is not ESP.
-    if (next === KIND_ESP) {
+    let next = NEXT_OF_DPORT[getField(buf, off, F.dport)]!;
+    // NAT-T port 4500: a keepalive (one 0xff byte) or IKE (non-ESP marker: 4 zero bytes) is not ESP.
+    if (next === KIND.esp) {
       const p = off + UDP.length;
       if (st.end - p < 8 || (buf[p]! | buf[p + 1]! | buf[p + 2]! | buf[p + 3]!) === 0) next = KIND_RAW;
     }
@@ -163,3 +167,19 @@ export const dissectUdp: Dissector = {
     return layer;
   },
 };
+
+export const udpProtocol = defineProtocol({
+  kind: 'udp',
+  title: 'UDP header (RFC 768), checksum over the IPv4 or IPv6 pseudo-header',
+  layouts: [UDP],
+  fields: {
+    sport: 'source port',
+    dport: 'destination port (never guessed: VXLAN is 4789, Geneve 6081 by convention)',
+    len: 'length of header and payload',
+    chksum: 'checksum over the pseudo-header of the ipv4/ipv6 layer before it; a computed 0 is sent as 0xffff; 0 = none over IPv4',
+  },
+  codec: udpCodec,
+  dissector: dissectUdp,
+  selectedBy: [{ table: 'ipproto', value: IPPROTO_UDP }],
+  display: { name: 'UDP', ports: true, hex: ['chksum'] },
+});

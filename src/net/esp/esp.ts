@@ -14,9 +14,9 @@ import { DecodeError, EncodeError } from '../../errors.js';
 import { bytesToHex, hexToBytes } from '../../bytes/hex.js';
 import { AUTO, checkKnownFields, defineLayout, getField, putFields, readFields, takeFields } from '../fields.js';
 import { needBytes } from '../codec.js';
-import { IPPROTO_OF } from '../protocols.js';
+import { nextTable } from '../protocols.js';
 import { KIND_RAW } from '../kinds.js';
-import type { Codec, DecodeOptions, Dissector, Layer, Prepared } from '../types.js';
+import { defineProtocol, type Codec, type DecodeOptions, type Dissector, type Layer, type Prepared } from '../types.js';
 import { deriveIv, minimalPadLength, openEsp, sealEsp } from './suites.js';
 import { toSaTable, type CompiledSa, type SaTable } from './sa.js';
 
@@ -63,9 +63,15 @@ function spiText(spi: number): string {
   return `${spi} (0x${spi.toString(16).padStart(8, '0')})`;
 }
 
+/** The IP protocol table: what the next header names (as for IPv4's protocol field). */
+const IPPROTO = nextTable('ipproto');
+/** IP protocol 50 (RFC 4303); UDP port 4500 for NAT traversal (RFC 3948). */
+export const IPPROTO_ESP = 50;
+export const UDP_PORT_NAT_T = 4500;
+
 /** Kind of a layer after `esp` → the next-header number (IP protocol), as for IP. */
 function nextHeaderOf(kind: string): number | undefined {
-  return IPPROTO_OF[kind];
+  return IPPROTO.encode[kind];
 }
 
 export const espCodec: Codec = {
@@ -229,3 +235,25 @@ export function openEspPacket(buf: Uint8Array, off: number, end: number, opts: D
   if (!monotonic) opened.error = new DecodeError('esp', off + ESP.length + ivLength + payloadLength, `spi ${spiText(spi)}: padding bytes are not 1, 2, 3, … (RFC 4303 2.4)`);
   return opened;
 }
+
+export const espProtocol = defineProtocol({
+  kind: 'esp',
+  title: 'ESP (RFC 4303): SPI, sequence number, IV; the layers after it are encrypted and authenticated with the SA of its SPI (AES-GCM RFC 4106, AES-CBC RFC 3602 + HMAC, NULL); padding, pad length, next header and ICV follow them',
+  layouts: [ESP],
+  fields: {
+    spi: 'security parameters index: selects the security association (SA)',
+    seq: 'sequence number (32 bits)',
+    iv: 'hex; default derived: GCM the sequence number as 8 bytes, CBC AES(key, SPI ‖ 0000 ‖ seq as 8 bytes), none for null',
+    pad: 'hex padding; default the minimal 1, 2, 3, … (payload + pad + 2 a multiple of 4, 16 for CBC)',
+    padlen: 'pad length (auto: the padding\'s length)',
+    nh: 'next header: IP protocol of the first protected layer (auto; 59 when none follows)',
+    data: 'hex: the protected part as it is (IV, ciphertext, ICV) when there is no SA; no layer follows',
+  },
+  codec: espCodec,
+  dissector: dissectEsp,
+  selectedBy: [
+    { table: 'ipproto', value: IPPROTO_ESP },
+    { table: 'udp.dport', value: UDP_PORT_NAT_T },
+  ],
+  display: { name: 'ESP', info: (l) => `SPI 0x${Number(l.spi).toString(16).padStart(8, '0')}, seq ${String(l.seq)}`, hex: ['spi'] },
+});
