@@ -6,6 +6,7 @@
 import { unlinkSync } from 'node:fs';
 import { VirtkitError } from '../errors.js';
 import { encodeFrame } from '../net/index.js';
+import type { SaTable } from '../net/esp/sa.js';
 import { DEFAULT_START, DEFAULT_STEP, PacketClock, SpecError, type CaptureFormat, type SpecPacket, type Timestamp } from '../pcap/index.js';
 import { CaptureFileWriter } from './capture-file.js';
 
@@ -20,6 +21,8 @@ export interface BuildOptions {
   /** Called every `progressEvery` packets with the count so far. */
   onProgress?: (packets: number) => void;
   progressEvery?: number;
+  /** Security associations for `esp` layers. */
+  sa?: SaTable;
 }
 
 export interface BuildSummary {
@@ -54,7 +57,7 @@ export async function writeCaptureFile(
       let frame: Uint8Array;
       let t: Timestamp;
       try {
-        frame = encodeFrame(p.layers);
+        frame = encodeFrame(p.layers, opts.sa ? { sa: opts.sa } : undefined);
         t = clock.stamp(p.time);
         const wait = writer.add(frame, t.sec, t.nsec, p.comment, p.interface);
         if (wait) await wait;
