@@ -49,7 +49,7 @@ function check(o: ReturnType<typeof encapsulationOverhead>, stack: string): void
   // The inner packet of innerMtu bytes fits; one more does not (encoded, measured above the link header).
   const outer = o.frame.slice(0, o.innerStart);
   const ip = o.frame.slice(o.innerStart);
-  const fixed = encodeFrame(ip.slice(0, -1)).length;
+  const fixed = encodeFrame(ip.slice(0, -1)).length - o.innerHeader; // the inner IP and UDP headers
   const size = (n: number): number => encodeFrame([...outer, ...ip.slice(0, -1), { layer: 'raw', hex: '00'.repeat(n - fixed) } as Layer], { sa: o.sa }).length - o.linkHeader;
   expect(size(o.innerMtu), stack).toBeLessThanOrEqual(o.mtu);
   expect(size(o.innerMtu + 1), stack).toBeGreaterThan(o.mtu);
