@@ -1,7 +1,7 @@
 /** ARP for IPv4 over Ethernet (RFC 826): the 28-byte packet. */
 import { DecodeError } from '../errors.js';
 import type { ByteWriter } from '../bytes/view.js';
-import { defineLayout, fieldNames, getField, putFields, readFields } from './fields.js';
+import { defineLayout, fieldNames, type LayerType, getField, putFields, readFields } from './fields.js';
 import { needBytes, prepareFixed } from './codec.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
 import { KIND_RAW } from './kinds.js';
@@ -71,7 +71,10 @@ export const dissectArp: Dissector = {
   },
 };
 
-export const arpProtocol = defineProtocol({
+/** An `arp` layer. */
+export type ArpLayer = LayerType<'arp', typeof ARP>;
+
+export const arpProtocol = defineProtocol<ArpLayer>({
   kind: 'arp',
   title: 'ARP for IPv4 over Ethernet (RFC 826)',
   layouts: [ARP],

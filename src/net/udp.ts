@@ -2,10 +2,9 @@
 import { DecodeError, EncodeError } from '../errors.js';
 import type { ByteWriter } from '../bytes/view.js';
 import { foldSum, onesSum } from '../bytes/checksum.js';
-import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, setField, shiftIn } from './fields.js';
+import { AUTO, defineLayout, type LayerType, fieldNames, getField, putFields, readFields, setField, shiftIn } from './fields.js';
 import { narrowExtent, needBytes, prepareFixed } from './codec.js';
-import { IPV4 } from './ipv4.js';
-import { IPV6 } from './ipv6.js';
+import { ipv4PseudoSum, ipv6PseudoSum, pseudoHeaderLayer, pseudoHeaderSum } from './pseudo.js';
 import { nextTable } from './protocols.js';
 import { KIND, KIND_RAW } from './kinds.js';
 import { defineProtocol, type Codec, type Dissector, type Layer, type Prepared } from './types.js';
@@ -60,7 +59,7 @@ export function encodeUdp(out: ByteWriter, off: number, sport: number, dport: nu
  * written (a computed 0 is sent as 0xffff, RFC 768).
  */
 export function udpChecksumIpv4(out: ByteWriter, off: number, length: number, src: number, dst: number): number {
-  const pseudo = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + PROTO_UDP + length;
+  const pseudo = ipv4PseudoSum(src, dst, PROTO_UDP, length);
   const at = out.room(off, Math.max(length, UDP.length));
   const c = ~foldSum(onesSum(out.bytes, at, at + length, pseudo)) & 0xffff || 0xffff;
   out.view.setUint16(at + F.chksum.byte, c);
@@ -73,7 +72,7 @@ export function udpChecksumIpv4(out: ByteWriter, off: number, length: number, sr
  */
 export function udpChecksumIpv4Of(src: number, dst: number, sport: number, dport: number, length: number, payloadSum: number): number {
   // Pseudo-header (addresses, protocol, length) + header (ports, length; checksum 0) + payload.
-  const sum = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + PROTO_UDP + length + sport + dport + length + payloadSum;
+  const sum = ipv4PseudoSum(src, dst, PROTO_UDP, length) + sport + dport + length + payloadSum;
   return ~foldSum(sum) & 0xffff || 0xffff;
 }
 
@@ -82,34 +81,11 @@ export function udpChecksumIpv4Of(src: number, dst: number, sport: number, dport
  * IPv6 pseudo-header (addresses as 16-byte arrays); returns the value written (0 → 0xffff).
  */
 export function udpChecksumIpv6(out: ByteWriter, off: number, length: number, src: Uint8Array, dst: Uint8Array): number {
-  const pseudo = onesSum(dst, 0, 16, onesSum(src, 0, 16)) + Math.floor(length / 0x10000) + (length & 0xffff) + PROTO_UDP;
+  const pseudo = ipv6PseudoSum(src, dst, PROTO_UDP, length);
   const at = out.room(off, Math.max(length, UDP.length));
   const c = ~foldSum(onesSum(out.bytes, at, at + length, pseudo)) & 0xffff || 0xffff;
   out.view.setUint16(at + F.chksum.byte, c);
   return c;
-}
-
-/**
- * The IP layer whose pseudo-header covers the upper-layer packet at list[i]: the one right
- * before it, or in ESP transport mode the one before the `esp` (RFC 4303 §3.1.1).
- */
-export function pseudoHeaderIp(list: readonly Prepared[], i: number): Prepared | undefined {
-  let j = i - 1;
-  if (list[j]?.codec.kind === 'esp') j--;
-  const kind = list[j]?.codec.kind;
-  return kind === 'ipv4' || kind === 'ipv6' ? list[j] : undefined;
-}
-
-/** Partial sum of the pseudo-header of the IP layer `ip` for an upper-layer packet of `length` bytes. */
-export function pseudoHeaderSum(ip: Prepared, proto: number, length: number): number {
-  if (ip.codec.kind === 'ipv4') {
-    const src = ip.v.nums[IPV4.f.src.index]!;
-    const dst = ip.v.nums[IPV4.f.dst.index]!;
-    return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + proto + length;
-  }
-  const src = ip.v.addrs[IPV6.f.src.index]!;
-  const dst = ip.v.addrs[IPV6.f.dst.index]!;
-  return onesSum(dst, 0, 16, onesSum(src, 0, 16)) + Math.floor(length / 0x10000) + (length & 0xffff) + proto;
 }
 
 export const udpCodec: Codec = {
@@ -121,7 +97,7 @@ export const udpCodec: Codec = {
   link(list, i) {
     const p = list[i]!;
     if (p.v.nums[F.chksum.index] !== AUTO) return;
-    if (!pseudoHeaderIp(list, i)) {
+    if (!pseudoHeaderLayer(list, i)) {
       throw new EncodeError(i, 'udp', 'chksum', 'is auto but no ipv4/ipv6 layer comes right before udp for the pseudo-header; give it explicitly');
     }
   },
@@ -140,7 +116,7 @@ export const udpCodec: Codec = {
       const len = n[F.len.index]!;
       // The receiver sums the datagram as its length field delimits it (never past our bytes).
       const stop = Math.min(end, off + Math.max(len, UDP.length));
-      const c = ~foldSum(onesSum(buf, off, stop, pseudoHeaderSum(pseudoHeaderIp(list, i)!, PROTO_UDP, len))) & 0xffff;
+      const c = ~foldSum(onesSum(buf, off, stop, pseudoHeaderSum(list, i, pseudoHeaderLayer(list, i)!, PROTO_UDP, len))) & 0xffff;
       setField(buf, off, F.chksum, c === 0 ? 0xffff : c);
     }
   },
@@ -168,7 +144,10 @@ export const dissectUdp: Dissector = {
   },
 };
 
-export const udpProtocol = defineProtocol({
+/** A `udp` layer. */
+export type UdpLayer = LayerType<'udp', typeof UDP>;
+
+export const udpProtocol = defineProtocol<UdpLayer>({
   kind: 'udp',
   title: 'UDP header (RFC 768), checksum over the IPv4 or IPv6 pseudo-header',
   layouts: [UDP],

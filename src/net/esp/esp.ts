@@ -12,7 +12,7 @@
  */
 import { DecodeError, EncodeError } from '../../errors.js';
 import { bytesToHex, hexToBytes } from '../../bytes/hex.js';
-import { AUTO, checkKnownFields, defineLayout, getField, putFields, readFields, takeFields } from '../fields.js';
+import { AUTO, checkKnownFields, defineLayout, getField, putFields, readFields, takeFields, type LayerType } from '../fields.js';
 import { needBytes } from '../codec.js';
 import { nextTable } from '../protocols.js';
 import { KIND_RAW } from '../kinds.js';
@@ -77,6 +77,8 @@ function nextHeaderOf(kind: string): number | undefined {
 export const espCodec: Codec = {
   kind: 'esp',
   names: NAMES,
+  // In transport mode the upper layer's pseudo-header is the IP header's before the esp.
+  ipExtension: true,
   prepare(layer, index, ctx) {
     checkKnownFields(layer, index, NAMES);
     const v = takeFields(layer, index, ESP);
@@ -236,7 +238,10 @@ export function openEspPacket(buf: Uint8Array, off: number, end: number, opts: D
   return opened;
 }
 
-export const espProtocol = defineProtocol({
+/** An `esp` layer: the layout's spi and seq, and the protected part's fields. */
+export type EspLayer = LayerType<'esp', typeof ESP, { iv?: string; pad?: string; padlen?: number; nh?: number; data?: string }>;
+
+export const espProtocol = defineProtocol<EspLayer>({
   kind: 'esp',
   title: 'ESP (RFC 4303): SPI, sequence number, IV; the layers after it are encrypted and authenticated with the SA of its SPI (AES-GCM RFC 4106, AES-CBC RFC 3602 + HMAC, NULL); padding, pad length, next header and ICV follow them',
   layouts: [ESP],
