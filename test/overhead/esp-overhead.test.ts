@@ -86,3 +86,25 @@ describe('overhead of ESP stacks', () => {
     expect(() => encapsulationOverhead('ether,ipv4,esp:aes-gcm-128,ipv4', { mtu: 60 })).toThrow(/mtu 60 is too small/);
   });
 });
+
+describe('the mtu scenario\'s IPsec variant (VXLAN in an ESP tunnel)', () => {
+  it('on 1499: DF drop, ICMP quoting SPI and sequence, retry at 1392 (found by encoding; 1499 − 90 − 14 = 1395 would not fit)', async () => {
+    const { mtuScenarioPackets, IPSEC_MTU_SA } = await import('../../src/net/mtu-scenario.js');
+    const pk = mtuScenarioPackets({ cases: ['ipsec'], underlayMtu: 1499 });
+    expect(pk).toHaveLength(3);
+    const sa = { sa: [IPSEC_MTU_SA] };
+    const ipBytes = (i: number): number => encodeFrame(pk[i]!.layers, sa).length - 14;
+    // 1500 inner + 14 inner Ethernet + 8 VXLAN + 8 UDP + 20 IPv4 = 1550, + 2 = 1552 (no pad), + 20 + 8 + 8 + 16 = 1604.
+    expect(ipBytes(0)).toBe(1604);
+    expect(pk[1]!.layers[2]).toMatchObject({ layer: 'icmp', type: 3, code: 4, mtu: 1499 });
+    // The quote: outer IPv4 header (20) + the ESP SPI and sequence number (8).
+    expect(String(pk[1]!.layers[3]!['hex']).slice(40)).toBe('0000400100000001');
+    expect(pk[2]!.comment).toMatch(/1392 bytes inside, a 1496-byte ESP packet/);
+    expect(ipBytes(2)).toBeLessThanOrEqual(1499);
+    // 1392 + 50 = 1442, + 2 = 1444 (no pad), + 52 = 1496. One byte more: 1443 + 2 = 1445 → pad 3 → 1448, + 52 = 1500 > 1499.
+    const bigger = structuredClone(pk[2]!.layers);
+    const raw = bigger[bigger.length - 1]!;
+    raw['hex'] = String(raw['hex']) + '00';
+    expect(encodeFrame(bigger, sa).length - 14).toBeGreaterThan(1499);
+  });
+});
