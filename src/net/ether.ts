@@ -72,6 +72,7 @@ export const etherProtocol = defineProtocol<EtherLayer>({
   codec: etherCodec,
   dissector: dissectEther,
   selectedBy: [{ table: 'ethertype', value: 0x6558, scope: 'tunnel' }],
+  linkType: 1,
   next: NEXT,
   display: { name: 'ETH', addresses: 'link', hex: ['type'] },
 });

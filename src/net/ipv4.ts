@@ -219,7 +219,9 @@ export const ipv4Protocol = defineProtocol<Ipv4Layer>({
   selectedBy: [
     { table: 'ethertype', value: 0x0800 },
     { table: 'ipproto', value: 4 },
+    { table: 'bsd.af', value: 2 },
   ],
+  linkType: 228,
   next: NEXT,
   display: { name: 'IPv4', addresses: 'network', hex: ['chksum'] },
 });

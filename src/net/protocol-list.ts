@@ -18,4 +18,6 @@ export { ipv6hbhProtocol, ipv6destProtocol } from './ipv6opts.js';
 export { ipv6rhProtocol } from './ipv6rh.js';
 export { ipv6fragProtocol } from './ipv6frag.js';
 export { icmpv6Protocol } from './icmpv6.js';
+export { sllProtocol, sll2Protocol } from './sll.js';
+export { loopbackProtocol } from './loopback.js';
 export { espProtocol } from './esp/esp.js';

@@ -13,10 +13,11 @@ import { AUTO, type Field } from './fields.js';
 import type { Prepared } from './types.js';
 
 /** The numbering spaces that select a protocol. */
-export type TableName = 'ethertype' | 'ipproto' | 'udp.dport';
+/** `bsd.af`: the address family of BSD loopback (link type 0, DLT_NULL) headers. */
+export type TableName = 'ethertype' | 'ipproto' | 'udp.dport' | 'bsd.af';
 
 /** Size of each table's number space. */
-const TABLE_SIZE: Readonly<Record<TableName, number>> = { ethertype: 0x10000, ipproto: 0x100, 'udp.dport': 0x10000 };
+const TABLE_SIZE: Readonly<Record<TableName, number>> = { ethertype: 0x10000, ipproto: 0x100, 'udp.dport': 0x10000, 'bsd.af': 0x100 };
 
 /**
  * A number that selects a protocol in a table.

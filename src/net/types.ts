@@ -25,6 +25,12 @@ export interface DecodeOptions {
    */
   mplsEthernet?: 'cw' | 'nocw';
   /**
+   * The capture link type (pcap LINKTYPE_*) of the frame: 1 Ethernet (the default), 101 raw IP,
+   * 113 and 276 Linux cooked (sll, sll2), 0 BSD loopback, 228/229 IPv4/IPv6. Another link
+   * type decodes as one `raw` layer with an error.
+   */
+  linkType?: number;
+  /**
    * Security associations for `esp` layers: with the SA of a packet's SPI the payload is
    * decrypted, its ICV checked and the inner layers decoded. Without any, an `esp` layer
    * carries `spi`, `seq` and `data` (the protected bytes as hex).
@@ -164,6 +170,8 @@ export interface ProtocolDescriptor<K extends string = string, L = Layer> {
   readonly dissector?: Dissector;
   /** The numbers that select this protocol in the next-protocol tables of the layers before it. */
   readonly selectedBy?: readonly Binding[];
+  /** The capture link type (pcap LINKTYPE_*) whose frames start with this layer. */
+  readonly linkType?: number;
   /** The header's auto next-protocol field and its table (filled from the following layer's kind). */
   readonly next?: NextField;
   readonly display: Display<L>;

@@ -6,7 +6,7 @@ import { UsageError } from '../../errors.js';
 import { parseArgs, flagBool, flagString } from '../args.js';
 import type { Command } from '../command.js';
 import { decodeFrame, protocolOf, type DecodeOptions, type Layer } from '../../net/index.js';
-import { CaptureError, CaptureReader, LINKTYPE_ETHERNET, formatTime, type CaptureRecord } from '../../pcap/index.js';
+import { CaptureError, CaptureReader, LINKTYPE_ETHERNET, formatTime, linkTypeText, type CaptureRecord } from '../../pcap/index.js';
 import { readCaptureFile } from '../../node/capture-file.js';
 import { SaTable } from '../../net/esp/sa.js';
 import { addSaFile } from '../../node/sa-file.js';
@@ -14,7 +14,10 @@ import { addSaFile } from '../../node/sa-file.js';
 const help = `usage: virtkit decode FILE [--json] [-v] [--mpls-ethernet cw|nocw] [--sa FILE]
 
 Reads a pcap (either byte order, micro- or nanoseconds) or pcapng file and decodes every frame
-into the JSON layer format (layers.md).
+into the JSON layer format (docs/layers.md). Frames of link types other than Ethernet (1) —
+raw IP (101), Linux cooked SLL (113) and SLL2 (276), BSD loopback (0), IPv4/IPv6 (228/229) —
+decode from their own first layer; text output says the link type in a "# link type" line,
+JSON gives it as each such packet's "linktype".
   --json                  {"packets": [{"time", "layers", "comment"?, "error"?}]}, time as
                           decimal seconds with all nine decimals
   -v, --verbose           text: the layers of each frame indented under its summary line
@@ -36,11 +39,7 @@ interface Decoded {
 }
 
 function decodeRecord(r: CaptureRecord, opts: DecodeOptions): Decoded {
-  const data = r.data;
-  if (r.linkType !== LINKTYPE_ETHERNET) {
-    return { layers: [{ layer: 'raw', hex: Buffer.from(data).toString('hex') }], error: `link type ${r.linkType} is not Ethernet (1)` };
-  }
-  const d = decodeFrame(data, opts);
+  const d = decodeFrame(r.data, r.linkType === LINKTYPE_ETHERNET ? opts : { ...opts, linkType: r.linkType });
   return d.error ? { layers: d.layers, error: d.error.message } : { layers: d.layers };
 }
 
@@ -114,6 +113,8 @@ export const command: Command = {
       }
     };
     let n = 0;
+    // Text output names the link type when it is not Ethernet, and again whenever it changes.
+    let shownLinkType = LINKTYPE_ETHERNET;
     let damage: CaptureError | undefined;
     if (json) out('{"packets": [');
     try {
@@ -122,11 +123,16 @@ export const command: Command = {
         const time = formatTime(r.sec, r.nsec);
         n++;
         if (json) {
-          const o: { time: string; layers: Layer[]; comment?: string; error?: string } = { time, layers: d.layers };
+          const o: { time: string; linktype?: number; layers: Layer[]; comment?: string; error?: string } = { time, layers: d.layers };
+          if (r.linkType !== LINKTYPE_ETHERNET) o.linktype = r.linkType;
           if (r.comment !== undefined) o.comment = r.comment;
           if (d.error !== undefined) o.error = d.error;
           out((n > 1 ? ',\n  ' : '\n  ') + JSON.stringify(o));
         } else {
+          if (r.linkType !== shownLinkType) {
+            out(`# link type ${linkTypeText(r.linkType)}\n`);
+            shownLinkType = r.linkType;
+          }
           out(summaryLine(n, time, r.originalLength, d) + '\n');
           if (verbose) {
             if (r.comment !== undefined) out(`        # ${r.comment.replace(/\n/g, ' ')}\n`);
