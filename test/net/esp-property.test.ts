@@ -64,7 +64,7 @@ describe('ESP properties', () => {
         expect(d.layers[d.layers.length - 1]).toEqual({ layer: 'raw', hex: bytesToHex(f.payload) });
         expect(bytesToHex(encodeFrame(d.layers, { sa: TABLE }))).toBe(bytesToHex(bytes));
       }),
-      { numRuns: 120 },
+      { numRuns: 120, seed: 13 },
     );
   });
 
@@ -79,10 +79,11 @@ describe('ESP properties', () => {
         const bad = bytes.slice();
         bad[at]! ^= flip;
         const d = decodeFrame(bad, { sa: TABLE });
-        expect(d.error?.message).toMatch(at < espStart + 4 ? /no security association|ICV check failed/ : /ICV check failed/);
+        // A flipped SPI may name another SA, whose checks fail in their own way (ICV, block size).
+        expect(d.error?.message).toMatch(at < espStart + 4 ? /^esp at byte \d+: / : /ICV check failed/);
         expect(bytesToHex(encodeFrame(d.layers, { sa: TABLE }))).toBe(bytesToHex(bad));
       }),
-      { numRuns: 120 },
+      { numRuns: 200, seed: 13 },
     );
   });
 });
