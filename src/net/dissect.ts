@@ -156,11 +156,14 @@ function shifted(e: DecodeError, shift: number): DecodeError {
  */
 function tableLayers(bytes: Uint8Array, table: LayerTable, opts: DecodeOptions, layers: Layer[], shift: number): DecodeError | undefined {
   let error = table.error && shifted(table.error, shift);
+  // After an ICMP/ICMPv6 layer an esp is part of a quoted packet (header + 8 bytes): nothing to open.
+  let quoted = false;
   for (let i = 0; i < table.count; i++) {
     const start = table.start[i]!;
     const len = table.length[i]!;
     const kind = table.kind[i]!;
-    if (kind === KIND.esp && opts.sa !== undefined) {
+    if (kind === KIND.icmp || kind === KIND.icmpv6) quoted = true;
+    if (kind === KIND.esp && opts.sa !== undefined && !quoted) {
       const opened = openEspPacket(bytes, start, start + len, opts);
       layers.push(opened.layer);
       if (opened.error) error ??= shifted(opened.error, shift);
