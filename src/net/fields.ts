@@ -55,6 +55,8 @@ export interface Field {
   readonly auto: boolean;
   readonly hidden: boolean;
   readonly internal: boolean;
+  /** Number of the layout the field belongs to (layouts are numbered as they are defined). */
+  readonly layout: number;
 }
 
 export interface Layout<N extends string = string, S = Record<N, FieldSpec>> {
@@ -69,8 +71,17 @@ export interface Layout<N extends string = string, S = Record<N, FieldSpec>> {
 }
 
 /** Build a layout from its field table (checked once at module load). */
+/** Layouts defined so far (each field records its layout's number). */
+let layoutsDefined = 0;
+
+/** How many layouts exist: their numbers are 0 .. layoutCount() − 1. */
+export function layoutCount(): number {
+  return layoutsDefined;
+}
+
 export function defineLayout<const S extends Record<string, FieldSpec>>(kind: string, length: number, spec: S): Layout<keyof S & string, S> {
   type N = keyof S & string;
+  const layoutNumber = layoutsDefined++;
   const fields: Field[] = [];
   const byName = {} as { [K in N]: Field };
   // Every bit of the fixed part belongs to exactly one field, so writing all fields overwrites
@@ -99,6 +110,7 @@ export function defineLayout<const S extends Record<string, FieldSpec>>(kind: st
       auto: s.auto ?? false,
       hidden: s.hidden ?? false,
       internal: s.internal ?? false,
+      layout: layoutNumber,
     };
     fields.push(f);
     byName[name] = f;
