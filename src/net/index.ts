@@ -32,3 +32,8 @@ export type { ProtocolDescriptor, Display } from './types.js';
 export { encodeVxlanFrame, vxlanFrameLayers, vxlanFrameLength, VXLAN_IPV4_OVERHEAD, type VxlanFrameParams } from './fast.js';
 export { FrameView } from './view.js';
 export { getField, setField, shiftIn, type Field, type Layout } from './fields.js';
+// ESP: security associations (JSON form, Wireshark esp_sa files) and the cipher suites.
+export type { EncodeOptions } from './types.js';
+export { SaTable, SaError, compileSa, toSaTable, parseSaText, parseEspSaFile, formatEspSaFile, type SecurityAssociation, type SaInput, type CompiledSa } from './esp/sa.js';
+export { CIPHER_SUITES, AUTH_SUITES, ESP_CIPHERS, ESP_AUTHS, minimalPadLength, type EspCipher, type EspAuth, type CipherSuite } from './esp/suites.js';
+export { ESP, ESP_NH_NONE, IPPROTO_ESP, UDP_PORT_NAT_T } from './esp/esp.js';

@@ -10,7 +10,10 @@
  *   (3) Jumbo frames: with an underlay MTU of 9000 the same packet just goes through.
  * and, when asked for (case "ipv6"), the IPv6-underlay variant: IPv6 routers never fragment, so
  * the router drops the packet and answers ICMPv6 Packet Too Big (RFC 4443, RFC 8201), and VTEP 1
- * itself sends the outer packet as fragments with a Fragment header (RFC 8200).
+ * itself sends the outer packet as fragments with a Fragment header (RFC 8200);
+ * (case "ipsec") the VXLAN packet carried between two sites in an ESP tunnel (AES-GCM-128,
+ * IPSEC_MTU_SA): DF drop, ICMP quoting the ESP header, and the retry at the inner size found by
+ * encoding — ESP pads, so it is not path MTU minus a fixed overhead.
  *
  * Sizes come from encapsulationOverhead (the encoder), fragments from fragmentIpv4: nothing
  * here knows a header length.
@@ -27,6 +30,7 @@ import { encodeFrame, decodeFrame, encodedLength, type Layer } from './index.js'
 import { encapsulationOverhead } from './overhead.js';
 import { fragmentIpv4, fragmentIpv6, IPV4_MIN_MTU, IPV6_MIN_MTU } from './fragment.js';
 import { parseIpv6 } from '../bytes/addr.js';
+import type { SecurityAssociation } from './esp/sa.js';
 
 /** The router's IPv6 address (documentation prefix), source of the Packet Too Big. */
 const ROUTER_V6 = '2001:db8::fe';
@@ -44,8 +48,16 @@ export class ScenarioError extends VirtkitError {
   override name = 'ScenarioError';
 }
 
-export type MtuCase = 'df' | 'fragment' | 'jumbo' | 'ipv6';
-export const MTU_CASES: readonly MtuCase[] = ['df', 'fragment', 'jumbo', 'ipv6'];
+export type MtuCase = 'df' | 'fragment' | 'jumbo' | 'ipv6' | 'ipsec';
+export const MTU_CASES: readonly MtuCase[] = ['df', 'fragment', 'jumbo', 'ipv6', 'ipsec'];
+
+/** The ESP tunnel of the "ipsec" case: VXLAN between two sites, protected by AES-GCM-128. */
+const IPSEC_STACK = 'ether,ipv4,esp:aes-gcm-128,ipv4,udp,vxlan,ether';
+/** Its security association (a made-up key; `virtkit mtu --write-esp-sa` writes it for Wireshark). */
+export const IPSEC_MTU_SA: SecurityAssociation = { spi: 0x4001, cipher: 'aes-gcm-128', key: '303132333435363738393a3b3c3d3e3f40414243' };
+/** The IPsec gateways in front of the VTEPs (documentation addresses). */
+const GW1 = '203.0.113.1';
+const GW2 = '203.0.113.2';
 
 export interface MtuScenario {
   /** Time of the first packet, seconds as a decimal string (nanoseconds kept). */
@@ -281,6 +293,43 @@ export function mtuScenarioPackets(scenario: Partial<MtuScenario> = {}): Scenari
             (last ? `; VTEP ${sc.vtep2} reassembles the ${ipLen}-byte packet and decapsulates the inner frame.` : '.'),
         );
       });
+    } else if (c === 'ipsec') {
+      const sa = { sa: [IPSEC_MTU_SA] };
+      const ipsecOv = encapsulationOverhead(IPSEC_STACK, { mtu: sc.underlayMtu, innerMtu: sc.innerMtu });
+      /** The VXLAN packet of `size` inner IP bytes, in the ESP tunnel from gateway 1 to gateway 2. */
+      const protectedFrame = (size: number, outerId: number, seq: number, innerId: number): Layer[] => [
+        { layer: 'ether', dst: MAC.router, src: MAC.vtep1 },
+        { layer: 'ipv4', src: GW1, dst: GW2, id: outerId, flags: 'DF', ttl: 64 },
+        { layer: 'esp', spi: IPSEC_MTU_SA.spi, seq },
+        ...tunnelled(size, innerId, true, innerId).slice(1),
+      ];
+      const big = protectedFrame(sc.innerMtu, 0x5001, 1, 0x0501);
+      const bigBytes = encodeFrame(big, sa);
+      const ipLen = bigBytes.length - 14;
+      push(
+        big,
+        `(${caseNo}) IPsec: VXLAN between two sites runs in an ESP tunnel (AES-GCM-128, SPI 0x${IPSEC_MTU_SA.spi.toString(16)}) from gateway ${GW1} to ${GW2}. ` +
+          `A ${sc.innerMtu}-byte inner packet becomes a ${ipLen}-byte ESP packet (DF set; ${ipsecOv.overhead - ipsecOv.linkHeader} bytes of tunnel headers, ${ipsecOv.innerHeader} of inner Ethernet, ` +
+          `${ipLen - sc.innerMtu - (ipsecOv.overhead - ipsecOv.linkHeader) - ipsecOv.innerHeader} of ESP padding): the ${sc.underlayMtu}-MTU hop drops it.`,
+      );
+      // The quote (outer IP header + 8 bytes) is the ESP SPI and sequence number: how the gateway finds its SA's path MTU.
+      const quote = bigBytes.subarray(14, 14 + 20 + 8);
+      push(
+        [
+          { layer: 'ether', dst: MAC.vtep1, src: MAC.router },
+          { layer: 'ipv4', src: sc.router, dst: GW1, id: 0x2002, ttl: 64 },
+          { layer: 'icmp', type: 3, code: 4, mtu: sc.underlayMtu },
+          { layer: 'raw', hex: bytesToHex(quote) },
+        ],
+        `(${caseNo}) The router answers Fragmentation Needed, next-hop MTU ${sc.underlayMtu}, quoting the ESP packet's IP header and its first 8 bytes: the SPI and sequence number, so gateway ${GW1} knows which SA's path MTU shrank.`,
+      );
+      const retry = Math.min(sc.innerMtu, ipsecOv.innerMtu);
+      const small = protectedFrame(retry, 0x5002, 2, 0x0502);
+      push(
+        small,
+        `(${caseNo}) Retry: the largest inner packet that fits, found by encoding (ESP pads, so it is not ${sc.underlayMtu} − ${ipsecOv.overhead - ipsecOv.linkHeader} − ${ipsecOv.innerHeader}): ` +
+          `${retry} bytes inside, a ${encodeFrame(small, sa).length - 14}-byte ESP packet: it fits and is delivered.`,
+      );
     } else if (c === 'ipv6') {
       const big: Layer[] = [
         { layer: 'ether', dst: MAC.router, src: MAC.vtep1 },

@@ -20,3 +20,4 @@ export { ipv6fragProtocol } from './ipv6frag.js';
 export { icmpv6Protocol } from './icmpv6.js';
 export { sllProtocol, sll2Protocol } from './sll.js';
 export { loopbackProtocol } from './loopback.js';
+export { espProtocol } from './esp/esp.js';

@@ -5,7 +5,8 @@
  */
 import { EncodeError } from '../errors.js';
 import { BufferTooSmallError } from '../bytes/view.js';
-import type { Codec, Layer, Prepared } from './types.js';
+import type { Codec, EncodeContext, EncodeOptions, Layer, Prepared } from './types.js';
+import { toSaTable } from './esp/sa.js';
 import { CODECS, DESCRIPTORS, KNOWN_KINDS, type AnyLayer, type LayerOf } from './registry.js';
 import type { FieldNameOf } from './types.js';
 import { linkNext, type NextField } from './protocols.js';
@@ -33,7 +34,8 @@ const NEXT_OF_CODEC: ReadonlyMap<Codec, NextField> = new Map(
   [...DESCRIPTORS.values()].filter((d) => d.codec && d.next).map((d) => [d.codec!, d.next!]),
 );
 
-function prepareAll(layers: readonly Layer[]): Prepared[] {
+function prepareAll(layers: readonly Layer[], opts?: EncodeOptions): Prepared[] {
+  const ctx: EncodeContext = { sa: toSaTable(opts?.sa) };
   if (!Array.isArray(layers)) throw new EncodeError(-1, 'frame', '', 'a frame is an array of layers');
   const list: Prepared[] = [];
   for (let i = 0; i < layers.length; i++) {
@@ -46,7 +48,14 @@ function prepareAll(layers: readonly Layer[]): Prepared[] {
     if (!codec) {
       throw new EncodeError(i, String(kind), 'layer', `'${String(kind)}' is not a known kind (known: ${KNOWN_KINDS.join(', ')})`);
     }
-    list.push(codec.prepare(layer, i));
+    list.push(codec.prepare(layer, i, ctx));
+  }
+  // Trailers that depend on the length of what they follow: measured innermost first.
+  let inner = 0;
+  for (let i = list.length - 1; i >= 0; i--) {
+    const p = list[i]!;
+    p.codec.measure?.(list, i, inner);
+    inner += p.headerLength + (p.trailerLength ?? 0);
   }
   return list;
 }
@@ -87,8 +96,8 @@ function emitAll(list: Prepared[], buf: Uint8Array, offset: number, total: numbe
  * Bytes a layer list encodes to. Checks every layer's own fields, but not the auto fields that
  * depend on neighbours, so a slice of a frame (an inner packet, a tunnel's tail) can be measured.
  */
-export function encodedLength<const T extends readonly Layer[]>(layers: T & CheckedLayers<T>): number {
-  return totalLength(prepareAll(layers));
+export function encodedLength<const T extends readonly Layer[]>(layers: T & CheckedLayers<T>, opts?: EncodeOptions): number {
+  return totalLength(prepareAll(layers, opts));
 }
 
 /**
@@ -97,8 +106,8 @@ export function encodedLength<const T extends readonly Layer[]>(layers: T & Chec
  * written; only a computed length over 65535 (found while writing) can leave the buffer partly
  * written.
  */
-export function encodeFrameInto<const T extends readonly Layer[]>(layers: T & CheckedLayers<T>, buf: Uint8Array, offset: number): number {
-  const list = prepareAll(layers);
+export function encodeFrameInto<const T extends readonly Layer[]>(layers: T & CheckedLayers<T>, buf: Uint8Array, offset: number, opts?: EncodeOptions): number {
+  const list = prepareAll(layers, opts);
   const total = totalLength(list);
   if (!Number.isInteger(offset) || offset < 0 || offset + total > buf.length) {
     throw new BufferTooSmallError(total, buf.length - offset);
@@ -107,8 +116,8 @@ export function encodeFrameInto<const T extends readonly Layer[]>(layers: T & Ch
 }
 
 /** Encode a layer list into a new byte array, every auto field filled in. */
-export function encodeFrame<const T extends readonly Layer[]>(layers: T & CheckedLayers<T>): Uint8Array {
-  const list = prepareAll(layers);
+export function encodeFrame<const T extends readonly Layer[]>(layers: T & CheckedLayers<T>, opts?: EncodeOptions): Uint8Array {
+  const list = prepareAll(layers, opts);
   const total = totalLength(list);
   const buf = new Uint8Array(total);
   emitAll(list, buf, 0, total);

@@ -5,6 +5,7 @@
 import type { DecodeError } from '../errors.js';
 import type { FieldValues, Layout } from './fields.js';
 import type { Binding, NextField } from './protocols.js';
+import type { SaInput, SaTable } from './esp/sa.js';
 
 /** One object of the JSON layer format (../shared/spec/layers.md). */
 export type Layer = { layer: string; [field: string]: unknown };
@@ -29,6 +30,23 @@ export interface DecodeOptions {
    * type decodes as one `raw` layer with an error.
    */
   linkType?: number;
+  /**
+   * Security associations for `esp` layers: with the SA of a packet's SPI the payload is
+   * decrypted, its ICV checked and the inner layers decoded. Without any, an `esp` layer
+   * carries `spi`, `seq` and `data` (the protected bytes as hex).
+   */
+  sa?: SaInput;
+}
+
+/** What encodeFrame needs beyond the layers. */
+export interface EncodeOptions {
+  /** Security associations for `esp` layers, by SPI (a list in the JSON form, or an SaTable). */
+  sa?: SaInput;
+}
+
+/** What codecs see of the EncodeOptions, resolved once per frame. */
+export interface EncodeContext {
+  readonly sa: SaTable | undefined;
 }
 
 /** A layer checked and measured by its codec, ready to be written. */
@@ -65,7 +83,13 @@ export interface Codec {
    */
   readonly ipExtension?: boolean;
   /** Check a layer's fields and measure it; raises EncodeError naming index, kind and field. */
-  prepare(layer: Layer, index: number): Prepared;
+  prepare(layer: Layer, index: number, ctx?: EncodeContext): Prepared;
+  /**
+   * For a codec whose trailer depends on its payload's length (ESP's padding): set
+   * trailerLength once the layers after it are measured (`payloadLength` = their headers and
+   * trailers). Called innermost first, after every prepare.
+   */
+  measure?(list: readonly Prepared[], i: number, payloadLength: number): void;
   /** Resolve auto fields taken from neighbouring layers (next-protocol, MPLS S bit). */
   link(list: readonly Prepared[], i: number): void;
   /**

@@ -6,6 +6,7 @@ import { AUTO, defineLayout, type LayerType, fieldNames, getField, putFields, re
 import { narrowExtent, needBytes, prepareFixed } from './codec.js';
 import { ipv4PseudoSum, ipv6PseudoSum, pseudoHeaderLayer, pseudoHeaderSum } from './pseudo.js';
 import { nextTable } from './protocols.js';
+import { KIND, KIND_RAW } from './kinds.js';
 import { defineProtocol, type Codec, type Dissector, type Layer, type Prepared } from './types.js';
 
 export const UDP = defineLayout('udp', 8, {
@@ -127,7 +128,13 @@ export const dissectUdp: Dissector = {
     const len = getField(buf, off, F.len);
     if (len < UDP.length) throw new DecodeError('udp', off, `length ${len} is below the 8-byte header`);
     narrowExtent('udp', off, off + len, st, 'length');
-    st.next = NEXT_OF_DPORT[getField(buf, off, F.dport)]!;
+    let next = NEXT_OF_DPORT[getField(buf, off, F.dport)]!;
+    // NAT-T port 4500: a keepalive (one 0xff byte) or IKE (non-ESP marker: 4 zero bytes) is not ESP.
+    if (next === KIND.esp) {
+      const p = off + UDP.length;
+      if (st.end - p < 8 || (buf[p]! | buf[p + 1]! | buf[p + 2]! | buf[p + 3]!) === 0) next = KIND_RAW;
+    }
+    st.next = next;
     return UDP.length;
   },
   fields(buf, off) {

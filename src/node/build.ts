@@ -5,6 +5,7 @@
  */
 import { VirtkitError } from '../errors.js';
 import { encodeFrame, linkTypeMismatch } from '../net/index.js';
+import type { SaTable } from '../net/esp/sa.js';
 import { DEFAULT_START, DEFAULT_STEP, PacketClock, SpecError, type CaptureFormat, type SpecPacket, type Timestamp } from '../pcap/index.js';
 import { CaptureFileWriter } from './capture-file.js';
 
@@ -23,6 +24,8 @@ export interface BuildOptions {
   progressEvery?: number;
   /** Files the packets come from: the output may not be one of them. */
   inputs?: readonly string[];
+  /** Security associations for `esp` layers. */
+  sa?: SaTable;
 }
 
 export interface BuildSummary {
@@ -62,7 +65,7 @@ export async function writeCaptureFile(
         const linkType = p.linkType ?? opts.linkType;
         const mismatch = linkType === undefined ? undefined : linkTypeMismatch(p.layers[0]?.layer, linkType);
         if (mismatch) throw new SpecError(index, mismatch, p.where);
-        frame = encodeFrame(p.layers);
+        frame = encodeFrame(p.layers, opts.sa ? { sa: opts.sa } : undefined);
         t = clock.stamp(p.time);
         const wait = writer.add(frame, t.sec, t.nsec, p.comments ?? p.comment, p.interface, p.linkType);
         if (wait) await wait;

@@ -59,6 +59,8 @@ const CHILD: Record<string, Layer[]> = {
   ipv6dest: [{ layer: 'ipv6dest', nh: 59 }],
   ipv6rh: [{ layer: 'ipv6rh', type: 0, segleft: 0, data: '00000000', nh: 59 }],
   ipv6frag: [{ layer: 'ipv6frag', nh: 59 }],
+  // Without SAs an esp carries its protected bytes as data (IV, ciphertext, ICV).
+  esp: [{ layer: 'esp', spi: 0x1001, seq: 1, data: '000102030405060708090a0b0c0d0e0f' }],
 };
 
 const encodable = PROTOCOLS.filter((d) => d.codec);

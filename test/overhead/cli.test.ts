@@ -50,7 +50,7 @@ describe('virtkit overhead', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(oneLine(r.stderr)).toBe(true);
-    expect(r.stderr).toMatch(/^virtkit overhead: unknown layer 'vxlam' in stack \(valid: ether, dot1q, dot1ad, mpls, ipv4, ipv6, udp, vxlan, gre\[:opts\], geneve\[:N\]\)/);
+    expect(r.stderr).toMatch(/^virtkit overhead: unknown layer 'vxlam' in stack \(valid: ether, dot1q, dot1ad, mpls, ipv4, ipv6, udp, vxlan, gre\[:opts\], geneve\[:N\], esp\[:CIPHER\[\+AUTH\]\]\)/);
   });
 
   it('an unknown option, a bad MTU, a missing stack: exit 2, one line', async () => {

@@ -9,8 +9,10 @@ import { decodeFrame, protocolOf, type DecodeOptions, type Layer } from '../../n
 import { CaptureError, CaptureReader, LINKTYPE_ETHERNET, formatTime, linkTypeText, type CaptureRecord } from '../../pcap/index.js';
 import { readCaptureFile } from '../../node/capture-file.js';
 import { checkReadable } from '../../node/spec-file.js';
+import { SaTable } from '../../net/esp/sa.js';
+import { addSaFile } from '../../node/sa-file.js';
 
-const help = `usage: virtkit decode FILE|- [--json] [-v] [--mpls-ethernet cw|nocw]
+const help = `usage: virtkit decode FILE|- [--json] [-v] [--mpls-ethernet cw|nocw] [--sa FILE]
 
 Reads a pcap (either byte order, micro- or nanoseconds) or pcapng file ("-": standard input)
 and decodes every frame into the JSON layer format (docs/layers.md). Frames of link types other
@@ -25,6 +27,10 @@ IPv4/IPv6 (228/229) — decode from their own first layer; text output says the 
   -v, --verbose           text: the layers of each frame indented under its summary line
   --mpls-ethernet cw|nocw decode MPLS payloads as Ethernet pseudowires, with or without the
                           control word (like tshark's Decode As pwethcw / pwethnocw)
+  --sa FILE               security associations (a JSON list or Wireshark's esp_sa table):
+                          ESP payloads are decrypted, their ICV checked and the inner layers
+                          decoded; a bad ICV or padding or an unknown SPI is that frame's
+                          "error" (without --sa, "esp" carries its protected bytes as "data")
 
 A frame that cannot be decoded whole gets "error" and its undecoded rest as a "raw" layer. A
 damaged file (bad magic, a block length disagreeing with its trailer, a record cut short) prints
@@ -91,7 +97,7 @@ export const command: Command = {
   summary: 'decode a pcap/pcapng file into JSON layers or tshark-like lines',
   help,
   async run(argv, io) {
-    const p = parseArgs(argv, { json: 'bool', verbose: 'bool', 'mpls-ethernet': 'string' }, { v: 'verbose' });
+    const p = parseArgs(argv, { json: 'bool', verbose: 'bool', 'mpls-ethernet': 'string', sa: 'string' }, { v: 'verbose' });
     if (p.positional.length !== 1) throw new UsageError(`expected one capture FILE, got ${p.positional.length ? p.positional.join(' ') : 'none'} (see --help)`);
     const file = p.positional[0]!;
     const json = flagBool(p, 'json');
@@ -100,6 +106,12 @@ export const command: Command = {
     if (mpls !== undefined && mpls !== 'cw' && mpls !== 'nocw') throw new UsageError(`--mpls-ethernet: '${mpls}' is not cw or nocw`);
     const opts: DecodeOptions = mpls ? { mplsEthernet: mpls } : {};
     await checkReadable(file);
+    const saFile = flagString(p, 'sa');
+    if (saFile !== undefined) {
+      const sa = new SaTable();
+      addSaFile(sa, saFile);
+      opts.sa = sa;
+    }
     const reader = new CaptureReader();
     // Output goes out in pieces of about 64 KiB rather than one write per line, and a piece
     // waits for the previous one to drain when stdout is a slower pipe (memory stays flat
