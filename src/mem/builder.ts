@@ -6,8 +6,12 @@
  */
 import { VirtkitError } from '../errors.js';
 import { FrameAllocator, MemoryError, type PhysicalMemory } from './phys.js';
-import { encodeEntry, entryFrame, LO_P, LO_PS, LO_RW, LO_US, LO_FRAME_4K, HI_FRAME, leafSize } from './pte.js';
-import { formatVa, isCanonical, tableIndex, vaHi, vaLo } from './va.js';
+import { encodeEntry, entryFrame, LO_P, LO_RW, LO_US, leafSize } from './pte.js';
+import { pageSizeOfBytes, sizeName } from './format.js';
+import { MAP_ALREADY, MAP_INSIDE_LARGE, MAP_OK, MAP_TABLE_BELOW, RadixTables, type RadixFormat } from './radix.js';
+import { formatVa, isCanonical, vaHi, vaLo } from './va.js';
+
+export { sizeName };
 
 export type PageSize = 4096 | 0x200000 | 0x40000000;
 
@@ -62,11 +66,11 @@ export function splitCr3(cr3: number): { root: number; pcid: number } {
   return { root: cr3Root(cr3), pcid: cr3Pcid(cr3) };
 }
 
-const SIZE_LEVEL: Record<number, number> = { 4096: 1, 0x200000: 2, 0x40000000: 3 };
-
-export function sizeName(size: number): string {
-  return size === 4096 ? '4K' : size === 0x200000 ? '2M' : size === 0x40000000 ? '1G' : String(size);
-}
+/** x86-64 entries for the radix engine: present = P; a table link is present, writable and user. */
+export const X86_RADIX: RadixFormat = {
+  present: (lo) => (lo & LO_P) !== 0,
+  link: (pa) => ({ lo: ((pa % TWO32) | LO_P | LO_RW | LO_US) >>> 0, hi: Math.floor(pa / TWO32) }),
+};
 
 export class PageTableBuilder {
   readonly cr3: number;
@@ -86,7 +90,13 @@ export class PageTableBuilder {
     this.maxPhyAddr = maxPhyAddr;
     this.allocator = opts.allocator ?? new FrameAllocator(mem, opts.tablesAt ?? 0x100000, opts.tablesEnd ?? mem.size);
     this.cr3 = this.allocTable(0n);
+    this.tables = new RadixTables(mem, X86_RADIX, this.cr3, levels, () => this.allocTable(this.mapping));
   }
+
+  /** The engine doing the work. */
+  readonly tables: RadixTables;
+  /** The address being mapped (for the message if no frame is left for a table). */
+  private mapping = 0n;
 
   private allocTable(va: bigint): number {
     try {
@@ -104,7 +114,7 @@ export class PageTableBuilder {
   /** Map [va, va+size) to [pa, pa+size). */
   map(va: bigint, pa: number, size: PageSize, flags: PageFlags): void {
     this.checkVa(va);
-    const leafLevel = SIZE_LEVEL[size];
+    const leafLevel = pageSizeOfBytes(size)?.level;
     if (leafLevel === undefined) throw new BuilderError(va, `page size ${String(size)} is not 4K, 2M or 1G`);
     const name = sizeName(size);
     if (BigInt.asUintN(64, va) % BigInt(size) !== 0n) throw new BuilderError(va, `not aligned to its ${name} page`);
@@ -112,43 +122,14 @@ export class PageTableBuilder {
     if (pa % size !== 0) throw new BuilderError(va, `pa 0x${pa.toString(16)} is not aligned to its ${name} page`);
     if (pa + size > 2 ** this.maxPhyAddr) throw new BuilderError(va, `pa 0x${pa.toString(16)} + ${name} is beyond MAXPHYADDR (${this.maxPhyAddr} bits)`);
     if (flags.pkey !== undefined && !(Number.isInteger(flags.pkey) && flags.pkey >= 0 && flags.pkey <= 15)) throw new BuilderError(va, `pkey ${flags.pkey} is out of range 0..15`);
-    const hi = vaHi(va);
-    const lo = vaLo(va);
-    const mem = this.mem;
-    // Check the whole path for conflicts before allocating anything, so a refused mapping
-    // leaves the tables as they were.
-    let table = this.cr3;
-    for (let level = this.levels; level > leafLevel; level--) {
-      const ea = table + tableIndex(hi, lo, level) * 8;
-      const elo = mem.readLo(ea);
-      if ((elo & LO_P) === 0) break; // tables below are new (empty): no conflict possible
-      if ((elo & LO_PS) !== 0 && level <= 3) {
-        throw new BuilderError(va, `overlaps the ${sizeName(leafSize(level))} page already mapped at ${formatVa(this.pageBase(va, level))}`);
-      }
-      table = entryFrame(elo, mem.readHi(ea), level);
-      if (level - 1 === leafLevel) {
-        const llo = mem.readLo(table + tableIndex(hi, lo, leafLevel) * 8);
-        if ((llo & LO_P) !== 0) {
-          if (leafLevel > 1 && (llo & LO_PS) === 0) throw new BuilderError(va, `a page table is already there (smaller pages are mapped inside this ${name} range)`);
-          throw new BuilderError(va, `already mapped (${sizeName(leafSize(leafLevel))} page at ${formatVa(this.pageBase(va, leafLevel))})`);
-        }
-      }
-    }
-    // Now create the path and write the leaf.
-    table = this.cr3;
-    for (let level = this.levels; level > leafLevel; level--) {
-      const ea = table + tableIndex(hi, lo, level) * 8;
-      const elo = mem.readLo(ea);
-      if ((elo & LO_P) === 0) {
-        const next = this.allocTable(va);
-        mem.write64(ea, (next % TWO32 | LO_P | LO_RW | LO_US) >>> 0, Math.floor(next / TWO32));
-        table = next;
-      } else {
-        table = (mem.readHi(ea) & HI_FRAME) * TWO32 + ((elo & LO_FRAME_4K) >>> 0);
-      }
-    }
     const e = this.leafEntry(va, pa, leafLevel, flags);
-    mem.write64(table + tableIndex(hi, lo, leafLevel) * 8, e.lo, e.hi);
+    this.mapping = va;
+    const r = this.tables.map(vaHi(va), vaLo(va), leafLevel, e.lo, e.hi);
+    if (r === MAP_OK) return;
+    const at = this.tables.stopLevel;
+    if (r === MAP_INSIDE_LARGE) throw new BuilderError(va, `overlaps the ${sizeName(leafSize(at))} page already mapped at ${formatVa(RadixTables.pageBase(va, at))}`);
+    if (r === MAP_TABLE_BELOW) throw new BuilderError(va, `a page table is already there (smaller pages are mapped inside this ${name} range)`);
+    if (r === MAP_ALREADY) throw new BuilderError(va, `already mapped (${sizeName(leafSize(at))} page at ${formatVa(RadixTables.pageBase(va, at))})`);
   }
 
   private leafEntry(va: bigint, pa: number, level: number, f: PageFlags): { lo: number; hi: number } {
@@ -163,23 +144,12 @@ export class PageTableBuilder {
     }
   }
 
-  private pageBase(va: bigint, level: number): bigint {
-    const size = BigInt(leafSize(level));
-    return BigInt.asUintN(64, va) - (BigInt.asUintN(64, va) % size);
-  }
-
-  /** Walk to the leaf covering va: [entry address, level] of a present leaf, or throws. */
+  /** The present leaf covering va: [entry address, level], or a BuilderError. */
   private presentLeaf(va: bigint, what: string): [number, number] {
     this.checkVa(va);
-    const ea = this.leafEntryAddress(va);
-    const lo = ea < 0 ? 0 : this.mem.readLo(ea);
-    if ((lo & LO_P) === 0) throw new BuilderError(va, `cannot ${what}: not mapped`);
-    return [ea, this.levelOf(va, ea)];
-  }
-
-  private levelOf(va: bigint, leafEa: number): number {
-    for (let level = 1; level <= this.levels; level++) if (this.entryAddress(va, level) === leafEa) return level;
-    return -1;
+    const ea = this.tables.leaf(vaHi(va), vaLo(va));
+    if (ea < 0) throw new BuilderError(va, `cannot ${what}: not mapped`);
+    return [ea, this.tables.stopLevel];
   }
 
   /** Clears the leaf covering va (tables stay, empty or not, as most kernels leave them). */
@@ -209,46 +179,19 @@ export class PageTableBuilder {
     return this.descend(va, 1);
   }
 
+  private descend(va: bigint, level: number): number {
+    if (!isCanonical(va, this.levels)) return -1;
+    const ea = this.tables.descend(vaHi(va), vaLo(va), level);
+    this.descendLevel = this.tables.stopLevel;
+    return ea;
+  }
+
   /** Level of the entry descend() last returned. */
   private descendLevel = 0;
 
-  /**
-   * Follow the tables towards va down to `level`: the address of the entry there, or of the
-   * entry where the path stops earlier (not present, or a 2M/1G leaf), with its level in
-   * descendLevel; -1 for a non-canonical va or a table outside memory.
-   */
-  private descend(va: bigint, level: number): number {
-    if (!isCanonical(va, this.levels)) return -1;
-    const hi = vaHi(va);
-    const lo = vaLo(va);
-    let table = this.cr3;
-    for (let l: number = this.levels; ; l--) {
-      const ea = table + tableIndex(hi, lo, l) * 8;
-      this.descendLevel = l;
-      if (l === level) return ea;
-      const elo = this.mem.readLo(ea);
-      if ((elo & LO_P) === 0 || ((elo & LO_PS) !== 0 && l <= 3)) return ea;
-      table = entryFrame(elo, this.mem.readHi(ea), l);
-      if (table + 4096 > this.mem.size) return -1;
-    }
-  }
-
   /** Frames holding page tables (for shadow paging's write protection and size reports), ascending. */
   tableFrames(): number[] {
-    const seen = new Set<number>();
-    const visit = (table: number, level: number): void => {
-      if (seen.has(table) || table + 4096 > this.mem.size) return;
-      seen.add(table);
-      if (level === 1) return;
-      for (let i = 0; i < 512; i++) {
-        const ea = table + i * 8;
-        const lo = this.mem.readLo(ea);
-        if ((lo & LO_P) === 0 || ((lo & LO_PS) !== 0 && level <= 3)) continue;
-        visit(entryFrame(lo, this.mem.readHi(ea), level), level - 1);
-      }
-    };
-    visit(this.cr3, this.levels);
-    return [...seen].sort((a, b) => a - b);
+    return this.tables.tableFrames();
   }
 }
 
@@ -271,24 +214,12 @@ export interface LeafMapping {
  */
 export function listMappings(mem: PhysicalMemory, cr3: number, levels: 4 | 5): LeafMapping[] {
   const out: LeafMapping[] = [];
-  const vaBitsN = BigInt(levels === 5 ? 57 : 48);
-  const visit = (table: number, level: number, prefix: bigint): void => {
-    mem.check(table, 4096);
-    for (let i = 0; i < 512; i++) {
-      const ea = table + i * 8;
-      const lo = mem.readLo(ea);
-      if ((lo & LO_P) === 0) continue;
-      const hi = mem.readHi(ea);
-      const va = prefix | (BigInt(i) << BigInt(3 + 9 * level));
-      const ps = (lo & LO_PS) !== 0;
-      if (level >= 4 && ps) continue;
-      if (level === 1 || ps) {
-        out.push({ va: BigInt.asUintN(64, BigInt.asIntN(Number(vaBitsN), va)), pa: entryFrame(lo, hi, level), size: leafSize(level), level, entryPa: ea, lo, hi });
-      } else {
-        visit(entryFrame(lo, hi, level), level - 1, va);
-      }
-    }
-  };
-  visit(cr3Root(cr3), levels, 0n);
+  const vaBits = levels === 5 ? 57 : 48;
+  const tables = new RadixTables(mem, X86_RADIX, cr3Root(cr3), levels, () => {
+    throw new MemoryError(0, 'listing allocates nothing');
+  });
+  tables.forEachLeaf((va, level, entryPa, lo, hi) => {
+    out.push({ va: BigInt.asUintN(64, BigInt.asIntN(vaBits, va)), pa: entryFrame(lo, hi, level), size: leafSize(level), level, entryPa, lo, hi });
+  });
   return out;
 }
