@@ -17,7 +17,8 @@
  * Mmu as faults.
  */
 import { MemoryError, type PhysicalMemory } from '../phys.js';
-import { HI_FRAME, LO_A, LO_D, LO_FRAME_1G, LO_FRAME_2M, LO_FRAME_4K, LO_PS, reservedHiMask, reservedLoMask } from '../pte.js';
+import { HI_FRAME, LO_FRAME_4K, LO_PS, reservedHiMask, reservedLoMask } from '../pte.js';
+import { PAGE_SIZES, sizeIndexOfShift } from '../format.js';
 import { isCanonicalHi, tableIndex } from '../va.js';
 import {
   ACCESS_READ,
@@ -34,7 +35,9 @@ import {
   accessFault,
   combineRights,
   entryRights,
+  leafToTranslation,
   pfErrorCode,
+  writeBackAD,
   type PagingConfig,
 } from '../walker.js';
 import { EPT_MISCONFIG, EPT_OK, EQ_EXECUTABLE, EQ_READ, EQ_WRITABLE, EptWalker } from './ept.js';
@@ -72,6 +75,8 @@ export class NestedWalker extends PageWalker {
   leafEntryGpa = 0;
   /** Guest-physical addresses of the guest entries read, in order: guestEntryGpas[0..guestRefCount). */
   readonly guestEntryGpas = new Float64Array(5);
+  /** Host-physical addresses of the same guest entries. */
+  readonly guestEntryHpas = new Float64Array(5);
   guestRefCount = 0;
   /** Sum of refCount over every walk (for averages). */
   totalRefs = 0;
@@ -153,6 +158,7 @@ export class NestedWalker extends PageWalker {
       if (hEa + 8 > size) throw new MemoryError(hEa, `guest level-${level} entry is outside host memory (size 0x${size.toString(16)})`);
       this.refKinds[this.refCount] = REF_GUEST;
       this.refs[this.refCount++] = hEa;
+      this.guestEntryHpas[this.guestRefCount] = hEa;
       this.guestEntryGpas[this.guestRefCount++] = gEa;
       this.totalRefs++;
       const w = hEa / 4;
@@ -183,23 +189,10 @@ export class NestedWalker extends PageWalker {
       this.errorCode = PFEC_P | pfErrorCode(access, user, nxe, c.smep);
       return WALK_PF;
     }
-    let gFrameLo: number;
-    let offset: number;
-    let guestShift: number;
-    if (level === 1) {
-      guestShift = 12;
-      gFrameLo = (lo & LO_FRAME_4K) >>> 0;
-      offset = vaLo & 0xfff;
-    } else if (level === 2) {
-      guestShift = 21;
-      gFrameLo = (lo & LO_FRAME_2M) >>> 0;
-      offset = vaLo & 0x1f_ffff;
-    } else {
-      guestShift = 30;
-      gFrameLo = (lo & LO_FRAME_1G) >>> 0;
-      offset = vaLo & 0x3fff_ffff;
-    }
-    const gpa = (hi & HI_FRAME) * TWO32 + gFrameLo + offset;
+    // The guest leaf's translation (gpa, memory type, G, D, pkey); pa and frame become host ones below.
+    leafToTranslation(this, lo, hi, level, vaLo);
+    const guestShift = this.pageShift;
+    const gpa = this.pa;
     this.gpa = gpa;
     const st = ept.walk(gpa, access, user);
     this.copyEptRefs();
@@ -207,14 +200,9 @@ export class NestedWalker extends PageWalker {
     if (c.updateAD) {
       // The guest's A (every guest entry used) and D (leaf, on a write), written at the
       // host-physical addresses the walk read them from.
-      for (let i = 0; i < this.refCount; i++) {
-        if (this.refKinds[i] !== REF_GUEST) continue;
-        const wi = this.refs[i]! / 4;
-        u32[wi] = u32[wi]! | LO_A;
-      }
-      if (access === ACCESS_WRITE) u32[hEa / 4] = u32[hEa / 4]! | LO_D;
-      lo = u32[hEa / 4]!;
+      lo = writeBackAD(u32, this.guestEntryHpas, this.guestRefCount, hEa, access === ACCESS_WRITE);
       this.leafLo = lo;
+      this.dirty = (lo >>> 6) & 1;
     }
     // The combined translation: the smaller of the two page sizes, and the rights both allow
     // (what a TLB may cache for guest-virtual → host-physical).
@@ -222,13 +210,10 @@ export class NestedWalker extends PageWalker {
     const hpa = ept.hpa;
     this.pa = hpa;
     this.pageShift = shift;
-    this.frame = hpa - (hpa % 2 ** shift);
+    // hpa mod 2^shift from its low 32 bits (shift ≤ 30): no floating-point modulo.
+    this.frame = hpa - ((hpa >>> 0) & PAGE_SIZES[sizeIndexOfShift(shift)]!.offsetMask);
     const eq = ept.rightsQual;
     this.rights = (rights & ~RIGHT_W) | ((eq & EQ_WRITABLE) !== 0 ? rights & RIGHT_W : 0) | ((eq & EQ_EXECUTABLE) === 0 ? RIGHT_NX : 0);
-    this.global = (lo >>> 8) & 1;
-    this.dirty = (lo >>> 6) & 1;
-    this.pkey = (hi >>> 27) & 0xf;
-    this.memType = level === 1 ? ((lo >>> 3) & 3) | ((lo >>> 5) & 4) : ((lo >>> 3) & 3) | ((lo >>> 10) & 4);
     return WALK_OK;
   }
 }
