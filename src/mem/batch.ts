@@ -68,6 +68,7 @@ const W_RIGHTS = 7;
  * case (then the caller starts over with the general walk, which finds the same entries).
  */
 export function fastWalk4K(u32: Uint32Array, last: number, table: number, hi: number, lo: number, five: boolean, tableHiStop: number, leafHiReserved: number, faultMask: number): number {
+  const w = W; // a local: a module binding is loaded from its cell at every use
   let ea = 0;
   let elo = 0;
   let ehi = 0;
@@ -76,7 +77,7 @@ export function fastWalk4K(u32: Uint32Array, last: number, table: number, hi: nu
   if (five) {
     ea = table + ((hi >>> 13) & 0xff8);
     if (ea > last) return -1;
-    W[4] = ea;
+    w[4] = ea;
     elo = u32[ea >>> 2]!;
     ehi = u32[(ea >>> 2) + 1]!;
     if ((elo & 0x8000_0081) !== 1 || (ehi & tableHiStop) !== 0) return -1;
@@ -86,7 +87,7 @@ export function fastWalk4K(u32: Uint32Array, last: number, table: number, hi: nu
   }
   ea = table + ((hi >>> 4) & 0xff8); // PML4 index: bits 47:39
   if (ea > last) return -1;
-  W[3] = ea;
+  w[3] = ea;
   elo = u32[ea >>> 2]!;
   ehi = u32[(ea >>> 2) + 1]!;
   if ((elo & 0x8000_0081) !== 1 || (ehi & tableHiStop) !== 0) return -1;
@@ -95,7 +96,7 @@ export function fastWalk4K(u32: Uint32Array, last: number, table: number, hi: nu
   table = elo & 0x7fff_f000;
   ea = table + ((((lo >>> 30) | (hi << 2)) & 511) << 3); // PDPT index: bits 38:30
   if (ea > last) return -1;
-  W[2] = ea;
+  w[2] = ea;
   elo = u32[ea >>> 2]!;
   ehi = u32[(ea >>> 2) + 1]!;
   if ((elo & 0x8000_0081) !== 1 || (ehi & tableHiStop) !== 0) return -1;
@@ -104,7 +105,7 @@ export function fastWalk4K(u32: Uint32Array, last: number, table: number, hi: nu
   table = elo & 0x7fff_f000;
   ea = table + ((lo >>> 18) & 0xff8); // PD index: bits 29:21
   if (ea > last) return -1;
-  W[1] = ea;
+  w[1] = ea;
   elo = u32[ea >>> 2]!;
   ehi = u32[(ea >>> 2) + 1]!;
   if ((elo & 0x8000_0081) !== 1 || (ehi & tableHiStop) !== 0) return -1;
@@ -113,7 +114,7 @@ export function fastWalk4K(u32: Uint32Array, last: number, table: number, hi: nu
   table = elo & 0x7fff_f000;
   ea = table + ((lo >>> 9) & 0xff8); // PT index: bits 20:12
   if (ea > last) return -1;
-  W[0] = ea;
+  w[0] = ea;
   elo = u32[ea >>> 2]!;
   ehi = u32[(ea >>> 2) + 1]!;
   if ((elo & 1) === 0 || (ehi & leafHiReserved) !== 0) return -1;
@@ -121,9 +122,9 @@ export function fastWalk4K(u32: Uint32Array, last: number, table: number, hi: nu
   hiOr |= ehi;
   const rights = ((loAnd >>> 1) & 3) | ((hiOr >>> 31) << 2);
   if (((faultMask >>> rights) & 1) !== 0) return -1;
-  W[W_LO] = elo;
-  W[W_HI] = ehi;
-  W[W_RIGHTS] = rights;
+  w[W_LO] = elo;
+  w[W_HI] = ehi;
+  w[W_RIGHTS] = rights;
   return ea;
 }
 
@@ -146,11 +147,12 @@ function walkSetup(walker: PageWalker, access: number, user: boolean): WalkSetup
 
 /** A/D of a successful fast walk (writeBackAD's rule on W's entries); returns the leaf's low half. */
 function fastWalkAD(u32: Uint32Array, five: boolean, write: boolean): number {
+  const w = W;
   for (let k = five ? 4 : 3; k >= 0; k--) {
-    const wi = W[k]! >>> 2;
+    const wi = w[k]! >>> 2;
     u32[wi] = u32[wi]! | 0x20; // A
   }
-  const lw = W[0]! >>> 2;
+  const lw = w[0]! >>> 2;
   if (write) u32[lw] = u32[lw]! | 0x40; // D
   return u32[lw]!;
 }
@@ -289,6 +291,15 @@ function missRun(
   const counters = tlb.counters;
   const write = acc === ACCESS_WRITE;
   const pge = mmu.pge;
+  const fastOk = setup !== null && cr3 >= 0 && cr3 < 0x8000_0000;
+  const five = setup !== null && setup.five;
+  const tableHiStop = setup !== null ? setup.tableHiStop : 0;
+  const leafHiReserved = setup !== null ? setup.leafHiReserved : 0;
+  const faultMask = setup !== null ? setup.faultMask : 0;
+  const updateAD = setup !== null && setup.updateAD;
+  const root = cr3 & 0x7fff_f000;
+  const w = W;
+  let clock = tlb.clock;
   let faults = 0;
   for (; n < count; n++) {
     const lo = vas[2 * n]!;
@@ -311,15 +322,15 @@ function missRun(
         if (((okMask >>> ent[(i << 3) + 3]!) & 1) !== 0) break; // a plain hit: back to hitRun
       } else {
         missed4K = true;
-        if (setup !== null) {
-          const ea = fastWalk4K(u32, last, cr3 & 0x7fff_f000, hi, lo, setup.five, setup.tableHiStop, setup.leafHiReserved, setup.faultMask);
+        if (fastOk) {
+          const ea = fastWalk4K(u32, last, root, hi, lo, five, tableHiStop, leafHiReserved, faultMask);
           // Global pages under CR4.PGE take the general fill (it drops other PCIDs' copies).
-          if (ea >= 0 && cr3 >= 0 && cr3 < 0x8000_0000 && !(pge && (W[5]! & 0x100) !== 0)) {
-            const leafLo = setup.updateAD ? fastWalkAD(u32, setup.five, write) : W[5]!;
-            const leafHi = W[6]!;
+          if (ea >= 0 && !(pge && (w[5]! & 0x100) !== 0)) {
+            const leafLo = updateAD ? fastWalkAD(u32, five, write) : w[5]!;
+            const leafHi = w[6]!;
             // The processor sets D on a successful write whether or not the model writes it
             // back, so the entry is dirty after one.
-            const flags = (W[7]! & 7) | ((leafLo & 0x40) !== 0 || write ? 8 : 0);
+            const flags = (w[7]! & 7) | ((leafLo & 0x40) !== 0 || write ? 8 : 0);
             let victim = -1;
             for (let j = setBase; j < end; j++) {
               if (ent[(j << 3) + 1]! === -1) {
@@ -328,6 +339,7 @@ function missRun(
               }
             }
             if (victim < 0) {
+              tlb.clock = clock;
               victim = tlb.victimWay(setBase, ways4);
               counters[3]!++; // statSlot(0, SIZE_4K, ST_EVICTIONS)
             }
@@ -339,7 +351,7 @@ function missRun(
             ent[e + 1] = tHi;
             ent[e + 2] = cur;
             ent[e + 3] = flags;
-            entF[(victim << 2) + 2] = ++tlb.clock;
+            entF[(victim << 2) + 2] = ++clock;
             entF[(victim << 2) + 3] = frame;
             memo[(lo >>> 12) & 1023] = victim;
             counters[1]!++; // misses
@@ -353,13 +365,16 @@ function missRun(
         }
       }
     }
+    tlb.clock = clock;
     const st = mmu.translateSig(hi, lo, acc, usr, sig, missed4K);
+    clock = tlb.clock;
     if (st === WALK_OK) out[n] = mmu.pa;
     else {
       out[n] = encodeFault(st, mmu.errorCode);
       faults++;
     }
   }
+  tlb.clock = clock;
   mmu.faultCount += faults;
   return n;
 }
@@ -378,6 +393,14 @@ function batchNoTlb(mmu: Mmu, vas: Uint32Array, out: Float64Array, count: number
   const setup = plainWalker && kinds === undefined && cr3 >= 0 && cr3 < 0x8000_0000 ? walkSetup(walker, access, user) : null;
   const canonShift = walker.config.levels === 5 ? 24 : 15;
   const write = access === ACCESS_WRITE;
+  const fastOk = setup !== null;
+  const five = setup !== null && setup.five;
+  const tableHiStop = setup !== null ? setup.tableHiStop : 0;
+  const leafHiReserved = setup !== null ? setup.leafHiReserved : 0;
+  const faultMask = setup !== null ? setup.faultMask : 0;
+  const updateAD = setup !== null && setup.updateAD;
+  const root = cr3 & 0x7fff_f000;
+  const w = W;
   let faults = 0;
   let fast = 0;
   for (let n = 0; n < count; n++) {
@@ -390,13 +413,13 @@ function batchNoTlb(mmu: Mmu, vas: Uint32Array, out: Float64Array, count: number
     }
     const lo = vas[2 * n]!;
     const hi = vas[2 * n + 1]!;
-    if (setup !== null) {
+    if (fastOk) {
       const top = (hi | 0) >> canonShift;
       if (top === 0 || top === -1) {
-        const ea = fastWalk4K(u32, last, cr3 & 0x7fff_f000, hi, lo, setup.five, setup.tableHiStop, setup.leafHiReserved, setup.faultMask);
+        const ea = fastWalk4K(u32, last, root, hi, lo, five, tableHiStop, leafHiReserved, faultMask);
         if (ea >= 0) {
-          const leafLo = setup.updateAD ? fastWalkAD(u32, setup.five, write) : W[5]!;
-          const frameHi = W[6]! & 0xf_ffff;
+          const leafLo = updateAD ? fastWalkAD(u32, five, write) : w[5]!;
+          const frameHi = w[6]! & 0xf_ffff;
           const frameLo = (leafLo & 0xffff_f000) >>> 0;
           out[n] = (frameHi === 0 ? frameLo : frameHi * 4294967296 + frameLo) + (lo & 0xfff);
           fast++;
