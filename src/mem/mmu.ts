@@ -89,6 +89,8 @@ export class Mmu {
    * a hint, always checked against the entry's tags and context; 0 (a valid index) when unset.
    */
   readonly memo = new Int32Array(MEMO_MASK + 1);
+  /** OK_TABLE, reached through the instance on the per-call path (see translate()). */
+  private readonly okTable = OK_TABLE;
   /** Faults counted by the batch loops (batch.ts). */
   faultCount = 0;
 
@@ -135,18 +137,20 @@ export class Mmu {
    * L1 4K entry and grants the access, answers here; anything else goes to translateSig.
    */
   translate(vaHi: number, vaLo: number, access: number, user: boolean): number {
+    // Kept under V8's inlining limit (460 bytes of bytecode): the rest is in translateSig.
     const c = this.walker.config;
-    const sig = (c.wp ? 1 : 0) | (c.smep ? 2 : 0) | (c.smap ? 4 : 0) | (c.ac ? 8 : 0);
-    const u = user ? 1 : 0;
+    const sig = +c.wp | (+c.smep << 1) | (+c.smap << 2) | (+c.ac << 3);
+    const u = +user;
     const tlb = this.tlb;
     const top = (vaHi | 0) >> (c.levels === 5 ? 24 : 15);
-    if (this.tlbEnabled && (top === 0 || top === -1) && access >>> 0 <= 2) {
+    if ((top === 0 || top === -1) && this.tlbEnabled) {
       const ent = tlb.ent;
       const i = this.memo[(vaLo >>> 12) & 1023]!;
       const e = i << 3;
       const ctx = ent[e + 2]!;
-      // tlbTagLo / tlbTagHi of a 4K page; the memo only ever names L1 4K entries.
-      if (ent[e]! === ((vaLo >>> 12) | (vaHi << 20)) && ent[e + 1]! === ((vaHi & 0x1ffffff) >>> 12) << 2 && (ctx === tlb.curCtx || ctx === tlb.curGlobal) && OK_TABLE[(sig * 8 + access * 2 + u) * 16 + ent[e + 3]!] === 1) {
+      // tlbTagLo / tlbTagHi of a 4K page (the memo only names L1 4K entries); an access outside
+      // 0..2 finds 0 (or undefined) in OK_TABLE and goes the long way.
+      if (ent[e]! === ((vaLo >>> 12) | (vaHi << 20)) && ent[e + 1]! === ((vaHi & 0x1ffffff) >>> 12) << 2 && (ctx === tlb.curCtx || ctx === tlb.curGlobal) && this.okTable[(sig * 8 + access * 2 + u) * 16 + ent[e + 3]!] === 1) {
         if (tlb.policyCode === 0) tlb.entF[(i << 2) + 2] = ++tlb.clock;
         tlb.counters[0]!++; // statSlot(0, SIZE_4K, ST_HITS)
         this.translations++;
@@ -154,7 +158,7 @@ export class Mmu {
         this.pageShift = 12;
         this.errorCode = 0;
         this.hit = 1;
-        return WALK_OK;
+        return 0; // WALK_OK (a literal: a module binding is loaded from its cell at each use)
       }
     }
     return this.translateSig(vaHi, vaLo, access, u, sig, false);
