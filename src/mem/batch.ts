@@ -403,45 +403,49 @@ function batchNoTlb(mmu: Mmu, vas: Uint32Array, out: Float64Array, count: number
   const w = W;
   let faults = 0;
   let fast = 0;
-  for (let n = 0; n < count; n++) {
-    let acc = access;
-    let usr = user;
-    if (kinds !== undefined) {
-      const k = kinds[n]!;
-      acc = k & 3;
-      usr = (k & KIND_USER) !== 0;
-    }
-    const lo = vas[2 * n]!;
-    const hi = vas[2 * n + 1]!;
-    if (fastOk) {
-      const top = (hi | 0) >> canonShift;
-      if (top === 0 || top === -1) {
-        const ea = fastWalk4K(u32, last, root, hi, lo, five, tableHiStop, leafHiReserved, faultMask);
-        if (ea >= 0) {
-          const leafLo = updateAD ? fastWalkAD(u32, five, write) : w[5]!;
-          const frameHi = w[6]! & 0xf_ffff;
-          const frameLo = (leafLo & 0xffff_f000) >>> 0;
-          out[n] = (frameHi === 0 ? frameLo : frameHi * 4294967296 + frameLo) + (lo & 0xfff);
-          fast++;
-          continue;
+  try {
+    for (let n = 0; n < count; n++) {
+      let acc = access;
+      let usr = user;
+      if (kinds !== undefined) {
+        const k = kinds[n]!;
+        acc = k & 3;
+        usr = (k & KIND_USER) !== 0;
+      }
+      const lo = vas[2 * n]!;
+      const hi = vas[2 * n + 1]!;
+      if (fastOk) {
+        const top = (hi | 0) >> canonShift;
+        if (top === 0 || top === -1) {
+          const ea = fastWalk4K(u32, last, root, hi, lo, five, tableHiStop, leafHiReserved, faultMask);
+          if (ea >= 0) {
+            const leafLo = updateAD ? fastWalkAD(u32, five, write) : w[5]!;
+            const frameHi = w[6]! & 0xf_ffff;
+            const frameLo = (leafLo & 0xffff_f000) >>> 0;
+            out[n] = (frameHi === 0 ? frameLo : frameHi * 4294967296 + frameLo) + (lo & 0xfff);
+            fast++;
+            continue;
+          }
         }
       }
+      mmu.translations++;
+      mmu.hit = 0;
+      const st = plainWalker ? walker.walk(cr3, hi | 0, lo | 0, acc, usr) : walker.walk(cr3, hi, lo, acc, usr);
+      if (st === WALK_OK) {
+        mmu.walks++;
+        out[n] = walker.pa;
+        continue;
+      }
+      const st2 = mmu.afterWalk(st, hi, lo, acc, false);
+      out[n] = encodeFault(st2, mmu.errorCode);
+      faults++;
     }
-    mmu.translations++;
-    mmu.hit = 0;
-    const st = plainWalker ? walker.walk(cr3, hi | 0, lo | 0, acc, usr) : walker.walk(cr3, hi, lo, acc, usr);
-    if (st === WALK_OK) {
-      mmu.walks++;
-      out[n] = walker.pa;
-      continue;
-    }
-    const st2 = mmu.afterWalk(st, hi, lo, acc, false);
-    out[n] = encodeFault(st2, mmu.errorCode);
-    faults++;
+  } finally {
+    // In finally: a MemoryError from a walk leaves the counts of the addresses before it exact.
+    mmu.translations += fast;
+    mmu.walks += fast;
+    if (fast > 0) mmu.hit = 0;
   }
-  mmu.translations += fast;
-  mmu.walks += fast;
-  if (fast > 0) mmu.hit = 0;
   return faults;
 }
 
