@@ -139,7 +139,9 @@ export class Mmu {
   translate(vaHi: number, vaLo: number, access: number, user: boolean): number {
     // Kept under V8's inlining limit (460 bytes of bytecode): the rest is in translateSig.
     const c = this.walker.config;
-    const sig = +c.wp | (+c.smep << 1) | (+c.smap << 2) | (+c.ac << 3);
+    // CR0.WP, CR4.SMEP/SMAP and EFLAGS.AC only change what supervisor accesses may do (OK_TABLE's
+    // user rows are the same for every sig: a test checks it), so a user access skips reading them.
+    const sig = user ? 0 : +c.wp | (+c.smep << 1) | (+c.smap << 2) | (+c.ac << 3);
     const u = +user;
     const tlb = this.tlb;
     const top = (vaHi | 0) >> (c.levels === 5 ? 24 : 15);
@@ -162,6 +164,16 @@ export class Mmu {
       }
     }
     return this.translateSig(vaHi, vaLo, access, u, sig, false);
+  }
+
+  /** Whether OK_TABLE's rows for user accesses are the same under every control-bit setting (translate() relies on it). */
+  static userRowsIgnoreControlBits(): boolean {
+    for (let sig = 1; sig < 16; sig++) {
+      for (let access = 0; access < 3; access++) {
+        for (let f = 0; f < 16; f++) if (OK_TABLE[(sig * 8 + access * 2 + 1) * 16 + f] !== OK_TABLE[(access * 2 + 1) * 16 + f]) return false;
+      }
+    }
+    return true;
   }
 
   /** translate() with the control bits given (the batch loops' entry to every rule). */

@@ -357,3 +357,9 @@ describe('permissions are honoured on hits', () => {
     expect(tr(0x600000n, ACCESS_EXEC)).toBe(WALK_PF);
   });
 });
+
+describe('the per-call hit path', () => {
+  it('may skip CR0.WP / CR4.SMEP / CR4.SMAP / EFLAGS.AC for user accesses: they change supervisor accesses only (SDM 4.6.1)', () => {
+    expect(Mmu.userRowsIgnoreControlBits()).toBe(true);
+  });
+});
