@@ -16,6 +16,7 @@
 import { ACCESS_WRITE, PageWalker, WALK_GP, WALK_OK, accessFault } from './walker.js';
 import { Tlb, TLB_DIRTY, sizeIndexOfShift, type TlbGeometry, type TlbOptions, type TlbStats } from './tlb.js';
 import { translateBatch } from './batch.js';
+import { PAGE_SIZES } from './format.js';
 
 export { KIND_USER, batchStatus, batchErrorCode, encodeFault } from './batch.js';
 
@@ -188,7 +189,7 @@ export class Mmu {
         if (i >= 0) {
           if (OK_TABLE[(sig * 8 + access * 2 + user) * 16 + tlb.flagsOf(i)] === 1) {
             const shift = tlb.hitShift;
-            const off = shift === 12 ? vaLo & 0xfff : shift === 21 ? vaLo & 0x1fffff : vaLo & 0x3fffffff;
+            const off = vaLo & PAGE_SIZES[sizeIndexOfShift(shift)]!.offsetMask;
             this.pa = tlb.frameOf(i) + off;
             this.pageShift = shift;
             this.errorCode = 0;

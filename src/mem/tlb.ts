@@ -105,7 +105,7 @@ export function tlbSet(vaHi: number, vaLo: number, shift: number, mask: number, 
 
 /** 2^(32 - shift): the weight of the high half in a page number (no Math.pow on the hot path). */
 function vpnScale(shift: number): number {
-  return shift === 12 ? 1048576 : shift === 21 ? 2048 : 4;
+  return PAGE_SIZES[sizeIndexOfShift(shift)]!.vpnScale;
 }
 
 /**
@@ -358,14 +358,14 @@ export class Tlb {
 
   /** The entry of array a (holding size s) that translates the page for the current context, or -1. */
   private probe(a: number, s: number, vaHi: number, vaLo: number): number {
-    const shift = s === 0 ? 12 : s === 1 ? 21 : 30;
+    const shift = SIZE_SHIFTS[s]!;
     const set = tlbSet(vaHi, vaLo, shift, this.arrMask[a]!, this.arrSets[a]!);
     return this.find(a, set, tlbTagLo(vaHi, vaLo, shift), tlbTagHi(vaHi, shift, s));
   }
 
   private l1Hit(i: number, s: number): number {
     if (this.policyCode === POLICY_LRU) this.entF[i * 4 + F_STAMP] = ++this.clock;
-    this.hitShift = s === 0 ? 12 : s === 1 ? 21 : 30;
+    this.hitShift = SIZE_SHIFTS[s]!;
     this.hitLevel = 1;
     this.counters[statSlot(0, s, ST_HITS)]!++;
     return i;
@@ -374,7 +374,7 @@ export class Tlb {
   /** STLB hit: the L1 array for the size (if any) missed, and takes a copy. */
   private l2Hit(i: number, s: number, vaHi: number, vaLo: number): number {
     if (this.policyCode === POLICY_LRU) this.entF[i * 4 + F_STAMP] = ++this.clock;
-    this.hitShift = s === 0 ? 12 : s === 1 ? 21 : 30;
+    this.hitShift = SIZE_SHIFTS[s]!;
     this.hitLevel = 2;
     this.counters[statSlot(1, s, ST_HITS)]!++;
     const a1 = this.l1ForSize[s]!;
@@ -401,7 +401,7 @@ export class Tlb {
    * when the core has no L1 array for the size, -1 when it has neither).
    */
   fill(vaHi: number, vaLo: number, sizeIndex: number, frame: number, flags: number, global: boolean): number {
-    const shift = sizeIndex === 0 ? 12 : sizeIndex === 1 ? 21 : 30;
+    const shift = SIZE_SHIFTS[sizeIndex]!;
     const tLo = tlbTagLo(vaHi, vaLo, shift);
     const tHi = tlbTagHi(vaHi, shift, sizeIndex);
     const c = global ? this.curGlobal : this.curCtx;

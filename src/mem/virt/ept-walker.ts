@@ -4,6 +4,7 @@
  * ept-format.ts.
  */
 import { MemoryError, type PhysicalMemory } from '../phys.js';
+import { PAGE_SIZES } from '../format.js';
 import {
   DEFAULT_EPT_CAPS,
   EPT_A,
@@ -149,7 +150,7 @@ export class EptWalker {
         this.refCount = n;
         this.entryPa = pa;
         this.leafLevel = level;
-        const offMask = shift === 12 ? 0xfff : shift === 21 ? 0x1f_ffff : 0x3fff_ffff;
+        const offMask = PAGE_SIZES[level - 1]!.offsetMask;
         this.pageShift = shift;
         this.memType = (lo & EPT_MEMTYPE) >>> MEMTYPE_SHIFT;
         this.ignorePat = (lo & EPT_IPAT) !== 0;
