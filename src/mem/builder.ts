@@ -144,27 +144,18 @@ export class PageTableBuilder {
     }
   }
 
-  /** The present leaf covering va: [entry address, level], or a BuilderError. */
-  private presentLeaf(va: bigint, what: string): [number, number] {
-    this.checkVa(va);
-    const ea = this.tables.leaf(vaHi(va), vaLo(va));
-    if (ea < 0) throw new BuilderError(va, `cannot ${what}: not mapped`);
-    return [ea, this.tables.stopLevel];
-  }
-
   /** Clears the leaf covering va (tables stay, empty or not, as most kernels leave them). */
   unmap(va: bigint): void {
-    const [ea] = this.presentLeaf(va, 'unmap');
-    this.mem.write64(ea, 0, 0);
+    this.checkVa(va);
+    if (!this.tables.unmap(vaHi(va), vaLo(va))) throw new BuilderError(va, 'cannot unmap: not mapped');
   }
 
   /** Rewrites the flags of the leaf covering va; its frame and page size stay. */
   protect(va: bigint, flags: PageFlags): void {
-    const [ea, level] = this.presentLeaf(va, 'protect');
+    this.checkVa(va);
     if (flags.pkey !== undefined && !(Number.isInteger(flags.pkey) && flags.pkey >= 0 && flags.pkey <= 15)) throw new BuilderError(va, `pkey ${flags.pkey} is out of range 0..15`);
-    const frame = entryFrame(this.mem.readLo(ea), this.mem.readHi(ea), level);
-    const e = this.leafEntry(va, frame, level, flags);
-    this.mem.write64(ea, e.lo, e.hi);
+    const done = this.tables.protect(vaHi(va), vaLo(va), (lo, hi, level) => this.leafEntry(va, entryFrame(lo, hi, level), level, flags));
+    if (!done) throw new BuilderError(va, 'cannot protect: not mapped');
   }
 
   /** Physical address of the entry at `level` (1 = PTE … 5) on the path to va, or -1 when the path stops earlier. */

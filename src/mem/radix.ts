@@ -134,6 +134,19 @@ export class RadixTables {
   }
 
   /**
+   * Rewrite the present leaf covering (hi:lo): `rewrite` gets its halves and level and returns
+   * the new halves (it may throw to refuse; nothing is written then). False when nothing is
+   * mapped there.
+   */
+  protect(hi: number, lo: number, rewrite: (lo: number, hi: number, level: number) => { lo: number; hi: number }): boolean {
+    const ea = this.leaf(hi, lo);
+    if (ea < 0) return false;
+    const e = rewrite(this.mem.readLo(ea), this.mem.readHi(ea), this.stopLevel);
+    this.mem.write64(ea, e.lo, e.hi);
+    return true;
+  }
+
+  /**
    * Every present leaf, in address order. An entry with PS at level 4 or 5 (reserved there) is
    * neither a leaf nor a table: it is reported nowhere and its subtree is not walked.
    */

@@ -108,30 +108,26 @@ export class EptBuilder {
     return this.tables.stopLevel === level ? pa : -1;
   }
 
-  private presentLeaf(gpa: number): { pa: number; level: number } {
-    this.checkGpa(gpa, 'gpa');
-    const pa = this.tables.leaf(Math.floor(gpa / 4294967296), gpa >>> 0);
-    if (pa < 0) throw new EptError('gpa', `0x${gpa.toString(16)} is not mapped`);
-    return { pa, level: this.tables.stopLevel };
-  }
-
   /** Clear the leaf entry covering gpa. */
   unmap(gpa: number): void {
-    const { pa } = this.presentLeaf(gpa);
-    this.mem.write64(pa, 0, 0);
+    this.checkGpa(gpa, 'gpa');
+    if (!this.tables.unmap(Math.floor(gpa / 4294967296), gpa >>> 0)) throw new EptError('gpa', `0x${gpa.toString(16)} is not mapped`);
   }
 
   /** Rewrite the permissions and memory type of the leaf covering gpa (address kept). */
   protect(gpa: number, perms: EptPerms): void {
-    const { pa, level } = this.presentLeaf(gpa);
-    const cur = decodeEptEntry(this.mem.readLo(pa), this.mem.readHi(pa), level, { ...DEFAULT_EPT_CAPS, maxPhyAddr: this.maxPhyAddr });
-    const { lo, hi } = encodeEptEntry(
-      { ...cur, r: perms.r ?? false, w: perms.w ?? false, x: perms.x ?? false, ux: perms.ux ?? false, memType: perms.memType ?? MT_WB, ignorePat: perms.ignorePat ?? false },
-      level,
-      this.maxPhyAddr,
-    );
-    if ((lo & (EPT_RWX | EPT_UX)) === 0) throw new EptError('perms', 'use unmap() to remove every permission');
-    this.mem.write64(pa, lo, hi);
+    this.checkGpa(gpa, 'gpa');
+    const done = this.tables.protect(Math.floor(gpa / 4294967296), gpa >>> 0, (oldLo, oldHi, level) => {
+      const cur = decodeEptEntry(oldLo, oldHi, level, { ...DEFAULT_EPT_CAPS, maxPhyAddr: this.maxPhyAddr });
+      const e = encodeEptEntry(
+        { ...cur, r: perms.r ?? false, w: perms.w ?? false, x: perms.x ?? false, ux: perms.ux ?? false, memType: perms.memType ?? MT_WB, ignorePat: perms.ignorePat ?? false },
+        level,
+        this.maxPhyAddr,
+      );
+      if ((e.lo & (EPT_RWX | EPT_UX)) === 0) throw new EptError('perms', 'use unmap() to remove every permission');
+      return e;
+    });
+    if (!done) throw new EptError('gpa', `0x${gpa.toString(16)} is not mapped`);
   }
 
   /** Frames holding EPT tables. */
