@@ -82,9 +82,9 @@ export class CaptureFileWriter {
     return this.chunker.writer.format;
   }
 
-  add(frame: Uint8Array, sec: number, nsec: number, comment?: string, interfaceName?: string): Promise<void> | undefined {
+  add(frame: Uint8Array, sec: number, nsec: number, comment?: string, interfaceName?: string, flags?: number): Promise<void> | undefined {
     if (this.failure) throw this.failure;
-    this.chunker.add(frame, sec, nsec, comment, interfaceName);
+    this.chunker.add(frame, sec, nsec, comment, interfaceName, flags);
     const w = this.waiting;
     if (w === undefined) return undefined;
     this.waiting = undefined;
