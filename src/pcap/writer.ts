@@ -52,6 +52,15 @@ const TWO32 = 4294967296;
 
 const utf8 = new TextEncoder();
 
+/** The longest option value pcapng can hold: its length is a 16-bit field. */
+const MAX_OPTION = 0xffff;
+
+/** An interface name pcapng cannot hold (its if_name option length would wrap) is bad input. */
+function checkInterfaceName(name: string): void {
+  const n = utf8.encode(name).length;
+  if (n > MAX_OPTION) throw new VirtkitError(`interface name of ${n} bytes is longer than a pcapng option can hold (65535)`);
+}
+
 /** Frame formats the format cannot hold are bad input, reported with their size. */
 function checkFrame(frame: Uint8Array): void {
   if (frame.length > SNAPLEN) throw new VirtkitError(`frame of ${frame.length} bytes exceeds the snaplen ${SNAPLEN}`);
@@ -77,6 +86,7 @@ export class CaptureWriter {
     this.usec = opts.usec === true;
     if (this.usec && this.format !== 'pcap') throw new VirtkitError('microsecond timestamps (--usec) are for pcap only; pcapng is written in nanoseconds');
     const name = opts.interfaceName ?? DEFAULT_INTERFACE;
+    checkInterfaceName(name);
     this.interfaces = [name];
     this.interfaceIds.set(name, 0);
   }
@@ -112,6 +122,7 @@ export class CaptureWriter {
     if (name === undefined) return 0;
     const id = this.interfaceIds.get(name);
     if (id !== undefined) return id;
+    checkInterfaceName(name);
     const added = this.interfaces.length;
     this.interfaces.push(name);
     this.interfaceIds.set(name, added);
@@ -196,7 +207,7 @@ export class CaptureWriter {
       // Encode the UTF-8 straight into place, then fill in its length.
       const valueAt = off + OPTION_HEADER.size;
       const written = writeUtf8(buf, valueAt, comment);
-      if (written > 0xffff) throw new VirtkitError(`comment of ${written} bytes is longer than a pcapng option can hold (65535)`);
+      if (written > MAX_OPTION) throw new VirtkitError(`comment of ${written} bytes is longer than a pcapng option can hold (65535)`);
       writeOptionHead(v, off, OPT_COMMENT, written);
       off = zeroPad(buf, valueAt + written, start);
     }
