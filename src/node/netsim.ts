@@ -1,6 +1,6 @@
 /**
  * `virtkit netsim` on files: a scenario read from JSON (whole) or JSON Lines (streamed: the first
- * line is the topology, every further line one event), run through the core engine
+ * line is the topology, every further line one event; `-` is standard input, as JSON Lines), run through the core engine
  * (src/netsim), with every port crossing written to
  * - one pcapng: an interface per port (declared in port order), each frame with its epb_flags
  *   direction and, for floods and drops, a comment saying why;
@@ -110,15 +110,21 @@ async function readJson(path: string): Promise<unknown> {
 
 /** The lines of a file, numbered from 1, streamed. */
 async function* lines(path: string): AsyncGenerator<[number, string]> {
-  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
-  const opened = new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', reject);
-  });
-  try {
-    await opened;
-  } catch (e) {
-    throw fileError(path, e);
+  let stream: NodeJS.ReadableStream & { destroy(): void };
+  if (path === '-') {
+    stream = process.stdin;
+    process.stdin.setEncoding('utf8');
+  } else {
+    const file = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
+    stream = file;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        file.once('open', () => resolve());
+        file.once('error', reject);
+      });
+    } catch (e) {
+      throw fileError(path, e);
+    }
   }
   const rl = createInterface({ input: stream, crlfDelay: Infinity });
   let n = 0;
@@ -126,7 +132,7 @@ async function* lines(path: string): AsyncGenerator<[number, string]> {
     for await (const line of rl) yield [++n, line];
   } finally {
     rl.close();
-    stream.destroy();
+    if (path !== '-') stream.destroy();
   }
 }
 
@@ -170,7 +176,7 @@ async function scenarioSource(path: string, jsonl: boolean): Promise<{ topology:
 
 /** Whether a scenario path is JSON Lines by its name. */
 export function isJsonLinesScenario(path: string): boolean {
-  return /\.(jsonl|ndjson)$/i.test(path);
+  return path === '-' || /\.(jsonl|ndjson)$/i.test(path);
 }
 
 /** Run a scenario file, writing the captures asked for. */

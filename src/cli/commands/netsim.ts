@@ -21,8 +21,9 @@ with the frames hosts send, in time order, and writes every frame where it cross
                       "fdb": [{"switch", "port", "vlan", "mac"}], "vtepFdb": [...]} on stdout
                      (the tables as they stand at the end; "stopped" when maxFrames ended a storm)
   --fdb-trace        with --json: each event also carries "fdb" and "vtepFdb" right after it
-  --jsonl            SCENARIO is JSON Lines (implied by .jsonl/.ndjson): the first line is the
-                     topology, every further line one event; read as a stream
+  --jsonl            SCENARIO is JSON Lines (implied by .jsonl/.ndjson, and by "-" for standard
+                     input): the first line is the topology, every further line one event;
+                     read as a stream
 
 Scenario (JSON):
   {"switches": [{"name": "br0", "agingTime": 300, "ports": [
@@ -39,7 +40,7 @@ Scenario (JSON):
               {"port": "br0/p4", "layers": [{"layer": "ether", ...}, ...]}]}
   Times are seconds (a number or a decimal string, nanoseconds kept); an event without "time"
   comes 1 ms after the previous one. Links have no delay unless given. A loop without a spanning
-  tree storms: the run stops after maxFrames frames sent and says so. Classification ranks the
+  tree storms: the run stops when one host frame has made maxFrames copies, and says so. Classification ranks the
   source MAC, then the longest source IPv4 subnet, then the EtherType, then the port's VLAN.
   Policing: a token bucket per VLAN on a port's egress, "rate" in bit/s, "burst" in bytes.
 
