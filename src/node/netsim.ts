@@ -182,6 +182,23 @@ export function isJsonLinesScenario(path: string): boolean {
 /** Run a scenario file, writing the captures asked for. */
 export async function runNetsimFile(path: string, opts: NetsimFileOptions = {}): Promise<NetsimFileSummary> {
   const { topology, events } = await scenarioSource(path, opts.jsonl ?? isJsonLinesScenario(path));
+  return runNetwork(topology, events, path === '-' ? [] : [path], opts);
+}
+
+/** Run a scenario document held in memory (the demo's), writing the captures asked for. */
+export async function runNetsimDocument(doc: unknown, opts: NetsimFileOptions = {}): Promise<NetsimFileSummary> {
+  const { events, ...topology } = object(doc, 'scenario');
+  const list = events === undefined ? [] : Array.isArray(events) ? events : null;
+  if (list === null) throw new NetsimError('events', 'must be an array');
+  return runNetwork(topology, list.map((e, i): [string, unknown] => [`events[${i}]`, e]), [], opts);
+}
+
+async function runNetwork(
+  topology: Record<string, unknown>,
+  events: AsyncIterable<[string, unknown]> | Iterable<[string, unknown]>,
+  inputs: string[],
+  opts: NetsimFileOptions,
+): Promise<NetsimFileSummary> {
   const network = new Network(topology, { maxFrames: opts.maxFrames });
   const sim = network.sim;
   const captured = sim.ports.filter((p) => p.capture);
@@ -191,7 +208,7 @@ export async function runNetsimFile(path: string, opts: NetsimFileOptions = {}):
   try {
     let pcapng: CaptureFileWriter | undefined;
     if (opts.output !== undefined) {
-      pcapng = await CaptureFileWriter.open(opts.output, { format: 'pcapng', interfaceName: captured[0]?.interfaceName, inputs: [path] });
+      pcapng = await CaptureFileWriter.open(opts.output, { format: 'pcapng', interfaceName: captured[0]?.interfaceName, inputs });
       opened.push(pcapng);
       for (const p of captured) pcapng.declareInterface(p.interfaceName);
     }
@@ -210,7 +227,7 @@ export async function runNetsimFile(path: string, opts: NetsimFileOptions = {}):
         let w = byFile.get(p.portFile);
         if (!w) {
           const file = join(opts.portsDir, `${p.portFile}.pcap`);
-          w = await CaptureFileWriter.open(file, { format: 'pcap', inputs: [path] });
+          w = await CaptureFileWriter.open(file, { format: 'pcap', inputs });
           opened.push(w);
           files.push(w);
           portFiles.push(file);

@@ -3,7 +3,7 @@
  * switches forwarding the scenario's frames (src/netsim), written port by port (src/node/netsim.ts).
  */
 import { UsageError, VirtkitError } from '../../errors.js';
-import type { EventRecord } from '../../netsim/index.js';
+import { EVENT_HEADER, formatEventLine, formatFdb } from '../../netsim/index.js';
 import { runNetsimFile, type NetsimFileSummary } from '../../node/netsim.js';
 import { flagBool, flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';
@@ -48,14 +48,6 @@ Exit status 2 with one line on stderr naming the place of a bad scenario (an unk
 VLAN outside 1..4094, a port in two links, a frame that is not Ethernet).
 `;
 
-function eventLine(r: EventRecord): string {
-  const head = `${String(r.index).padStart(5)}  ${r.port.padEnd(12)}`;
-  const n = r.delivered.length;
-  const list = n > 6 ? `${r.delivered.slice(0, 6).join(' ')} … (${n} copies)` : r.delivered.join(' ');
-  const to = n > 0 ? `→ ${list}` : '→ (nowhere)';
-  return r.dropped === undefined ? `${head} ${to}` : `${head} ${to}   dropped: ${r.dropped}`;
-}
-
 export const command: Command = {
   summary: 'virtual switches (VLANs, QinQ, learning, storms) forwarding frames, port by port into pcapng',
   help: HELP,
@@ -89,7 +81,7 @@ export const command: Command = {
             if (tables) Object.assign(row, tables);
             io.stdout((first ? '\n' : ',\n') + JSON.stringify(row));
             first = false;
-          } else if (shown.length < SHOW) shown.push(eventLine(r));
+          } else if (shown.length < SHOW) shown.push(formatEventLine(r));
         },
       });
     } catch (e) {
@@ -105,16 +97,13 @@ export const command: Command = {
       return 0;
     }
     const say = (s = '') => io.stdout(s + '\n');
-    say('event  entered at   delivered to');
+    say(EVENT_HEADER);
     for (const l of shown) say(l);
     if (total > shown.length) say(`  … ${total - shown.length} more events`);
     if (summary.stopped !== undefined) say(`STORM: ${summary.stopped}`);
     say();
-    const fdb = summary.tables.fdb as { switch: string; port: string; vlan: number; mac: string }[];
-    say(`MAC tables at the end (${fdb.length} entries):`);
-    say(' switch       port         vlan  mac');
-    for (const r of fdb.slice(0, SHOW)) say(` ${r.switch.padEnd(12)} ${r.port.padEnd(12)} ${String(r.vlan).padStart(4)}  ${r.mac}`);
-    if (fdb.length > SHOW) say(`  … ${fdb.length - SHOW} more`);
+    say(`MAC tables at the end (${summary.tables.fdb!.length} entries):`);
+    for (const l of formatFdb(summary.tables.fdb!, SHOW)) say(l);
     say();
     say(`${summary.events} events, ${summary.framesSent} frames sent, ${summary.framesDropped} dropped`);
     if (output !== undefined) say(`wrote ${output}: ${summary.packets} port crossings (inbound and outbound), one interface per port`);
