@@ -16,7 +16,7 @@ const SUITES: Record<string, () => Promise<{ cases: () => BenchCase[] }>> = {
   netsim: () => import('../../../bench/netsim.js'),
 };
 
-const help = `usage: virtkit bench [translate|encode|pcap|netsim] [--json] [--filter NAME] [--time SECONDS]
+const help = `usage: virtkit bench [translate|encode|pcap] (or netsim) [--json] [--filter NAME] [--time SECONDS]
 
 Runs the benchmark suites with benchmark.js (all of them when no suite is named), prints
 ops/s per case and merges the figures into bench/results.json.

@@ -8,7 +8,7 @@
  *  4. out/netsim-enterprise.pcapng: virtual switches at work (an enterprise switch pair, VLANs
  *     over a trunk), with the fate of each frame.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs, flagBool, flagString } from '../args.js';
 import type { Command } from '../command.js';
@@ -72,13 +72,19 @@ export const command: Command = {
     say('Memory virtualization (virtkit virt compare):');
     say(virtCompareTable().trimEnd());
     if (out !== '-') {
-      // Virtual switches: the enterprise pair of fixtures/netsim, next to the demo capture.
-      const netsimOut = join(dirname(out), 'netsim-enterprise.pcapng');
+      // Virtual switches: the enterprise pair of fixtures/netsim, next to the demo capture when
+      // that is a file (not when it is a device such as /dev/null).
+      let netsimOut: string | undefined = join(dirname(out), 'netsim-enterprise.pcapng');
+      try {
+        if (!statSync(out).isFile()) netsimOut = undefined;
+      } catch {
+        netsimOut = undefined;
+      }
       const records: EventRecord[] = [];
       const sim = await runNetsimDocument(ENTERPRISE_PAIR, { output: netsimOut, onEvent: (r) => records.push(r) });
       say();
-      say(`Virtual switches (virtkit netsim fixtures/netsim/enterprise-pair.json): wrote ${netsimOut},`);
-      say(`${sim.packets} port crossings, one interface per switch port, directions and comments on floods/drops:`);
+      say('Virtual switches (virtkit netsim fixtures/netsim/enterprise-pair.json): two switches, VLANs over a trunk');
+      if (netsimOut !== undefined) say(`wrote ${netsimOut}: ${sim.packets} port crossings, an interface per switch port, directions, comments on floods and drops`);
       say(EVENT_HEADER);
       for (const r of records) say(formatEventLine(r));
     }
