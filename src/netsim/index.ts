@@ -6,4 +6,4 @@ export { Switch, switchType, parseSwitchPort, MODE_NAMES, TPID_8021Q, TPID_8021A
 export { DEVICE_TYPES, Network, parseScenario, simulateScenario, eventFrame, DEFAULT_EVENT_STEP_NS, type ScenarioEvent, type ScenarioOptions } from './scenario.js';
 export { isSwitchPortBinder, type BuildContext, type DeviceType, type SwitchPortBinder } from './device-type.js';
 export * as scenarioValues from './parse.js';
-export { formatEventLine, formatFdb, EVENT_HEADER } from './report.js';
+export { formatEventLine, EVENT_HEADER } from './report.js';

@@ -3,7 +3,7 @@
  * switches forwarding the scenario's frames (src/netsim), written port by port (src/node/netsim.ts).
  */
 import { UsageError, VirtkitError } from '../../errors.js';
-import { EVENT_HEADER, formatEventLine, formatFdb } from '../../netsim/index.js';
+import { EVENT_HEADER, formatEventLine } from '../../netsim/index.js';
 import { runNetsimFile, type NetsimFileSummary } from '../../node/netsim.js';
 import { flagBool, flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';
@@ -40,8 +40,9 @@ Scenario (JSON):
               {"port": "br0/p4", "layers": [{"layer": "ether", ...}, ...]}]}
   Times are seconds (a number or a decimal string, nanoseconds kept); an event without "time"
   comes 1 ms after the previous one. Links have no delay unless given. A loop without a spanning
-  tree storms: the run stops when one host frame has made maxFrames copies, and says so. Classification ranks the
-  source MAC, then the longest source IPv4 subnet, then the EtherType, then the port's VLAN.
+  tree storms: the run stops when one host frame has made maxFrames copies, and says so.
+  Classification ranks the source MAC, then the longest source IPv4 subnet, then the EtherType,
+  then the port's VLAN.
   Policing: a token bucket per VLAN on a port's egress, "rate" in bit/s, "burst" in bytes.
 
 Exit status 2 with one line on stderr naming the place of a bad scenario (an unknown port, a
@@ -102,8 +103,11 @@ export const command: Command = {
     if (total > shown.length) say(`  … ${total - shown.length} more events`);
     if (summary.stopped !== undefined) say(`STORM: ${summary.stopped}`);
     say();
-    say(`MAC tables at the end (${summary.tables.fdb!.length} entries):`);
-    for (const l of formatFdb(summary.tables.fdb!, SHOW)) say(l);
+    const fdb = summary.tables.fdb as { switch: string; port: string; vlan: number; mac: string }[];
+    say(`MAC tables at the end (${fdb.length} entries):`);
+    say(' switch       port         vlan  mac');
+    for (const r of fdb.slice(0, SHOW)) say(` ${r.switch.padEnd(12)} ${r.port.padEnd(12)} ${String(r.vlan).padStart(4)}  ${r.mac}`);
+    if (fdb.length > SHOW) say(`  … ${fdb.length - SHOW} more`);
     say();
     say(`${summary.events} events, ${summary.framesSent} frames sent, ${summary.framesDropped} dropped`);
     if (output !== undefined) say(`wrote ${output}: ${summary.packets} port crossings (inbound and outbound), one interface per port`);
