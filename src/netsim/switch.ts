@@ -274,18 +274,18 @@ export class Switch implements Device {
     // 3. Forwarding decision: one port, or a flood.
     const targets = this.targets;
     let n = 0;
-    let flood: string | undefined;
+    let flood = FLOOD_NONE;
     if ((f[0]! & 1) === 0) {
       const j = this.fdb.lookup(vid, f, 0, now);
       if (j === i) return this.dropIn(sim, `destination ${formatMac(f, 0)} was learnt on the input port ${port.name} (VLAN ${vid})`);
       if (j >= 0) targets[n++] = j;
-      else flood = `unknown unicast ${formatMac(f, 0)}`;
+      else flood = FLOOD_UNKNOWN;
     } else {
-      flood = f[0] === 0xff && f[1] === 0xff && f[2] === 0xff && f[3] === 0xff && f[4] === 0xff && f[5] === 0xff ? 'broadcast' : `multicast ${formatMac(f, 0)}`;
+      flood = f[0] === 0xff && f[1] === 0xff && f[2] === 0xff && f[3] === 0xff && f[4] === 0xff && f[5] === 0xff ? FLOOD_BROADCAST : FLOOD_MULTICAST;
     }
-    if (flood !== undefined) {
+    if (flood !== FLOOD_NONE) {
       for (let j = 0; j < this.ports.length; j++) if (j !== i && this.carries(j, vid, cvid)) targets[n++] = j;
-      if (n === 0) return this.dropIn(sim, `${flood} in VLAN ${vid}${cvid ? ` (customer VLAN ${cvid})` : ''}: no other port of ${this.name} carries it`);
+      if (n === 0) return this.dropIn(sim, `${floodText(flood, f)} in VLAN ${vid}${cvid ? ` (customer VLAN ${cvid})` : ''}: no other port of ${this.name} carries it`);
     }
 
     // 4./5. Egress: policing first (so the inbound comment can tell), then the copies.
@@ -302,14 +302,18 @@ export class Switch implements Device {
         targets[k] = -1;
       } else sent++;
     }
-    if (flood !== undefined) {
+    // Comments only matter to a capture: without one, none is built (floods stay cheap).
+    let copyComment: string | undefined;
+    if (sim.sink === undefined) sim.inbound();
+    else if (flood !== FLOOD_NONE) {
       const names: string[] = [];
       for (let k = 0; k < n; k++) if (targets[k]! >= 0) names.push(this.ports[targets[k]!]!.local);
-      const what = `flooded: ${flood} in VLAN ${vid} to ${sent === 0 ? 'no port' : names.join(', ')}`;
-      sim.inbound(policed === undefined ? what : `${what}; ${policed}`);
+      const what = floodText(flood, f);
+      const comment = `flooded: ${what} in VLAN ${vid} to ${sent === 0 ? 'no port' : names.join(', ')}`;
+      sim.inbound(policed === undefined ? comment : `${comment}; ${policed}`);
+      copyComment = `flooded: ${what} in VLAN ${vid}`;
     } else if (policed !== undefined) sim.inbound(`dropped: ${policed}`);
     else sim.inbound();
-    const copyComment = flood === undefined ? undefined : `flooded: ${flood} in VLAN ${vid}`;
     for (let k = 0; k < n; k++) {
       const j = targets[k]!;
       if (j >= 0) this.emit(sim, j, f, len, rest, copyComment);
@@ -470,6 +474,16 @@ export class Switch implements Device {
     sim.inbound(`dropped: ${reason}`);
     sim.drop(reason);
   }
+}
+
+const FLOOD_NONE = 0;
+const FLOOD_UNKNOWN = 1;
+const FLOOD_BROADCAST = 2;
+const FLOOD_MULTICAST = 3;
+
+/** Why a frame floods, in words. */
+function floodText(kind: number, f: Uint8Array): string {
+  return kind === FLOOD_BROADCAST ? 'broadcast' : kind === FLOOD_MULTICAST ? `multicast ${formatMac(f, 0)}` : `unknown unicast ${formatMac(f, 0)}`;
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
