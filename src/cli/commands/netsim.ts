@@ -67,7 +67,6 @@ export const command: Command = {
     const shown: string[] = [];
     const SHOW = 60;
     let total = 0;
-    if (json) io.stdout('{"events": [');
     let summary: NetsimFileSummary;
     try {
       summary = await runNetsimFile(file, {
@@ -80,13 +79,14 @@ export const command: Command = {
           if (json) {
             const row: Record<string, unknown> = { ...r };
             if (tables) Object.assign(row, tables);
-            io.stdout((first ? '\n' : ',\n') + JSON.stringify(row));
+            // The document starts with the first event, so a scenario rejected before it leaves stdout empty.
+            io.stdout((first ? '{"events": [\n' : ',\n') + JSON.stringify(row));
             first = false;
           } else if (shown.length < SHOW) shown.push(formatEventLine(r));
         },
       });
     } catch (e) {
-      if (json) io.stdout('\n');
+      if (json && !first) io.stdout('\n');
       if (e instanceof VirtkitError && e.name === 'NetsimError' && !e.message.startsWith(file)) throw new UsageError(`${file}: ${e.message}`);
       throw e;
     }
@@ -94,7 +94,7 @@ export const command: Command = {
       const tail: Record<string, unknown> = { ...summary.tables };
       if (summary.stopped !== undefined) tail.stopped = summary.stopped;
       const rest = JSON.stringify(tail).slice(1);
-      io.stdout(`${first ? '' : '\n'}], ${rest}\n`);
+      io.stdout(`${first ? '{"events": [' : '\n'}], ${rest}\n`);
       return 0;
     }
     const say = (s = '') => io.stdout(s + '\n');
