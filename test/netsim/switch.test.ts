@@ -104,6 +104,31 @@ describe('native VLAN ports', () => {
   });
 });
 
+describe('native VLAN ports without "trunks"', () => {
+  it('trunk every VLAN but 0 (OVS forces the native VLAN in and VLAN 0 out)', () => {
+    const doc = (hex: string) => ({ switches: [{ name: 'br0', ports: [{ name: 't', trunks: [0, 77] }, { name: 'n', mode: 'native-untagged', vlan: 5 }] }], events: [{ port: 'br0/t', hex }] });
+    expect(run(doc(frame(BCAST, A, { tags: ['8100:004d'] }))).out('br0/n')).toEqual([frame(BCAST, A, { tags: ['8100:004d'] })]);
+    expect(run(doc(frame(BCAST, A))).out('br0/n')).toEqual([]); // VLAN 0: not on a native port
+  });
+});
+
+describe('vlanLimit 2 (OVS other_config:vlan-limit)', () => {
+  const doc = (vlanLimit: number) => ({
+    switches: [{ name: 'br0', vlanLimit, ports: [{ name: 't', trunks: [100] }, { name: 'a', vlan: 100 }, { name: 'q', mode: 'dot1q-tunnel', vlan: 100, cvlans: [10] }] }],
+    events: [{ port: 'br0/t', hex: frame(BCAST, A, { tags: ['88a8:0064', '8100:000a'] }) }],
+  });
+  it('with 1, the customer tag under an S-tag is payload: the access port gets it with the S-tag popped, cvlans see VLAN 0', () => {
+    const r = run(doc(1));
+    expect(r.out('br0/a')).toEqual([frame(BCAST, A, { tags: ['8100:000a'] })]);
+    expect(r.out('br0/q')).toEqual([]);
+  });
+  it('with 2, it is the customer VLAN: kept off access ports, admitted by cvlans [10]', () => {
+    const r = run(doc(2));
+    expect(r.out('br0/a')).toEqual([]);
+    expect(r.out('br0/q')).toEqual([frame(BCAST, A, { tags: ['8100:000a'] })]);
+  });
+});
+
 describe('dot1q-tunnel (QinQ provider edge)', () => {
   const doc = (events: object[], tunnel: object = {}) => ({
     switches: [{ name: 'pe', ports: [{ name: 'c1', mode: 'dot1q-tunnel', vlan: 100, ...tunnel }, { name: 'up', trunks: [100] }, { name: 'c2', mode: 'dot1q-tunnel', vlan: 100 }] }],
