@@ -172,10 +172,13 @@ class World:
             p = subprocess.Popen(['ip', 'netns', 'exec', host_ns(i), 'tcpdump', '-Q', 'in', '-U', '--immediate-mode', '-n', '-i', host_if(i),
                                   '-w', f'{outdir}/p{i + 1}.pcap'], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
             dumps.append(p)
-        for p in dumps:  # wait until each is listening
-            line = p.stderr.readline()
-            if 'listening' not in line:
-                raise RuntimeError(f'tcpdump: {line.strip()}')
+        for p in dumps:  # wait until each is listening (warnings may come first)
+            seen = []
+            while not seen or 'listening' not in seen[-1]:
+                line = p.stderr.readline()
+                if not line or len(seen) > 10:
+                    raise RuntimeError('tcpdump: ' + ' | '.join(seen + [line.strip()]))
+                seen.append(line.strip())
         time.sleep(0.2)
         for ev in run['events']:
             socks[ev['port']].send(bytes.fromhex(ev['hex']))
