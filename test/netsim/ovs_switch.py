@@ -198,6 +198,9 @@ class World:
             json.dump(fdb, out)
 
     def down(self):
+        # Teardown runs to the end, whatever signal comes meanwhile.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         for pid_file in ('vswitchd.pid', 'ovsdb-server.pid'):
             try:
                 with open(f'{self.dir}/{pid_file}') as f:
@@ -215,6 +218,8 @@ class World:
 
 
 def main():
+    # A timeout's SIGTERM must still tear everything down (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     spec = json.load(open(sys.argv[1]))
     outdir = sys.argv[2]
     world = World(spec['bridges'], spec.get('links', []))
