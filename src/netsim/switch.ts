@@ -19,7 +19,8 @@
  *    Reserved multicast destinations (01:80:c2:00:00:0x, Cisco's and Extreme's control
  *    addresses) are dropped, as OVS does without forward-bpdu.
  * 2. Learning: the source MAC of every admitted frame (unless it is multicast) is learnt on the
- *    input port in the frame's VLAN, with its time. Nothing is learnt from a dropped frame.
+ *    input port in the frame's VLAN, with its time. Nothing is learnt from a dropped frame. A
+ *    full table (`macTableSize`, OVS's 8192 by default) makes room as OVS does (fdb.ts).
  * 3. Forwarding: a unicast destination learnt in the VLAN goes to its port (dropped if that is
  *    the input port); broadcast, multicast and unknown unicast flood to every other port whose
  *    mode carries the VLAN (an access port carries its VLAN only for frames without a customer
@@ -53,6 +54,8 @@ export type PortMode = (typeof MODE_NAMES)[number];
 export const TPID_8021Q = 0x8100;
 export const TPID_8021AD = 0x88a8;
 export const DEFAULT_AGING_SECONDS = 300;
+/** OVS's default other_config:mac-table-size. */
+export const DEFAULT_MAC_TABLE_SIZE = 8192;
 
 /** A port's VLAN configuration, checked (the scenario's `ports[i]`). */
 export interface SwitchPortConfig {
@@ -86,6 +89,8 @@ export interface SwitchConfig {
   vlanLimit: number;
   /** Seconds a learnt MAC lives without being seen again. */
   agingTime: number;
+  /** Most MACs the table holds (OVS other_config:mac-table-size); a full table evicts fairly. */
+  macTableSize: number;
   ports: SwitchPortConfig[];
 }
 
@@ -152,7 +157,7 @@ export class Switch implements Device {
     readonly name: string,
     readonly config: SwitchConfig,
   ) {
-    this.fdb = new MacTable(config.agingTime * 1e9);
+    this.fdb = new MacTable(config.agingTime * 1e9, Math.min(config.macTableSize, 1024), config.macTableSize);
   }
 
   /** Add the configured ports to the simulation (in order). */
@@ -493,7 +498,7 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 
 // ---- the scenario's "switches" ------------------------------------------------------------
 
-const SWITCH_KEYS = ['name', 'agingTime', 'vlanLimit', 'ports'];
+const SWITCH_KEYS = ['name', 'agingTime', 'macTableSize', 'vlanLimit', 'ports'];
 const PORT_KEYS = ['name', 'mode', 'vlan', 'trunks', 'cvlans', 'tpid', 'classify', 'police', 'vtep', 'map'];
 
 function vlanList(v: unknown, where: string, min: number): number[] {
@@ -579,7 +584,8 @@ export const switchType: DeviceType = {
       const ports = array(o.ports, `${where}.ports`).map((pv, i) => parseSwitchPort(pv, `${where}.ports[${i}]`));
       if (ports.length === 0) throw new NetsimError(`${where}.ports`, 'a switch needs at least one port');
       const vlanLimit = o.vlanLimit === undefined ? 1 : integer(o.vlanLimit, `${where}.vlanLimit`, 1, 2, 'vlanLimit');
-      const sw = new Switch(name, { name, agingTime, vlanLimit, ports });
+      const macTableSize = o.macTableSize === undefined ? DEFAULT_MAC_TABLE_SIZE : integer(o.macTableSize, `${where}.macTableSize`, 1, 1_000_000, 'macTableSize');
+      const sw = new Switch(name, { name, agingTime, macTableSize, vlanLimit, ports });
       ctx.addDevice(sw, where);
       sw.attach(ctx, where);
       ports.forEach((pc, i) => {

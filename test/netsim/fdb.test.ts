@@ -55,4 +55,19 @@ describe('MacTable', () => {
     expect(table.size).toBe(1500);
     expect(table.entries(1100)).toHaveLength(1500);
   });
+
+  it('a full table sweeps expired entries, then evicts the least recently seen entry of the port holding the most (OVS)', () => {
+    const t = new MacTable(AGING, 4, 4);
+    const m = (i: number) => Uint8Array.of(2, 0, 0, 0, 0, i);
+    t.learn(1, m(1), 0, 7, 10); // port 7: MACs 1, 2, 3 (2 seen last)
+    t.learn(1, m(2), 0, 7, 20);
+    t.learn(1, m(3), 0, 7, 30);
+    t.learn(1, m(4), 0, 9, 5); // port 9: MAC 4, the oldest of all
+    t.learn(1, m(2), 0, 7, 40);
+    t.learn(1, m(5), 0, 9, 50); // full: port 7 holds most; its least recently seen is MAC 1
+    const at = (now: number) => t.entries(now).map((e) => e.mac[5]).sort();
+    expect(at(60)).toEqual([2, 3, 4, 5]);
+    t.learn(1, m(6), 0, 3, 1006); // MAC 4 (seen at 5) expired at 1005: swept, nothing evicted
+    expect(at(1006)).toEqual([2, 3, 5, 6]);
+  });
 });

@@ -191,6 +191,25 @@ describe('learning, forwarding, aging', () => {
   });
 });
 
+describe('a full MAC table', () => {
+  it('a MAC flood from one port evicts that port\'s own entries (OVS\'s fair eviction): the other hosts stay learnt', () => {
+    const flood = Array.from({ length: 6 }, (_, i) => ({ port: 'br0/p3', hex: frame(BCAST, mac(0x80 + i)) }));
+    const doc = {
+      switches: [{ name: 'br0', macTableSize: 4, ports: [{ name: 'p1', vlan: 1 }, { name: 'p2', vlan: 1 }, { name: 'p3', vlan: 1 }] }],
+      events: [{ port: 'br0/p1', hex: frame(BCAST, A) }, ...flood, { port: 'br0/p2', hex: frame(A, B) }],
+    };
+    const r = run(doc);
+    // After A (p1), p3 fills the table with 3 MACs, then each new one evicts p3's oldest.
+    expect(r.tables.fdb.map((e: any) => `${e.port} ${e.mac}`)).toEqual([
+      'p1 02:00:00:00:00:01',
+      'p2 02:00:00:00:00:02', // B's own learning evicted p3's oldest too
+      'p3 02:00:00:00:00:84',
+      'p3 02:00:00:00:00:85',
+    ]);
+    expect(r.records.at(-1)!.delivered).toEqual(['br0/p1']); // A is still known: no flood
+  });
+});
+
 describe('several switches', () => {
   it('carry VLANs over a trunk link: what leaves one port enters the other', () => {
     const doc = {

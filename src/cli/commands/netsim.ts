@@ -26,7 +26,7 @@ with the frames hosts send, in time order, and writes every frame where it cross
                      read as a stream
 
 Scenario (JSON):
-  {"switches": [{"name": "br0", "agingTime": 300, "ports": [
+  {"switches": [{"name": "br0", "agingTime": 300, "macTableSize": 8192, "vlanLimit": 1, "ports": [
       {"name": "p1", "vlan": 10},                                   access
       {"name": "p4", "trunks": [10, 20]},                           trunk (no trunks: all VLANs)
       {"name": "p6", "mode": "native-untagged", "vlan": 30, "trunks": [10]},
@@ -38,6 +38,8 @@ Scenario (JSON):
    "maxFrames": 10000,
    "events": [{"time": "0.3", "port": "br0/p1", "hex": "ffffffffffff0200..."},
               {"port": "br0/p4", "layers": [{"layer": "ether", ...}, ...]}]}
+  agingTime, macTableSize and vlanLimit are OVS's mac-aging-time, mac-table-size and vlan-limit
+  (300 s, 8192, 1): with vlanLimit 2 the tag under an S-tag is the customer VLAN cvlans filter.
   Times are seconds (a number or a decimal string, nanoseconds kept); an event without "time"
   comes 1 ms after the previous one. Links have no delay unless given. A loop without a spanning
   tree storms: the run stops when one host frame has made maxFrames copies, and says so.
