@@ -14,12 +14,13 @@ const SUITES = new Map<string, () => Promise<{ cases: () => BenchCase[] }>>([
   ['encode', () => import('../../../bench/encode.js')],
   ['pcap', () => import('../../../bench/pcap.js')],
   ['translate', () => import('../../../bench/translate.js')],
+  ['netsim', () => import('../../../bench/netsim.js')],
 ]);
 
 /** Where the figures go unless --out says otherwise: the current directory, never the package. */
 export const DEFAULT_RESULTS_FILE = 'bench-results.json';
 
-const help = `usage: virtkit bench [translate|encode|pcap] [--json] [--filter NAME] [--time SECONDS] [--out FILE]
+const help = `usage: virtkit bench [translate|encode|pcap|netsim] [--json] [--filter NAME] [--time SECONDS] [--out FILE]
 
 Runs the benchmark suites with benchmark.js (all of them when no suite is named), prints
 ops/s per case and merges the figures into ./${DEFAULT_RESULTS_FILE} (or --out FILE).
@@ -32,7 +33,7 @@ speed relative to it, measured in the same run.
 `;
 
 export const command: Command = {
-  summary: 'run the benchmarks (encode, pcap, translate)',
+  summary: 'run the benchmarks (encode, pcap, translate, netsim)',
   help,
   async run(argv, io) {
     const p = parseArgs(argv, { json: 'bool', filter: 'string', time: 'string', out: 'string' });
