@@ -20,9 +20,10 @@ const SUITES = new Map<string, () => Promise<{ cases: () => BenchCase[] }>>([
 /** Where the figures go unless --out says otherwise: the current directory, never the package. */
 export const DEFAULT_RESULTS_FILE = 'bench-results.json';
 
-const help = `usage: virtkit bench [translate|encode|pcap|netsim] [--json] [--filter NAME] [--time SECONDS] [--out FILE]
+const help = `usage: virtkit bench [translate|encode|pcap] [--json] [--filter NAME] [--time SECONDS] [--out FILE]
 
-Runs the benchmark suites with benchmark.js (all of them when no suite is named), prints
+Runs the benchmark suites with benchmark.js (all of them when no suite is named; netsim is a
+suite too), prints
 ops/s per case and merges the figures into ./${DEFAULT_RESULTS_FILE} (or --out FILE).
 Cases with a baseline (the translate suite's naive-* twins) also print and record their
 speed relative to it, measured in the same run.
