@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""
+Run a netsim VTEP scenario through the Linux kernel's vxlan device, the ground truth for a VTEP.
+
+    kernel-vxlan.py SCENARIO.json OUTDIR   (as root)
+
+Every VTEP of the scenario becomes a network namespace `vk15-<pid>-<i>` whose eth0 (the
+scenario's underlay MAC, address and MTU) is a veth into a plain Linux bridge in its own
+namespace `vk15-<pid>-ul` (the underlay segment). Each VNI is a vxlan device `vx<vni>`:
+
+    ip link add vx<vni> type vxlan id VNI [group G] dev eth0 dstport PORT local IP
+        srcport MIN MAX learning noudpcsum df set|unset ageing AGE
+
+and a head-end replication list is `bridge fdb append 00:00:00:00:00:00 dst IP dev vx<vni>`
+per listed VTEP. Things that would make the kernel send frames of its own are switched off:
+IPv6 is disabled before any interface exists, the vxlan devices have no IP address, the
+underlay neighbours are static (no ARP) and the bridge knows every VTEP's MAC (no unicast
+flooding); TX checksum offload is off so captured checksums are final. The vxlan FDB is never
+flushed (that would delete the all-zeros flood entry).
+
+Each event `{"vtep", "vni", "hex"}` is sent with an AF_PACKET socket on that VTEP's vx<vni>;
+after each one the harness waits for the network to settle and records every VTEP's
+`bridge fdb show dev vx<vni>`. tcpdump records each VTEP's underlay port (eth0, both
+directions, IP only: IGMP joins left out) and what each vx<vni> delivers (`-Q in`).
+
+Prints JSON: {"steps": [{"t0", "t1", "fdb": [{"vtep", "vni", "mac", "remote"}]}],
+"captures": [{"iface", "file"}]}; t0/t1 are CLOCK_REALTIME nanoseconds bracketing the step,
+the captures' timestamps are on the same clock. Everything created is removed on exit, also on
+SIGTERM.
+"""
+import ctypes
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+CLONE_NEWNET = 0x40000000
+SETTLE = 0.12  # seconds after each send: delivery through veths and bridge is far quicker
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def run(*args, check=True):
+    r = subprocess.run(args, capture_output=True, text=True)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)}: {r.stderr.strip()}")
+    return r.stdout
+
+
+def ns_run(ns, *args, check=True):
+    return run('ip', 'netns', 'exec', ns, *args, check=check)
+
+
+def raw_socket_in(ns, ifname):
+    """An AF_PACKET socket bound to ifname inside namespace ns (setns, open, setns back)."""
+    own = os.open('/proc/self/ns/net', os.O_RDONLY)
+    target = os.open(f'/var/run/netns/{ns}', os.O_RDONLY)
+    try:
+        if libc.setns(target, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), f'setns {ns}')
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        s.bind((ifname, 0))
+        return s
+    finally:
+        libc.setns(own, CLONE_NEWNET)
+        os.close(own)
+        os.close(target)
+
+
+def fdb_of(ns, vtep, vni):
+    out = run('bridge', '-n', ns, '-j', 'fdb', 'show', 'dev', f'vx{vni}')
+    rows = []
+    for e in json.loads(out or '[]'):
+        if 'dst' not in e or e['mac'] == '00:00:00:00:00:00':
+            continue  # the device's own multicast addresses; the all-zeros flood entry
+        rows.append({'vtep': vtep, 'vni': vni, 'mac': e['mac'], 'remote': e['dst']})
+    return rows
+
+
+def main():
+    scenario = json.load(open(sys.argv[1]))
+    outdir = sys.argv[2]
+    vteps = scenario['vteps']
+    tag = f'vk15-{os.getpid()}'
+    ul = f'{tag}-ul'
+    names = [f'{tag}-{i}' for i in range(len(vteps))]
+    created = []
+    dumps = []
+    socks = {}
+
+    def stop(*_):
+        raise SystemExit(1)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        for ns in [ul] + names:
+            run('ip', 'netns', 'add', ns)
+            created.append(ns)
+            ns_run(ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1')
+            run('ip', '-n', ns, 'link', 'set', 'lo', 'up')
+        top_mtu = max(v.get('mtu', 1500) for v in vteps)
+        run('ip', '-n', ul, 'link', 'add', 'br0', 'type', 'bridge', 'stp_state', '0', 'mcast_snooping', '0')
+        run('ip', '-n', ul, 'link', 'set', 'br0', 'mtu', str(top_mtu), 'up')
+        by_index = {}
+        for i, (v, ns) in enumerate(zip(vteps, names)):
+            by_index[v['name']] = (i, ns)
+            mtu = str(v.get('mtu', 1500))
+            run('ip', '-n', ul, 'link', 'add', f'p{i}', 'mtu', str(top_mtu), 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns)
+            ns_run(ul, 'ethtool', '-K', f'p{i}', 'tx', 'off')
+            run('ip', '-n', ul, 'link', 'set', f'p{i}', 'master', 'br0', 'up')
+            run('bridge', '-n', ul, 'fdb', 'add', v['mac'], 'dev', f'p{i}', 'master', 'static')
+            run('ip', '-n', ns, 'link', 'set', 'eth0', 'address', v['mac'], 'mtu', mtu)
+            ns_run(ns, 'ethtool', '-K', 'eth0', 'tx', 'off')
+            run('ip', '-n', ns, 'addr', 'add', f"{v['ip']}/24", 'dev', 'eth0')
+            run('ip', '-n', ns, 'link', 'set', 'eth0', 'up')
+        for v, ns in zip(vteps, names):
+            for w in vteps:
+                if w is not v:
+                    run('ip', '-n', ns, 'neigh', 'add', w['ip'], 'lladdr', w['mac'], 'dev', 'eth0', 'nud', 'permanent')
+            lo, hi = v.get('srcport', [49152, 65536])
+            for n in v['vnis']:
+                dev = f"vx{n['vni']}"
+                cmd = ['ip', '-n', ns, 'link', 'add', dev, 'type', 'vxlan', 'id', str(n['vni'])]
+                if 'group' in n:
+                    cmd += ['group', n['group']]
+                cmd += ['dev', 'eth0', 'dstport', str(v.get('port', 4789)), 'local', v['ip'],
+                        'srcport', str(lo), str(hi), 'learning', 'noudpcsum',
+                        'df', 'unset' if v.get('fragment') else 'set',
+                        'ageing', str(v.get('agingTime', 300))]
+                if 'ttl' in v:
+                    cmd += ['ttl', str(v['ttl'])]
+                run(*cmd)
+                i = by_index[v['name']][0]
+                # A MAC of its own that no scenario frame uses (the kernel drops inner frames whose
+                # source is the device's own address).
+                run('ip', '-n', ns, 'link', 'set', dev, 'address', f"02:7f:00:{i:02x}:{(n['vni'] >> 8) & 0xff:02x}:{n['vni'] & 0xff:02x}")
+                if 'innerMtu' in n:
+                    run('ip', '-n', ns, 'link', 'set', dev, 'mtu', str(n['innerMtu']))
+                run('ip', '-n', ns, 'link', 'set', dev, 'up')
+                for remote in n.get('flood', []):
+                    run('bridge', '-n', ns, 'fdb', 'append', '00:00:00:00:00:00', 'dst', remote, 'dev', dev)
+
+        captures = []
+
+        def dump(ns, iface, args, label):
+            path = os.path.join(outdir, label.replace('/', '-') + '.pcap')
+            p = subprocess.Popen(['ip', 'netns', 'exec', ns, 'tcpdump', '-i', iface, '-U', '-n', '-s', '0',
+                                  '--immediate-mode', '--time-stamp-precision=nano', '-w', path] + args,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            dumps.append(p)
+            line = p.stderr.readline()  # "tcpdump: listening on …" once the capture is open
+            if 'listening' not in line:
+                raise RuntimeError(f'tcpdump on {ns}/{iface}: {line.strip()}')
+            captures.append({'iface': label, 'file': path})
+
+        for v, ns in zip(vteps, names):
+            dump(ns, 'eth0', ['ip and not igmp'], f"{v['name']}/underlay")
+            for n in v['vnis']:
+                dump(ns, f"vx{n['vni']}", ['-Q', 'in'], f"{v['name']}/vni-{n['vni']}")
+                socks[(v['name'], n['vni'])] = raw_socket_in(ns, f"vx{n['vni']}")
+        time.sleep(0.3)  # IGMP joins and any start-up traffic pass before the first event
+
+        steps = []
+        for ev in scenario['events']:
+            if 'vtep' not in ev:
+                continue
+            t0 = time.time_ns()
+            socks[(ev['vtep'], ev['vni'])].send(bytes.fromhex(ev['hex']))
+            time.sleep(SETTLE)
+            fdb = []
+            for v, ns in zip(vteps, names):
+                for n in v['vnis']:
+                    fdb += fdb_of(ns, v['name'], n['vni'])
+            steps.append({'t0': t0, 't1': time.time_ns(), 'fdb': fdb})
+        time.sleep(0.1)
+        for p in dumps:
+            p.send_signal(signal.SIGINT)
+        for p in dumps:
+            p.wait(timeout=10)
+        dumps.clear()
+        print(json.dumps({'steps': steps, 'captures': captures}))
+    finally:
+        for s in socks.values():
+            s.close()
+        for p in dumps:
+            p.kill()
+            p.wait()
+        for ns in reversed(created):
+            run('ip', 'netns', 'del', ns, check=False)
+
+
+if __name__ == '__main__':
+    main()
