@@ -28,11 +28,10 @@ export function macText(key: number): string {
 }
 
 /** What learning did with a received frame's source MAC. */
-export const LEARN_NONE = 0; // not learnt (a multicast source address)
 export const LEARN_NEW = 1;
 export const LEARN_REFRESHED = 2;
 export const LEARN_MOVED = 3;
-export type LearnOutcome = typeof LEARN_NONE | typeof LEARN_NEW | typeof LEARN_REFRESHED | typeof LEARN_MOVED;
+export type LearnOutcome = typeof LEARN_NEW | typeof LEARN_REFRESHED | typeof LEARN_MOVED;
 
 export interface VtepFdbEntry {
   /** The outer (underlay) IPv4 address, unsigned 32-bit. */
@@ -70,12 +69,10 @@ export class VtepFdb {
   }
 
   /**
-   * Learn `mac` (the inner source of a frame received from the underlay) behind `remote`.
-   * A group (multicast) address is never a source and is not learnt; an entry that aged out is
-   * learnt anew.
+   * Learn `mac` (the inner source of a frame received from the underlay) behind `remote`; an
+   * entry that aged out is learnt anew.
    */
-  learn(mac: number, remote: number, now: number, multicastSource: boolean): LearnOutcome {
-    if (multicastSource) return LEARN_NONE;
+  learn(mac: number, remote: number, now: number): LearnOutcome {
     const e = this.entries.get(mac);
     if (e === undefined || now - e.updated >= this.agingTime) {
       if (e === undefined) this.entries.set(mac, { remote, updated: now });

@@ -92,6 +92,7 @@ export const DROP_VXLAN_FLAGS = 5; // a = the flags byte (I must be set, the res
 export const DROP_UNKNOWN_VNI = 6; // a = VNI
 export const DROP_RX_MTU = 7; // a = outer IPv4 packet bytes, c = this VTEP's MTU
 export const DROP_SHORT = 8; // a = bytes, b = bytes needed
+export const DROP_INVALID_SOURCE = 9; // the inner source MAC is multicast or all zeros (a = VNI)
 export type VtepDrop = number;
 
 /** One VNI's configuration. Addresses are unsigned 32-bit numbers. */
@@ -425,7 +426,11 @@ export class Vtep {
     const s = this.vnis.get(vni);
     if (s === undefined) return sink.dropped(this, DROP_UNKNOWN_VNI, vni, 0, 0);
     const inner = vx + VXLAN.length;
-    const learn = s.fdb.learn(macKey(b, inner + 6), src, now, (b[inner + 6]! & 1) !== 0);
+    // Like Linux (is_valid_ether_addr): a multicast or all-zeros source is no station's address;
+    // the frame is dropped and nothing is learnt.
+    const smac = macKey(b, inner + 6);
+    if ((b[inner + 6]! & 1) !== 0 || smac === 0) return sink.dropped(this, DROP_INVALID_SOURCE, vni, 0, 0);
+    const learn = s.fdb.learn(smac, src, now);
     sink.delivered(this, vni, b, inner, udpEnd, src, learn);
   }
 
@@ -505,6 +510,8 @@ export function describeDrop(at: Vtep, code: VtepDrop, a: number, b: number, c: 
       return `dropped by ${at.name}: VNI ${a} is not configured here`;
     case DROP_RX_MTU:
       return `dropped by ${at.name}: the ${a}-byte outer IPv4 packet exceeds its underlay MTU ${c}`;
+    case DROP_INVALID_SOURCE:
+      return `dropped by ${at.name}: the inner source MAC in VNI ${a} is multicast or all zeros (no station has it; nothing learnt)`;
     case DROP_SHORT:
       return `dropped by ${at.name}: ${a} bytes, ${b} needed`;
     default:

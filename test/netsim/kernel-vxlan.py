@@ -79,6 +79,10 @@ def fdb_of(ns, vtep, vni):
     return rows
 
 
+def mtu_of(v):
+    return str(v.get('mtu', 1500))
+
+
 def main():
     scenario = json.load(open(sys.argv[1]))
     outdir = sys.argv[2]
@@ -136,8 +140,15 @@ def main():
                 # A MAC of its own that no scenario frame uses (the kernel drops inner frames whose
                 # source is the device's own address).
                 run('ip', '-n', ns, 'link', 'set', dev, 'address', f"02:7f:00:{i:02x}:{(n['vni'] >> 8) & 0xff:02x}:{n['vni'] & 0xff:02x}")
-                if 'innerMtu' in n:
-                    run('ip', '-n', ns, 'link', 'set', dev, 'mtu', str(n['innerMtu']))
+                # Linux caps a vxlan device's MTU at the underlay's minus the 50 bytes of headers;
+                # frames larger than that (the scenario's MTU failures) get in through an MTU set
+                # while eth0 is briefly larger.
+                biggest = max([len(e['hex']) // 2 - 14 for e in scenario['events']
+                               if e.get('vtep') == v['name'] and e.get('vni') == n['vni']] + [0])
+                if biggest > int(mtu_of(v)) - 50:
+                    run('ip', '-n', ns, 'link', 'set', 'eth0', 'mtu', str(biggest + 50))
+                    run('ip', '-n', ns, 'link', 'set', dev, 'mtu', str(biggest))
+                    run('ip', '-n', ns, 'link', 'set', 'eth0', 'mtu', mtu_of(v))
                 run('ip', '-n', ns, 'link', 'set', dev, 'up')
                 for remote in n.get('flood', []):
                     run('bridge', '-n', ns, 'fdb', 'append', '00:00:00:00:00:00', 'dst', remote, 'dev', dev)

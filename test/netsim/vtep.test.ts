@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { hexToBytes, bytesToHex } from '../../src/bytes/hex.js';
 import { parseIpv4, parseMac } from '../../src/bytes/addr.js';
 import {
+  DROP_INVALID_SOURCE,
   DROP_MTU,
   DROP_NO_FLOOD,
   DROP_UNKNOWN_VNI,
@@ -23,7 +24,7 @@ import {
   type VtepConfig,
   type VtepSink,
 } from '../../src/netsim/vtep.js';
-import { LEARN_MOVED, LEARN_NEW, LEARN_NONE, LEARN_REFRESHED, VtepFdb, macKey } from '../../src/netsim/vtep-fdb.js';
+import { LEARN_MOVED, LEARN_NEW, LEARN_REFRESHED, VtepFdb, macKey } from '../../src/netsim/vtep-fdb.js';
 
 const ip = (t: string) => parseIpv4(t);
 const mac = (t: string) => parseMac(t)!;
@@ -207,24 +208,33 @@ describe('learning (RFC 7348 §4.1)', () => {
     expect(c.fdb(42).rows(1)).toEqual([{ mac: '02:aa:00:00:00:01', remote: '192.168.100.1' }]);
   });
 
-  it('a multicast source is not learnt (but is delivered)', () => {
+  it('a frame with a multicast or all-zeros source is dropped by the receivers, nothing learnt (as Linux does)', () => {
     const { a, b } = threeVteps(() => GROUP);
     const r = new Recorder();
-    const f = inner('ffffffffffff', '03aa00000001');
-    a.transmit(42, f, 0, f.length, 0, r);
-    expect(r.deliveredList.map((d) => d.learn)).toEqual([LEARN_NONE, LEARN_NONE]);
+    for (const src of ['03aa00000001', '000000000000']) {
+      const f = inner('ffffffffffff', src);
+      a.transmit(42, f, 0, f.length, 0, r);
+    }
+    expect(r.sentList).toHaveLength(2);
+    expect(r.deliveredList).toEqual([]);
+    expect(r.droppedList.map((d) => [d.at, d.code])).toEqual([
+      ['vtep2', DROP_INVALID_SOURCE],
+      ['vtep3', DROP_INVALID_SOURCE],
+      ['vtep2', DROP_INVALID_SOURCE],
+      ['vtep3', DROP_INVALID_SOURCE],
+    ]);
     expect(b.fdb(42).size).toBe(0);
   });
 
   it('entries age out agingTime seconds after they were last refreshed', () => {
     const t = new VtepFdb(10);
     const m = macKey(hex(M1), 0);
-    expect(t.learn(m, 7, 0, false)).toBe(LEARN_NEW);
+    expect(t.learn(m, 7, 0)).toBe(LEARN_NEW);
     expect(t.lookup(m, 9.999)).toBe(7);
     expect(t.lookup(m, 10)).toBe(-1);
     expect(t.size).toBe(0);
-    expect(t.learn(m, 7, 20, false)).toBe(LEARN_NEW);
-    expect(t.learn(m, 7, 25, false)).toBe(LEARN_REFRESHED);
+    expect(t.learn(m, 7, 20)).toBe(LEARN_NEW);
+    expect(t.learn(m, 7, 25)).toBe(LEARN_REFRESHED);
     expect(t.lookup(m, 34.9)).toBe(7);
     expect(t.expire(35)).toEqual([m]);
     expect(t.rows(35)).toEqual([]);
