@@ -21,7 +21,8 @@ flushed (that would delete the all-zeros flood entry).
 Each event `{"vtep", "vni", "hex"}` is sent with an AF_PACKET socket on that VTEP's vx<vni>;
 after each one the harness waits for the network to settle and records every VTEP's
 `bridge fdb show dev vx<vni>`. tcpdump records each VTEP's underlay port (eth0, both
-directions, IP only: IGMP joins left out) and what each vx<vni> delivers (`-Q in`).
+directions, IP only: IGMP joins and groups the VTEP did not join left out) and what each
+vx<vni> delivers (`-Q in`).
 
 Prints JSON: {"steps": [{"t0", "t1", "fdb": [{"vtep", "vni", "mac", "remote"}]}],
 "captures": [{"iface", "file"}]}; t0/t1 are CLOCK_REALTIME nanoseconds bracketing the step,
@@ -167,7 +168,13 @@ def main():
             captures.append({'iface': label, 'file': path})
 
         for v, ns in zip(vteps, names):
-            dump(ns, 'eth0', ['ip and not igmp'], f"{v['name']}/underlay")
+            # The plain bridge floods every multicast packet to every port; a VTEP's capture leaves
+            # out groups it did not join, as a NIC's multicast filter (or a snooping switch)
+            # would. The kernel does not deliver them either.
+            groups = sorted({n['group'] for n in v['vnis'] if 'group' in n})
+            joined = ' or '.join(f'dst host {g}' for g in groups)
+            keep = f'not ip multicast or ({joined})' if groups else 'not ip multicast'
+            dump(ns, 'eth0', [f'ip and not igmp and ({keep})'], f"{v['name']}/underlay")
             for n in v['vnis']:
                 dump(ns, f"vx{n['vni']}", ['-Q', 'in'], f"{v['name']}/vni-{n['vni']}")
                 socks[(v['name'], n['vni'])] = raw_socket_in(ns, f"vx{n['vni']}")
