@@ -2,7 +2,8 @@
  * Packet specs from files: a JSON document (array of frames, or {"packets": [...]}) read whole,
  * or JSON Lines (one packet a line) streamed line by line, so a spec of any size streams in.
  */
-import { close, open, read, readFileSync } from 'node:fs';
+import { close, constants as fsc, open, read, readFileSync } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { UsageError, VirtkitError } from '../errors.js';
 import { specPacket, specPackets, type SpecPacket } from '../pcap/index.js';
 import { fileError } from './capture-file.js';
@@ -74,7 +75,6 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
  * a chunk of the file is in memory.
  */
 export async function* readJsonLinesSpec(path: string): AsyncGenerator<SpecPacket> {
-  let rest = '';
   let line = 0;
   let index = 0;
   const parse = (text: string): SpecPacket | undefined => {
@@ -87,29 +87,58 @@ export async function* readJsonLinesSpec(path: string): AsyncGenerator<SpecPacke
       throw new UsageError(`${path} line ${line}: not valid JSON (${(e as Error).message})`);
     }
     try {
-      return specPacket(v, index++);
+      const p = specPacket(v, index++);
+      p.where = `${path} line ${line}`;
+      return p;
     } catch (e) {
       if (e instanceof VirtkitError) throw new UsageError(`${path} line ${line}: ${e.message}`);
       throw e;
     }
   };
+  // The start of a line that continues into later chunks, kept in pieces and joined once the
+  // newline arrives: each chunk is searched once, so a line of any length costs linear time
+  // (appending to one string and searching it from 0 after every chunk was quadratic).
+  let partial: string[] = [];
   try {
     for await (const chunk of textChunks(path)) {
-      rest += chunk;
-      let nl = rest.indexOf('\n');
-      let from = 0;
+      let nl = chunk.indexOf('\n');
+      if (nl < 0) {
+        partial.push(chunk);
+        continue;
+      }
+      partial.push(chunk.slice(0, nl));
+      const first = parse(partial.length === 1 ? partial[0]! : partial.join(''));
+      partial = [];
+      if (first) yield first;
+      let from = nl + 1;
+      nl = chunk.indexOf('\n', from);
       while (nl >= 0) {
-        const p = parse(rest.slice(from, nl));
+        const p = parse(chunk.slice(from, nl));
         if (p) yield p;
         from = nl + 1;
-        nl = rest.indexOf('\n', from);
+        nl = chunk.indexOf('\n', from);
       }
-      rest = rest.slice(from);
+      if (from < chunk.length) partial.push(chunk.slice(from));
     }
   } catch (e) {
     if (e instanceof VirtkitError) throw e;
     throw fileError(path, e);
   }
-  const p = parse(rest);
+  const p = parse(partial.join(''));
   if (p) yield p;
+}
+
+/**
+ * Fail now, with one line, when `path` cannot be read (missing, a directory, no permission):
+ * commands check their inputs this way before they create or replace any output.
+ */
+export async function checkReadable(path: string): Promise<void> {
+  if (path === '-') return;
+  try {
+    const st = await stat(path);
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    await access(path, fsc.R_OK);
+  } catch (e) {
+    throw fileError(path, e);
+  }
 }

@@ -34,8 +34,11 @@ export class CaptureChunker {
     this.off = this.writer.writeHeader(this.buf, this.off);
   }
 
-  /** Add one packet; `interfaceName` picks (and if new, declares) its pcapng interface. */
-  add(frame: Uint8Array, sec: number, nsec: number, comment?: string, interfaceName?: string): void {
+  /**
+   * Add one packet; `interfaceName` picks (and if new, declares) its pcapng interface, `flags`
+   * is its pcapng epb_flags (the direction).
+   */
+  add(frame: Uint8Array, sec: number, nsec: number, comment?: string, interfaceName?: string, flags?: number): void {
     const w = this.writer;
     let id = 0;
     if (interfaceName !== undefined && w.format === 'pcapng') {
@@ -45,8 +48,8 @@ export class CaptureChunker {
         this.off = w.writeInterfaceBlock(this.buf, this.off, this.interfacesWritten++);
       }
     }
-    this.reserve(w.maxRecordLength(frame.length, comment));
-    this.off = w.writeRecord(this.buf, this.off, frame, sec, nsec, comment, id);
+    this.reserve(w.maxRecordLength(frame.length, comment, flags));
+    this.off = w.writeRecord(this.buf, this.off, frame, sec, nsec, comment, id, flags);
     this.packets++;
   }
 

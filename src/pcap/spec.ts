@@ -17,6 +17,8 @@ export interface SpecPacket {
   comment?: string;
   /** pcapng interface name; packets without one go to the default interface. */
   interface?: string;
+  /** Where the packet came from (e.g. "spec.jsonl line 7"), for error messages; not written. */
+  where?: string;
 }
 
 // `error` is what `virtkit decode --json` writes for a frame it could not decode whole; it is

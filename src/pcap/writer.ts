@@ -22,6 +22,7 @@ import {
   OPTION_HEADER,
   OPT_COMMENT,
   OPT_ENDOFOPT,
+  EPB_FLAGS,
   PCAP_FILE_HEADER,
   PCAP_MAGIC_NSEC,
   PCAP_MAGIC_USEC,
@@ -51,6 +52,15 @@ const TWO32 = 4294967296;
 
 const utf8 = new TextEncoder();
 
+/** The longest option value pcapng can hold: its length is a 16-bit field. */
+const MAX_OPTION = 0xffff;
+
+/** An interface name pcapng cannot hold (its if_name option length would wrap) is bad input. */
+function checkInterfaceName(name: string): void {
+  const n = utf8.encode(name).length;
+  if (n > MAX_OPTION) throw new VirtkitError(`interface name of ${n} bytes is longer than a pcapng option can hold (65535)`);
+}
+
 /** Frame formats the format cannot hold are bad input, reported with their size. */
 function checkFrame(frame: Uint8Array): void {
   if (frame.length > SNAPLEN) throw new VirtkitError(`frame of ${frame.length} bytes exceeds the snaplen ${SNAPLEN}`);
@@ -76,6 +86,7 @@ export class CaptureWriter {
     this.usec = opts.usec === true;
     if (this.usec && this.format !== 'pcap') throw new VirtkitError('microsecond timestamps (--usec) are for pcap only; pcapng is written in nanoseconds');
     const name = opts.interfaceName ?? DEFAULT_INTERFACE;
+    checkInterfaceName(name);
     this.interfaces = [name];
     this.interfaceIds.set(name, 0);
   }
@@ -111,6 +122,7 @@ export class CaptureWriter {
     if (name === undefined) return 0;
     const id = this.interfaceIds.get(name);
     if (id !== undefined) return id;
+    checkInterfaceName(name);
     const added = this.interfaces.length;
     this.interfaces.push(name);
     this.interfaceIds.set(name, added);
@@ -148,19 +160,21 @@ export class CaptureWriter {
     return closeBlock(v, start, off, BT_IDB);
   }
 
-  /** Upper bound of the bytes a record for this frame and comment takes. */
-  maxRecordLength(frameLength: number, comment?: string): number {
+  /** Upper bound of the bytes a record for this frame, comment and epb_flags takes. */
+  maxRecordLength(frameLength: number, comment?: string, flags?: number): number {
     if (this.format === 'pcap') return PCAP_RECORD_HEADER.size + frameLength;
     let n = BLOCK_HEADER.size + EPB_BODY.size + frameLength + 3 + BLOCK_TRAILER_SIZE;
     if (comment !== undefined && comment.length > 0) n += 2 * OPTION_HEADER.size + comment.length * 3 + 3;
+    if (flags !== undefined) n += 2 * OPTION_HEADER.size + 4;
     return n;
   }
 
   /**
    * One packet record: a pcap record header and the frame, or an Enhanced Packet Block with
-   * the comment as opt_comment (pcap has nowhere to put a comment; it is left out).
+   * the comment as opt_comment and `flags` as epb_flags (bits 0-1: direction, 1 inbound,
+   * 2 outbound); pcap has nowhere to put either, they are left out.
    */
-  writeRecord(buf: Uint8Array, off: number, frame: Uint8Array, sec: number, nsec: number, comment?: string, interfaceId = 0): number {
+  writeRecord(buf: Uint8Array, off: number, frame: Uint8Array, sec: number, nsec: number, comment?: string, interfaceId = 0, flags?: number): number {
     checkFrame(frame);
     if (!(nsec >= 0 && nsec < NS_PER_SEC && sec >= 0)) throw new VirtkitError(`timestamp ${sec}s ${nsec}ns is out of range`);
     const v = viewOf(buf);
@@ -188,15 +202,21 @@ export class CaptureWriter {
     buf.set(frame, off);
     off += frame.length;
     off = zeroPad(buf, off, start);
-    if (comment !== undefined && comment.length > 0) {
+    const hasComment = comment !== undefined && comment.length > 0;
+    if (hasComment) {
       // Encode the UTF-8 straight into place, then fill in its length.
       const valueAt = off + OPTION_HEADER.size;
       const written = writeUtf8(buf, valueAt, comment);
-      if (written > 0xffff) throw new VirtkitError(`comment of ${written} bytes is longer than a pcapng option can hold (65535)`);
+      if (written > MAX_OPTION) throw new VirtkitError(`comment of ${written} bytes is longer than a pcapng option can hold (65535)`);
       writeOptionHead(v, off, OPT_COMMENT, written);
       off = zeroPad(buf, valueAt + written, start);
-      off = writeOptionHead(v, off, OPT_ENDOFOPT, 0);
     }
+    if (flags !== undefined) {
+      off = writeOptionHead(v, off, EPB_FLAGS, 4);
+      v.setUint32(off, flags, LE);
+      off += 4;
+    }
+    if (hasComment || flags !== undefined) off = writeOptionHead(v, off, OPT_ENDOFOPT, 0);
     return closeBlock(v, start, off, BT_EPB);
   }
 

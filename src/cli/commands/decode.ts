@@ -8,11 +8,12 @@ import type { Command } from '../command.js';
 import { decodeFrame, type DecodeOptions, type Layer } from '../../net/index.js';
 import { CaptureError, CaptureReader, LINKTYPE_ETHERNET, formatTime, type CaptureRecord } from '../../pcap/index.js';
 import { readCaptureFile } from '../../node/capture-file.js';
+import { checkReadable } from '../../node/spec-file.js';
 
-const help = `usage: virtkit decode FILE [--json] [-v] [--mpls-ethernet cw|nocw]
+const help = `usage: virtkit decode FILE|- [--json] [-v] [--mpls-ethernet cw|nocw]
 
-Reads a pcap (either byte order, micro- or nanoseconds) or pcapng file and decodes every frame
-into the JSON layer format (layers.md).
+Reads a pcap (either byte order, micro- or nanoseconds) or pcapng file ("-": standard input)
+and decodes every frame into the JSON layer format (layers.md).
   --json                  {"packets": [{"time", "layers", "comment"?, "error"?}]}, time as
                           decimal seconds with all nine decimals
   -v, --verbose           text: the layers of each frame indented under its summary line
@@ -139,15 +140,20 @@ export const command: Command = {
     const mpls = flagString(p, 'mpls-ethernet');
     if (mpls !== undefined && mpls !== 'cw' && mpls !== 'nocw') throw new UsageError(`--mpls-ethernet: '${mpls}' is not cw or nocw`);
     const opts: DecodeOptions = mpls ? { mplsEthernet: mpls } : {};
+    await checkReadable(file);
     const reader = new CaptureReader();
-    // Output goes out in pieces of about 64 KiB rather than one write per line.
+    // Output goes out in pieces of about 64 KiB rather than one write per line, and a piece
+    // waits for the previous one to drain when stdout is a slower pipe (memory stays flat
+    // whatever reads the output).
     let pending = '';
     const out = (text: string): void => {
       pending += text;
-      if (pending.length > 65536) {
-        io.stdout(pending);
-        pending = '';
-      }
+    };
+    const flush = async (): Promise<void> => {
+      if (pending === '') return;
+      const wait = io.stdout(pending);
+      pending = '';
+      if (wait) await wait;
     };
     let n = 0;
     let damage: CaptureError | undefined;
@@ -169,13 +175,18 @@ export const command: Command = {
             for (const l of d.layers) out(layerLine(l) + '\n');
           }
         }
+        if (pending.length >= 65536) await flush();
       }
     } catch (e) {
-      if (!(e instanceof CaptureError)) throw e;
+      if (!(e instanceof CaptureError)) {
+        // Whatever failed, the frames decoded before it are printed.
+        if (n > 0) await flush();
+        throw e;
+      }
       damage = e;
     }
     if (json) out(n ? '\n]}\n' : ']}\n');
-    io.stdout(pending);
+    await flush();
     if (damage) {
       io.stderr(`virtkit decode: ${file}: ${damage.message} (after ${n} packets)\n`);
       return 2;

@@ -2,7 +2,8 @@
  * `virtkit paging sim|curve` — the demand-paging simulator over a trace of `r ADDR` / `w ADDR`
  * lines (4 KiB pages), issue #8.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeOutputFile } from '../../node/safe-output.js';
 import { basename } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { parseArgs, flagBool, flagString, parseNumber } from '../args.js';
@@ -146,11 +147,7 @@ export const command: Command = {
           title: `Page faults by number of frames — ${basename(file)}`,
           subtitle: `${trace.length} accesses to ${trace.pageCount} distinct 4 KiB pages; ${policies.join(', ')}`,
         });
-        try {
-          writeFileSync(out, svg);
-        } catch (e) {
-          throw new UsageError(`cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-        }
+        await writeOutputFile(out, svg, { inputs: [file] });
       }
       if (flagBool(p, 'json')) {
         io.stdout(JSON.stringify({ frames: curve.frames, series: curve.series, anomalies: curve.anomalies }) + '\n');

@@ -3,7 +3,8 @@
  * "Page tables"). build turns a map file into an image; walk translates one address exactly as
  * the SDM defines it; dump lists every present leaf in virtual-address order.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeOutputFile } from '../../node/safe-output.js';
 import { UsageError, VirtkitError } from '../../errors.js';
 import { PhysicalMemory } from '../../mem/phys.js';
 import { BuilderError, PageTableBuilder, listMappings, sizeName, type PageFlags, type PageSize } from '../../mem/builder.js';
@@ -12,7 +13,7 @@ import {
   ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, PFEC_I, PFEC_P, PFEC_PK, PFEC_RSVD, PFEC_U, PFEC_W, PageWalker, RIGHT_NX, RIGHT_U, RIGHT_W, WALK_GP, WALK_OK,
 } from '../../mem/walker.js';
 import { formatVa, vaHi, vaLo } from '../../mem/va.js';
-import { flagBool, flagString, hex, parseArgs, parseBigNumber, parseNumber } from '../args.js';
+import { flagBool, flagString, hex, ownEntry, parseArgs, parseBigNumber, parseNumber } from '../args.js';
 import type { Command, CommandIO } from '../command.js';
 
 const HELP = `usage:
@@ -91,13 +92,13 @@ export function buildFromMap(map: unknown, source = 'map file'): BuiltImage {
       if (va >= 1n << 64n) throw new UsageError(`va ${hex(va)} is wider than 64 bits`);
       const pa = numberField(rec.pa, 'pa');
       if (pa >= 1n << 52n) throw new UsageError(`pa ${hex(pa)} is beyond 52 bits`);
-      const size = typeof rec.size === 'string' ? SIZES[rec.size.toUpperCase()] : SIZES[sizeName(Number(rec.size))];
+      const size = typeof rec.size === 'string' ? ownEntry(SIZES, rec.size.toUpperCase()) : ownEntry(SIZES, sizeName(Number(rec.size)));
       if (size === undefined) throw new UsageError(`size ${JSON.stringify(rec.size)} is not 4K, 2M or 1G`);
       const flags: PageFlags = {};
       const list = rec.flags ?? [];
       if (!Array.isArray(list)) throw new UsageError('flags must be an array of strings');
       for (const f of list) {
-        const key = typeof f === 'string' ? MAP_FLAGS[f] : undefined;
+        const key = typeof f === 'string' ? ownEntry(MAP_FLAGS, f) : undefined;
         if (key === undefined) throw new UsageError(`unknown flag ${JSON.stringify(f)} (valid: ${Object.keys(MAP_FLAGS).join(', ')})`);
         (flags as Record<string, boolean>)[key] = true;
       }
@@ -180,14 +181,12 @@ async function build(argv: string[], io: CommandIO): Promise<number> {
   if (out === undefined) throw new UsageError('pt build needs -o MEM.bin');
   const mapPath = p.positional[0]!;
   const { mem, builder, levels } = buildFromMap(readJson(mapPath), mapPath);
-  try {
-    writeFileSync(out, mem.u8);
-  } catch (e) {
-    throw new UsageError(`${out}: cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
+  await writeOutputFile(out, mem.u8, { inputs: [mapPath] });
   const tables = builder.allocator.used;
-  if (flagBool(p, 'json')) io.stdout(JSON.stringify({ cr3: hex(builder.cr3), levels, tables, bytes: mem.size }) + '\n');
-  else io.stdout(`wrote ${out}: ${mem.size} bytes, ${tables} page-table frames, cr3 ${hex(builder.cr3)} (${levels}-level paging)\n`);
+  // With -o - the image is on stdout: the summary goes to stderr.
+  const say = out === '-' ? io.stderr : io.stdout;
+  if (flagBool(p, 'json')) say(JSON.stringify({ cr3: hex(builder.cr3), levels, tables, bytes: mem.size }) + '\n');
+  else say(`wrote ${out}: ${mem.size} bytes, ${tables} page-table frames, cr3 ${hex(builder.cr3)} (${levels}-level paging)\n`);
   return 0;
 }
 
@@ -203,7 +202,7 @@ async function walk(argv: string[], io: CommandIO): Promise<number> {
   const va = parseBigNumber(vaText, '--va');
   if (va >= 1n << 64n) throw new UsageError(`--va ${vaText} is wider than 64 bits`);
   const accessText = flagString(p, 'access') ?? 'r';
-  const access = { r: ACCESS_READ, w: ACCESS_WRITE, x: ACCESS_EXEC }[accessText];
+  const access = ownEntry({ r: ACCESS_READ, w: ACCESS_WRITE, x: ACCESS_EXEC }, accessText);
   if (access === undefined) throw new UsageError(`--access must be r, w or x, not '${accessText}'`);
   const maxPhyText = flagString(p, 'maxphyaddr');
   const maxPhyAddr = maxPhyText === undefined ? 52 : parseNumber(maxPhyText, '--maxphyaddr', 32, 52);

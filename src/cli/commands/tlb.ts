@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
-import { flagBool, flagString, parseArgs, parseBigNumber, parseNumber } from '../args.js';
+import { flagBool, flagString, ownEntry, parseArgs, parseBigNumber, parseNumber } from '../args.js';
 import type { Command } from '../command.js';
 import { Tlb, simpleGeometry, sizeIndexOfShift, type PageShift, type Policy, type TlbGeometry } from '../../mem/tlb.js';
 import { PRESETS } from '../../mem/tlb-presets.js';
@@ -147,7 +147,7 @@ async function sim(argv: string[], io: Parameters<Command['run']>[1]): Promise<n
   const policy = (flagString(p, 'policy') ?? 'lru') as Policy;
   if (policy !== 'lru' && policy !== 'fifo' && policy !== 'random') throw new UsageError(`--policy: '${policy}' is not lru, fifo or random`);
   const pageText = (flagString(p, 'page') ?? '4K').toUpperCase();
-  const shift = SHIFT_OF_PAGE[pageText];
+  const shift = ownEntry(SHIFT_OF_PAGE, pageText);
   if (shift === undefined) throw new UsageError(`--page: '${pageText}' is not 4K, 2M or 1G`);
   const seed = parseNumber(flagString(p, 'seed') ?? '1', '--seed', 0, 0xffffffff);
   let text: string;
@@ -163,7 +163,7 @@ async function sim(argv: string[], io: Parameters<Command['run']>[1]): Promise<n
 }
 
 function preset(name: string): TlbGeometry {
-  const g = PRESETS[name];
+  const g = ownEntry(PRESETS, name);
   if (!g) throw new UsageError(`--tlb: unknown TLB '${name}' (valid: ${Object.keys(PRESETS).join(', ')})`);
   return g;
 }
