@@ -109,12 +109,12 @@ export class VtepDevice implements Device, SwitchPortBinder, VtepSink {
     underlay: UnderlayDevice,
     where: string,
   ) {
+    ctx.addDevice(this, where);
     try {
       this.vtep = new Vtep(config, underlay.segment);
     } catch (e) {
       throw e instanceof VirtkitError ? new NetsimError(where, e.message) : e;
     }
-    ctx.addDevice(this, where);
     this.underlayPort = ctx.addPort(this, 'underlay', where, { portFile: `${name}-underlay`, portFileDirections: DIR_IN | DIR_OUT });
     for (const vni of this.vtep.vniList) {
       const p = ctx.addPort(this, `vni-${vni}`, where, { portFile: `${name}-decap`, portFileDirections: DIR_OUT });

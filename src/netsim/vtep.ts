@@ -479,7 +479,7 @@ export function floodCause(frame: Uint8Array, start: number): string {
 
 /** The capture comment for a packet a VTEP sent (inner frame at frame[start]). */
 export function describeSent(from: Vtep, vni: number, frame: Uint8Array, start: number, dstIp: number, why: TxReason, copy: number, copies: number): string {
-  if (why === TX_UNICAST) return `VNI ${vni}: ${macOf(frame, start)} learnt behind ${formatIpv4(dstIp)}`;
+  if (why === TX_UNICAST) return `unicast VNI ${vni} to ${macOf(frame, start)}, learnt behind ${formatIpv4(dstIp)}`;
   const cause = floodCause(frame, start);
   if (why === TX_FLOOD_GROUP) return `flood VNI ${vni} (${cause}) to group ${formatIpv4(dstIp)}`;
   return `flood VNI ${vni} (${cause}): head-end replication copy ${copy} of ${copies} to ${formatIpv4(dstIp)}`;
