@@ -7,5 +7,5 @@ export { DEVICE_TYPES, Network, parseScenario, simulateScenario, eventFrame, DEF
 export { isSwitchPortBinder, type BuildContext, type DeviceType, type SwitchPortBinder } from './device-type.js';
 export * as scenarioValues from './parse.js';
 export { Vtep, Underlay, VtepError, flowHash, groupMac, outerTos, VTEP_IP_OVERHEAD, VTEP_OUTER_HEADERS, type VtepConfig, type VtepVniConfig, type VtepSink } from './vtep.js';
-export { VtepFdb, macKey, type VtepFdbRow } from './vtep-fdb.js';
+export { VtepFdb, LEARN_NEW, LEARN_REFRESHED, LEARN_MOVED, type LearnOutcome, type VtepFdbRow } from './vtep-fdb.js';
 export { VtepDevice, UnderlayDevice, vtepType, parseVtep, UNDERLAY_DEVICE } from './vtep-device.js';

@@ -144,7 +144,7 @@ export class VtepDevice implements Device, SwitchPortBinder, VtepSink {
 
   receive(sim: Simulation, port: Port, frame: Uint8Array, length: number): void {
     this.sim = sim;
-    const now = sim.now / 1e9;
+    const now = sim.now;
     if (port === this.underlayPort) return this.vtep.receive(frame, 0, length, now, this);
     const vni = this.portVni.get(port);
     if (vni !== undefined) return this.vtep.transmit(vni, frame, 0, length, now, this);
@@ -177,7 +177,7 @@ export class VtepDevice implements Device, SwitchPortBinder, VtepSink {
   }
 
   tables(now: number, add: (table: string, row: object) => void): void {
-    for (const { vni, rows } of this.vtep.fdbRows(now / 1e9)) for (const r of rows) add('vtepFdb', { vtep: this.name, vni, mac: r.mac, remote: r.remote });
+    for (const { vni, rows } of this.vtep.fdbRows(now)) for (const r of rows) add('vtepFdb', { vtep: this.name, vni, mac: r.mac, remote: r.remote });
   }
 
   // ---- VtepSink -------------------------------------------------------------------------

@@ -36,7 +36,7 @@ import { IPV4, IPV4_DF, IPV4_FLAGS_SHIFT, IPV4_MF, encodeIpv4 } from '../net/ipv
 import { ETHERTYPE_OF, IPPROTO_OF, UDP_PORT_VXLAN } from '../net/protocols.js';
 import { UDP, encodeUdp } from '../net/udp.js';
 import { VXLAN, VXLAN_FLAG_I, encodeVxlan } from '../net/vxlan.js';
-import { LEARN_MOVED, LEARN_NEW, VtepFdb, macKey, type LearnOutcome, type VtepFdbRow } from './vtep-fdb.js';
+import { LEARN_MOVED, LEARN_NEW, VtepFdb, type LearnOutcome, type VtepFdbRow } from './vtep-fdb.js';
 
 /** Bytes VXLAN over IPv4 adds to the inner frame inside the outer IP packet: IPv4 + UDP + VXLAN headers. */
 export const VTEP_IP_OVERHEAD = IPV4.length + UDP.length + VXLAN.length;
@@ -262,7 +262,8 @@ export class Vtep {
   readonly ttl: number;
   readonly srcportMin: number;
   readonly srcportMax: number;
-  readonly agingTime: number;
+  /** Nanoseconds a learnt MAC stays without being seen again. */
+  readonly agingNs: number;
   private readonly vnis = new Map<number, VniState>();
   private readonly groups = new Set<number>();
   private readonly scratch = new Uint8Array(MAX_FRAME);
@@ -286,7 +287,8 @@ export class Vtep {
     const [lo, hi] = config.srcport ?? VTEP_SRCPORT_DEFAULT;
     this.srcportMin = lo;
     this.srcportMax = hi;
-    this.agingTime = config.agingTime ?? VTEP_AGING_DEFAULT;
+    const aging = config.agingTime ?? VTEP_AGING_DEFAULT;
+    this.agingNs = Math.round(aging * 1e9);
     if (!(Number.isInteger(this.port) && this.port >= 1 && this.port <= 65535)) throw new VtepError(`${where}: port ${this.port} is outside 1..65535`);
     if (!(Number.isInteger(this.mtu) && this.mtu >= VTEP_IP_OVERHEAD + ETHER.length && this.mtu <= 65535)) {
       throw new VtepError(`${where}: mtu ${this.mtu} is outside ${VTEP_IP_OVERHEAD + ETHER.length}..65535 (an outer packet needs ${VTEP_IP_OVERHEAD} bytes of headers and a 14-byte inner Ethernet header)`);
@@ -295,7 +297,7 @@ export class Vtep {
     if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 1 && lo < hi && hi <= 65536)) {
       throw new VtepError(`${where}: srcport [${lo}, ${hi}] must be MIN < MAX with 1 ≤ MIN and MAX ≤ 65536 (MAX itself is never used)`);
     }
-    if (!(this.agingTime > 0)) throw new VtepError(`${where}: agingTime must be a positive number of seconds`);
+    if (!(this.agingNs > 0)) throw new VtepError(`${where}: agingTime must be a positive number of seconds`);
     for (const c of config.vnis) {
       if (!(Number.isInteger(c.vni) && c.vni >= 0 && c.vni <= VXLAN.f.vni.max)) throw new VtepError(`${where}: VNI ${c.vni} is outside 0..${VXLAN.f.vni.max}`);
       if (this.vnis.has(c.vni)) throw new VtepError(`${where}: VNI ${c.vni} is configured twice`);
@@ -310,7 +312,7 @@ export class Vtep {
       // and the first entry's copy last (vxlan_xmit keeps the skb itself for the first remote).
       const own = list.filter((ip) => ip !== this.ip);
       const order = own.length > 1 ? [...own.slice(1), own[0]!] : own;
-      this.vnis.set(c.vni, { vni: c.vni, group, flood: Uint32Array.from(order), fdb: new VtepFdb(this.agingTime) });
+      this.vnis.set(c.vni, { vni: c.vni, group, flood: Uint32Array.from(order), fdb: new VtepFdb(this.agingNs) });
       if (group >= 0) this.groups.add(group);
     }
     underlay.attach(this);
@@ -336,7 +338,7 @@ export class Vtep {
     return s.fdb;
   }
 
-  /** Every VNI's live table at `now`, VNIs in configuration order. */
+  /** Every VNI's live table at `now` (ns), VNIs in configuration order. */
   fdbRows(now: number): { vni: number; rows: VtepFdbRow[] }[] {
     return [...this.vnis.values()].map((s) => ({ vni: s.vni, rows: s.fdb.rows(now) }));
   }
@@ -346,7 +348,7 @@ export class Vtep {
     return this.srcportMin + Math.floor((flowHash(frame, start, end) * (this.srcportMax - this.srcportMin)) / 4294967296);
   }
 
-  /** Encapsulate the inner frame frame[start, end) of `vni` from the local side and send it onto the underlay. */
+  /** Encapsulate the inner frame frame[start, end) of `vni` from the local side at time `now` (ns) and send it onto the underlay. */
   transmit(vni: number, frame: Uint8Array, start: number, end: number, now: number, sink: VtepSink): void {
     const s = this.vnis.get(vni);
     if (s === undefined) return sink.dropped(this, DROP_UNKNOWN_VNI, vni, 0, 0);
@@ -355,7 +357,7 @@ export class Vtep {
     const ipLength = VTEP_IP_OVERHEAD + length;
     if (ipLength > this.mtu && !this.fragment) return sink.dropped(this, DROP_MTU, length, ipLength, this.mtu);
     if ((frame[start]! & 1) === 0) {
-      const remote = s.fdb.lookup(macKey(frame, start), now);
+      const remote = s.fdb.lookup(frame, start, now);
       if (remote >= 0) return this.send(s, frame, start, end, remote, TX_UNICAST, 1, 1, sink);
     }
     if (s.group >= 0) return this.send(s, frame, start, end, s.group, TX_FLOOD_GROUP, 1, 1, sink);
@@ -392,7 +394,7 @@ export class Vtep {
     for (const f of fragmentFrame(b.subarray(0, total), { mtu: this.mtu })) sink.sent(this, s.vni, f, 0, f.length, dstIp, why, copy, copies);
   }
 
-  /** Receive the outer packet buf[start, end) from the underlay: learn, decapsulate, deliver. */
+  /** Receive the outer packet buf[start, end) from the underlay at time `now` (ns): learn, decapsulate, deliver. */
   receive(buf: Uint8Array, start: number, end: number, now: number, sink: VtepSink): void {
     if (end - start < AT_UDP) return sink.dropped(this, DROP_SHORT, end - start, AT_UDP, 0);
     const type = getField(buf, start, F_ETYPE);
@@ -428,9 +430,9 @@ export class Vtep {
     const inner = vx + VXLAN.length;
     // Like Linux (is_valid_ether_addr): a multicast or all-zeros source is no station's address;
     // the frame is dropped and nothing is learnt.
-    const smac = macKey(b, inner + 6);
-    if ((b[inner + 6]! & 1) !== 0 || smac === 0) return sink.dropped(this, DROP_INVALID_SOURCE, vni, 0, 0);
-    const learn = s.fdb.learn(smac, src, now);
+    const sa = inner + 6;
+    if ((b[sa]! & 1) !== 0 || (b[sa]! | b[sa + 1]! | b[sa + 2]! | b[sa + 3]! | b[sa + 4]! | b[sa + 5]!) === 0) return sink.dropped(this, DROP_INVALID_SOURCE, vni, 0, 0);
+    const learn = s.fdb.learn(b, sa, src, now);
     sink.delivered(this, vni, b, inner, udpEnd, src, learn);
   }
 
@@ -452,16 +454,6 @@ export class Vtep {
     for (const part of p.parts) whole.set(part.bytes.subarray(0, Math.max(0, Math.min(part.bytes.length, whole.length - part.offset))), part.offset);
     this.pending.delete(key);
     return whole;
-  }
-
-  /** Remove every aged-out entry of every VNI; returns what went, for the trace. */
-  expire(now: number): { vni: number; macs: number[] }[] {
-    const out: { vni: number; macs: number[] }[] = [];
-    for (const s of this.vnis.values()) {
-      const macs = s.fdb.expire(now);
-      if (macs.length > 0) out.push({ vni: s.vni, macs });
-    }
-    return out;
   }
 }
 

@@ -24,7 +24,7 @@ import {
   type VtepConfig,
   type VtepSink,
 } from '../../src/netsim/vtep.js';
-import { LEARN_MOVED, LEARN_NEW, LEARN_REFRESHED, VtepFdb, macKey } from '../../src/netsim/vtep-fdb.js';
+import { LEARN_MOVED, LEARN_NEW, LEARN_REFRESHED, VtepFdb } from '../../src/netsim/vtep-fdb.js';
 
 const ip = (t: string) => parseIpv4(t);
 const mac = (t: string) => parseMac(t)!;
@@ -226,18 +226,22 @@ describe('learning (RFC 7348 §4.1)', () => {
     expect(b.fdb(42).size).toBe(0);
   });
 
-  it('entries age out agingTime seconds after they were last refreshed', () => {
-    const t = new VtepFdb(10);
-    const m = macKey(hex(M1), 0);
-    expect(t.learn(m, 7, 0)).toBe(LEARN_NEW);
-    expect(t.lookup(m, 9.999)).toBe(7);
-    expect(t.lookup(m, 10)).toBe(-1);
+  it('entries age out agingTime after they were last refreshed (times in ns)', () => {
+    const S = 1e9;
+    const t = new VtepFdb(10 * S);
+    const m = hex(M1);
+    expect(t.learn(m, 0, 7, 0)).toBe(LEARN_NEW);
+    expect(t.lookup(m, 0, 10 * S - 1)).toBe(7);
+    expect(t.lookup(m, 0, 10 * S)).toBe(-1);
     expect(t.size).toBe(0);
-    expect(t.learn(m, 7, 20)).toBe(LEARN_NEW);
-    expect(t.learn(m, 7, 25)).toBe(LEARN_REFRESHED);
-    expect(t.lookup(m, 34.9)).toBe(7);
-    expect(t.expire(35)).toEqual([m]);
-    expect(t.rows(35)).toEqual([]);
+    expect(t.learn(m, 0, 7, 20 * S)).toBe(LEARN_NEW);
+    expect(t.learn(m, 0, 7, 25 * S)).toBe(LEARN_REFRESHED);
+    expect(t.lookup(m, 0, 35 * S - 1)).toBe(7);
+    expect(t.rows(35 * S)).toEqual([]);
+    expect(t.learn(m, 0, 9, 36 * S)).toBe(LEARN_NEW);
+    expect(t.learn(m, 0, 8, 37 * S)).toBe(LEARN_MOVED);
+    expect(t.previousRemote).toBe(9);
+    expect(t.rows(37 * S)).toEqual([{ mac: '02:aa:00:00:00:01', remote: '0.0.0.8' }]);
   });
 
   it('an aged-out destination is flooded again', () => {
@@ -246,8 +250,8 @@ describe('learning (RFC 7348 §4.1)', () => {
     const f = inner('ffffffffffff', M1);
     a.transmit(42, f, 0, f.length, 0, r);
     const g = inner(M1, M2);
-    b.transmit(42, g, 0, g.length, 4, r);
-    b.transmit(42, g, 0, g.length, 5, r);
+    b.transmit(42, g, 0, g.length, 4e9, r);
+    b.transmit(42, g, 0, g.length, 5e9, r);
     expect(r.sentList.map((s) => s.why)).toEqual([TX_FLOOD_GROUP, TX_UNICAST, TX_FLOOD_GROUP]);
   });
 
