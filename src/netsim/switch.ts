@@ -14,6 +14,8 @@
  *    - dot1q-tunnel: every frame joins S-VLAN `vlan` with an S-tag (TPID `tpid`, PCP 0) in front
  *      of whatever tags it carries; with `cvlans`, only those customer VLANs (the outer tag's
  *      VID, 0 when untagged) are admitted.
+ *    With `vlanLimit` 2 (OVS other_config:vlan-limit) a second tag under the outer one is read
+ *    as the customer VLAN of the frame.
  *    Reserved multicast destinations (01:80:c2:00:00:0x, Cisco's and Extreme's control
  *    addresses) are dropped, as OVS does without forward-bpdu.
  * 2. Learning: the source MAC of every admitted frame (unless it is multicast) is learnt on the
@@ -73,6 +75,12 @@ export interface SwitchPortConfig {
 
 export interface SwitchConfig {
   name: string;
+  /**
+   * VLAN headers the switch reads (OVS other_config:vlan-limit, default 1): with 2, the tag
+   * under an outer tag is the frame's customer VLAN, which dot1q-tunnel `cvlans` filter on the
+   * way out and which keeps a double-tagged frame off access ports.
+   */
+  vlanLimit: number;
   /** Seconds a learnt MAC lives without being seen again. */
   agingTime: number;
   ports: SwitchPortConfig[];
@@ -180,8 +188,16 @@ export class Switch implements Device {
     let tpid: number;
     let pcp: number;
     let strip = tagged ? 4 : 0; // bytes of the received outer tag the switch consumed
-    let cvid = 0; // customer VLAN under a pushed S-tag (dot1q-tunnel)
+    let cvid = 0; // customer VLAN: under the S-tag a dot1q-tunnel port pushes, or read second (vlanLimit 2)
     let ctag = false; // that customer tag is in the bytes
+    if (tagged && this.config.vlanLimit >= 2 && mode !== MODE_ACCESS && mode !== MODE_DOT1Q_TUNNEL && len >= 22) {
+      // OVS with other_config:vlan-limit=2 reads a second tag too: the customer VLAN under an S-tag.
+      const inner = (f[16]! << 8) | f[17]!;
+      if (inner === TPID_8021Q || inner === TPID_8021AD) {
+        cvid = ((f[18]! & 0x0f) << 8) | f[19]!;
+        ctag = true;
+      }
+    }
     if (mode === MODE_ACCESS) {
       if (inVid !== 0) return this.dropIn(sim, `VLAN ${inVid} tagged frame on access port ${port.name} (VLAN ${this.vlan[i]})`);
       vid = this.classify[i] ? this.classifyVlan(i, f, len, strip) : this.vlan[i]!;
@@ -229,7 +245,7 @@ export class Switch implements Device {
     }
     if (flood !== undefined) {
       for (let j = 0; j < this.ports.length; j++) if (j !== i && this.carries(j, vid, cvid)) targets[n++] = j;
-      if (n === 0) return this.dropIn(sim, `${flood} in VLAN ${vid}: no other port of ${this.name} carries VLAN ${vid}`);
+      if (n === 0) return this.dropIn(sim, `${flood} in VLAN ${vid}${cvid ? ` (customer VLAN ${cvid})` : ''}: no other port of ${this.name} carries it`);
     }
 
     // 4./5. Egress: policing first (so the inbound comment can tell), then the copies.
@@ -373,7 +389,7 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 
 // ---- the scenario's "switches" ------------------------------------------------------------
 
-const SWITCH_KEYS = ['name', 'agingTime', 'ports'];
+const SWITCH_KEYS = ['name', 'agingTime', 'vlanLimit', 'ports'];
 const PORT_KEYS = ['name', 'mode', 'vlan', 'trunks', 'cvlans', 'tpid', 'classify', 'police', 'vtep', 'map'];
 
 function vlanList(v: unknown, where: string, min: number): number[] {
@@ -458,7 +474,8 @@ export const switchType: DeviceType = {
       if (!(agingTime > 0)) throw new NetsimError(`${where}.agingTime`, 'must be more than 0 seconds');
       const ports = array(o.ports, `${where}.ports`).map((pv, i) => parseSwitchPort(pv, `${where}.ports[${i}]`));
       if (ports.length === 0) throw new NetsimError(`${where}.ports`, 'a switch needs at least one port');
-      const sw = new Switch(name, { name, agingTime, ports });
+      const vlanLimit = o.vlanLimit === undefined ? 1 : integer(o.vlanLimit, `${where}.vlanLimit`, 1, 2, 'vlanLimit');
+      const sw = new Switch(name, { name, agingTime, vlanLimit, ports });
       ctx.addDevice(sw, where);
       sw.attach(ctx, where);
       ports.forEach((pc, i) => {

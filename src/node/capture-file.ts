@@ -88,6 +88,12 @@ export class CaptureFileWriter {
     return this.out.kind;
   }
 
+  /** Declare a pcapng interface ahead of its packets (CaptureChunker.declareInterface). */
+  declareInterface(name: string): void {
+    if (this.failed) throw this.failure;
+    this.chunker.declareInterface(name);
+  }
+
   add(frame: Uint8Array, sec: number, nsec: number, comment?: string, interfaceName?: string, flags?: number): Promise<void> | undefined {
     if (this.failed) throw this.failure;
     this.chunker.add(frame, sec, nsec, comment, interfaceName, flags);

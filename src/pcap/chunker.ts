@@ -35,6 +35,21 @@ export class CaptureChunker {
   }
 
   /**
+   * Declare a pcapng interface now (its Interface Description Block is written at once), so
+   * interfaces get ids in the order declared and appear even when no packet uses them.
+   */
+  declareInterface(name: string): number {
+    const w = this.writer;
+    const id = w.interfaceId(name);
+    if (w.format !== 'pcapng') return id;
+    while (this.interfacesWritten < w.interfaces.length) {
+      this.reserve(w.interfaceBlockLength(w.interfaces[this.interfacesWritten]!));
+      this.off = w.writeInterfaceBlock(this.buf, this.off, this.interfacesWritten++);
+    }
+    return id;
+  }
+
+  /**
    * Add one packet; `interfaceName` picks (and if new, declares) its pcapng interface, `flags`
    * is its pcapng epb_flags (the direction).
    */
