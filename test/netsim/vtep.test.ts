@@ -371,3 +371,37 @@ describe('receive checks', () => {
     expect(() => new Vtep({ ...vtepConfig(1, [{ vni: 1 }]), name: 'x' }, u)).toThrow(/already vtep vtep1's/);
   });
 });
+
+describe('the outer packet equals the general encoder', () => {
+  it('encodeFrame of ether/ipv4/udp/vxlan/raw gives the same bytes for any inner frame, VNI and VTEP settings', async () => {
+    const fc = (await import('fast-check')).default;
+    const { encodeFrame } = await import('../../src/net/index.js');
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 14, maxLength: 300 }),
+        fc.integer({ min: 0, max: 0xffffff }),
+        fc.integer({ min: 0, max: 255 }),
+        fc.boolean(),
+        (frame, vni, ttl, multicastGroup) => {
+          const u = new Underlay();
+          const group = multicastGroup ? [{ vni, group: ip('239.7.7.7') }] : [{ vni, flood: [ip('192.168.100.2')] }];
+          const a = new Vtep(vtepConfig(1, group, { ttl, srcport: [50000, 60000], port: 8472 }), u);
+          new Vtep(vtepConfig(2, group), u);
+          const r = new Recorder();
+          frame[0] = frame[0]! | 1; // flooded: the outer destination is the group or vtep2
+          a.transmit(vni, frame, 0, frame.length, 0, r);
+          const s = r.sentList[0]!;
+          const layers = [
+            { layer: 'ether', dst: multicastGroup ? '01:00:5e:07:07:07' : '02:00:c0:a8:64:02', src: '02:00:c0:a8:64:01' },
+            { layer: 'ipv4', src: '192.168.100.1', dst: multicastGroup ? '239.7.7.7' : '192.168.100.2', ttl: ttl || (multicastGroup ? 1 : 64), id: 1, flags: 'DF', tos: outerTos(frame, 0, frame.length) },
+            { layer: 'udp', sport: a.sourcePort(frame, 0, frame.length), dport: 8472, chksum: 0 },
+            { layer: 'vxlan', vni },
+            { layer: 'raw', hex: bytesToHex(frame) },
+          ];
+          expect(s.bytes).toBe(bytesToHex(encodeFrame(layers)));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
