@@ -121,6 +121,29 @@ export class Switch implements Device {
   private police: (Map<number, Bucket> | undefined)[] = [];
   private out = new Uint8Array(2048);
   private targets = new Int32Array(0);
+  // Per frame, in fields so that forwarding allocates nothing: the tags on the wire (count,
+  // TPID and TCI of the outer and inner), the frame's VLANs inside the switch (OVS's xvlan:
+  // TPID, VID, PCP of outer and inner; VID and PCP 0 = none), and the tags one copy needs.
+  private wn = 0;
+  /** The wire state is still the received frame's. */
+  private pristine = true;
+  private w0t = 0;
+  private w0c = 0;
+  private w1t = 0;
+  private w1c = 0;
+  private x0t = 0;
+  private x0v = 0;
+  private x0p = 0;
+  private x1t = 0;
+  private x1v = 0;
+  private x1p = 0;
+  private e0t = 0;
+  private e0v = 0;
+  private e0p = 0;
+  private e1t = 0;
+  private e1v = 0;
+  private e1p = 0;
+  private readonly scratchTags: number[] = [0, 0, 0, 0];
 
   constructor(
     readonly name: string,
@@ -177,54 +200,68 @@ export class Switch implements Device {
     const i = port.id - this.ports[0]!.id;
     const mode = this.mode[i]!;
     if (len < 14) return this.dropIn(sim, `runt frame of ${len} bytes on ${port.name}`);
-    const type = (f[12]! << 8) | f[13]!;
-    const tagged = type === TPID_8021Q || type === TPID_8021AD;
-    if (tagged && len < 18) return this.dropIn(sim, `partial VLAN tag on ${port.name}`);
-    const inVid = tagged ? ((f[14]! & 0x0f) << 8) | f[15]! : 0;
-    const inPcp = tagged ? f[14]! >> 5 : 0;
 
-    // 1. Admission and the frame's VLAN inside the switch.
-    let vid: number;
-    let tpid: number;
-    let pcp: number;
-    let strip = tagged ? 4 : 0; // bytes of the received outer tag the switch consumed
-    let cvid = 0; // customer VLAN: under the S-tag a dot1q-tunnel port pushes, or read second (vlanLimit 2)
-    let ctag = false; // that customer tag is in the bytes
-    if (tagged && this.config.vlanLimit >= 2 && mode !== MODE_ACCESS && mode !== MODE_DOT1Q_TUNNEL && len >= 22) {
-      // OVS with other_config:vlan-limit=2 reads a second tag too: the customer VLAN under an S-tag.
-      const inner = (f[16]! << 8) | f[17]!;
-      if (inner === TPID_8021Q || inner === TPID_8021AD) {
-        cvid = ((f[18]! & 0x0f) << 8) | f[19]!;
-        ctag = true;
+    // The tags the switch reads (vlanLimit of them): the wire state the outputs start from.
+    let wn = 0;
+    let rest = 12;
+    for (let k = 0; k < this.config.vlanLimit; k++) {
+      const t = (f[rest]! << 8) | f[rest + 1]!;
+      if (t !== TPID_8021Q && t !== TPID_8021AD) break;
+      if (len < rest + 4) return this.dropIn(sim, `partial VLAN tag on ${port.name}`);
+      const tci = (f[rest + 2]! << 8) | f[rest + 3]!;
+      if (k === 0) {
+        this.w0t = t;
+        this.w0c = tci;
+      } else {
+        this.w1t = t;
+        this.w1c = tci;
       }
+      wn++;
+      rest += 4;
     }
+    this.wn = wn;
+    this.pristine = true;
+    const inTpid = wn > 0 ? this.w0t : 0;
+    const inVid = wn > 0 ? this.w0c & 0xfff : 0;
+    const inPcp = wn > 0 ? this.w0c >> 13 : 0;
+
+    // 1. Admission, and the frame's VLANs inside the switch (OVS's xvlan: outer, inner).
     if (mode === MODE_ACCESS) {
       if (inVid !== 0) return this.dropIn(sim, `VLAN ${inVid} tagged frame on access port ${port.name} (VLAN ${this.vlan[i]})`);
-      vid = this.classify[i] ? this.classifyVlan(i, f, len, strip) : this.vlan[i]!;
-      tpid = tagged ? type : TPID_8021Q;
-      pcp = inPcp;
+      this.x0t = inTpid || TPID_8021Q;
+      this.x0v = this.classify[i] ? this.classifyVlan(i, f, len, rest) : this.vlan[i]!;
+      this.x0p = inPcp;
+      this.x1t = this.x1v = this.x1p = 0;
     } else if (mode === MODE_DOT1Q_TUNNEL) {
       const c = this.vlans[i];
       if (c !== null && c![inVid] !== 1) return this.dropIn(sim, `customer VLAN ${inVid} not in the cvlans of dot1q-tunnel port ${port.name}`);
-      vid = this.vlan[i]!;
-      tpid = this.tpid[i]!;
-      pcp = 0;
-      strip = 0;
-      cvid = inVid;
-      ctag = tagged;
-    } else if (inVid === 0 && mode !== MODE_TRUNK) {
-      vid = this.vlan[i]!; // native VLAN
-      tpid = tagged ? type : TPID_8021Q;
-      pcp = inPcp;
+      // The received outer tag becomes the inner one; a second received tag drops out of view.
+      this.x1t = inTpid;
+      this.x1v = inVid;
+      this.x1p = inPcp;
+      this.x0t = this.tpid[i]!;
+      this.x0v = this.vlan[i]!;
+      this.x0p = 0;
     } else {
-      const t = this.vlans[i];
-      if (t !== null && t![inVid] !== 1) {
-        return this.dropIn(sim, inVid === 0 ? `untagged frame on ${MODE_NAMES[mode]} port ${port.name}, which does not trunk VLAN 0` : `VLAN ${inVid} not trunked by ${MODE_NAMES[mode]} port ${port.name}`);
+      if (inVid !== 0 || mode === MODE_TRUNK) {
+        const t = this.vlans[i];
+        if (t !== null && t![inVid] !== 1) {
+          return this.dropIn(sim, inVid === 0 ? `untagged frame on ${MODE_NAMES[mode]} port ${port.name}, which does not trunk VLAN 0` : `VLAN ${inVid} not trunked by ${MODE_NAMES[mode]} port ${port.name}`);
+        }
       }
-      vid = inVid;
-      tpid = tagged ? type : 0;
-      pcp = inPcp;
+      this.x0t = inTpid;
+      this.x0v = inVid;
+      this.x0p = inPcp;
+      this.x1t = wn > 1 ? this.w1t : 0;
+      this.x1v = wn > 1 ? this.w1c & 0xfff : 0;
+      this.x1p = wn > 1 ? this.w1c >> 13 : 0;
+      if (inVid === 0 && mode !== MODE_TRUNK) {
+        this.x0t = inTpid || TPID_8021Q; // the native VLAN
+        this.x0v = this.vlan[i]!;
+      }
     }
+    const vid = this.x0v;
+    const cvid = this.x1v;
     if (RESERVED(f)) return this.dropIn(sim, `reserved multicast destination ${formatMac(f, 0)} is not forwarded (no forward-bpdu)`);
 
     // 2. Learning.
@@ -251,10 +288,11 @@ export class Switch implements Device {
     // 4./5. Egress: policing first (so the inbound comment can tell), then the copies.
     let policed: string | undefined;
     let sent = 0;
+    const payload = len - rest;
     for (let k = 0; k < n; k++) {
       const j = targets[k]!;
       const b = this.police[j]?.get(vid);
-      if (b !== undefined && !this.conform(b, this.egressLength(j, len, strip, ctag, vid), now)) {
+      if (b !== undefined && !this.conform(b, 12 + 4 * this.egressTags(j) + payload, now)) {
         const why = `policed on ${this.ports[j]!.name}: VLAN ${vid} over ${b.bitsPerSecond} bit/s (burst ${b.burst} bytes)`;
         policed = policed === undefined ? why : `${policed}; ${why}`;
         sim.drop(why);
@@ -271,7 +309,7 @@ export class Switch implements Device {
     const copyComment = flood === undefined ? undefined : `flooded: ${flood} in VLAN ${vid}`;
     for (let k = 0; k < n; k++) {
       const j = targets[k]!;
-      if (j >= 0) this.emit(sim, j, f, len, vid, tpid, pcp, strip, ctag, inVid, inPcp, tagged ? type : 0, copyComment);
+      if (j >= 0) this.emit(sim, j, f, len, rest, copyComment);
     }
   }
 
@@ -281,7 +319,7 @@ export class Switch implements Device {
     for (const r of rows) add('fdb', { switch: this.name, port: this.ports[r.port]!.local, vlan: r.vlan, mac: formatMac(r.mac) });
   }
 
-  /** Whether port j's mode sends frames of `vid` (with customer VLAN `cvid` under an S-tag). */
+  /** Whether port j's mode sends frames of `vid` (with customer VLAN `cvid`: the inner tag). */
   private carries(j: number, vid: number, cvid: number): boolean {
     const mode = this.mode[j]!;
     if (mode === MODE_ACCESS) return cvid === 0 && (vid === this.vlan[j] || this.extraVlans[j]?.[vid] === 1);
@@ -293,51 +331,100 @@ export class Switch implements Device {
     return t === null || t![vid] === 1;
   }
 
-  /** The tag port j pushes for VLAN vid: 0 for none. */
-  private pushesTag(j: number, vid: number): boolean {
+  /**
+   * The tags port j sends (OVS's output translation), into the e0…, e1… fields; returns how many.
+   * A slot with VID 0 and PCP 0 is no tag, and a missing outer tag hides the inner one.
+   */
+  private egressTags(j: number): number {
     const mode = this.mode[j]!;
-    if (vid === 0) return false;
-    if (mode === MODE_TRUNK || mode === MODE_NATIVE_TAGGED) return true;
-    if (mode === MODE_NATIVE_UNTAGGED) return vid !== this.vlan[j];
-    return false;
+    let from = 0; // first xvlan slot sent
+    if (mode === MODE_ACCESS) return 0;
+    if (mode === MODE_DOT1Q_TUNNEL || (mode === MODE_NATIVE_UNTAGGED && this.x0v === this.vlan[j])) from = 1;
+    if (from === 0) {
+      if ((this.x0v | this.x0p) === 0) return 0;
+      this.e0t = this.x0t || TPID_8021Q;
+      this.e0v = this.x0v;
+      this.e0p = this.x0p;
+      if ((this.x1v | this.x1p) === 0) return 1;
+      this.e1t = this.x1t || TPID_8021Q;
+      this.e1v = this.x1v;
+      this.e1p = this.x1p;
+      return 2;
+    }
+    if ((this.x1v | this.x1p) === 0) return 0;
+    this.e0t = this.x1t || TPID_8021Q;
+    this.e0v = this.x1v;
+    this.e0p = this.x1p;
+    return 1;
   }
 
-  private egressLength(j: number, len: number, strip: number, ctag: boolean, vid: number): number {
-    const extra = this.mode[j] === MODE_ACCESS && ctag ? 4 : 0;
-    return len - strip - extra + (this.pushesTag(j, vid) ? 4 : 0);
-  }
-
-  /** Write the copy for port j and send it. */
-  private emit(
-    sim: Simulation, j: number, f: Uint8Array, len: number,
-    vid: number, tpid: number, pcp: number, strip: number, ctag: boolean,
-    inVid: number, inPcp: number, inTpid: number, comment: string | undefined,
-  ): void {
+  /**
+   * Write the copy for port j and send it. As OVS's datapath does, tags the copy shares, from
+   * the innermost out, with what the previous copy left on the frame are kept as they are on
+   * the wire (their DEI bit too); the others are popped and pushed anew (DEI 0). So one flood's
+   * copies depend on the order of the ports, exactly as OVS's do.
+   */
+  private emit(sim: Simulation, j: number, f: Uint8Array, len: number, rest: number, comment: string | undefined): void {
     const port = this.ports[j]!;
-    // An access port sends no tag at all: a customer tag under the S-VLAN goes too (OVS pops every tag).
-    const cut = strip + (this.mode[j] === MODE_ACCESS && ctag ? 4 : 0);
-    const push = this.pushesTag(j, vid);
-    if (!push && cut === 0) return sim.send(port, f, len, comment);
-    const outLen = len - cut + (push ? 4 : 0);
+    const en = this.egressTags(j);
+    // Skip the innermost tags the wire state and the wanted tags have in common (tpid, vid, pcp).
+    let a = this.wn - 1;
+    let b = en - 1;
+    for (; a >= 0 && b >= 0; a--, b--) {
+      const wt = a === 0 ? this.w0t : this.w1t;
+      const wc = a === 0 ? this.w0c : this.w1c;
+      const et = b === 0 ? this.e0t : this.e1t;
+      const ec = ((b === 0 ? this.e0p : this.e1p) << 13) | (b === 0 ? this.e0v : this.e1v);
+      if (wt !== et || (wc | 0x1000) !== (ec | 0x1000)) break;
+    }
+    // Tags 0..b are pushed (rebuilt); the ones after keep their wire bytes.
+    let w0t = this.w0t, w0c = this.w0c, w1t = this.w1t, w1c = this.w1c;
+    const keep = en - 1 - b; // innermost tags kept
+    // The kept tags are the innermost `keep` of the wire state.
+    const kept0 = this.wn - keep; // wire index of the first kept tag
+    const nt: number[] = this.scratchTags;
+    for (let k = 0; k < en; k++) {
+      if (k <= b) {
+        nt[2 * k] = k === 0 ? this.e0t : this.e1t;
+        nt[2 * k + 1] = ((k === 0 ? this.e0p : this.e1p) << 13) | (k === 0 ? this.e0v : this.e1v);
+      } else {
+        const wi = kept0 + (k - b - 1);
+        nt[2 * k] = wi === 0 ? w0t : w1t;
+        nt[2 * k + 1] = wi === 0 ? w0c : w1c;
+      }
+    }
+    const outLen = 12 + 4 * en + (len - rest);
+    if (en === this.wn && keep === en && this.pristine) {
+      // Nothing changed on the wire: the frame goes out as it came.
+      sim.send(port, f, len, comment);
+      return;
+    }
+    this.pristine = false;
     if (this.out.length < outLen) this.out = new Uint8Array(outLen * 2);
     const o = this.out;
     o.set(f.subarray(0, 12), 0);
-    let off = 12;
-    if (push) {
-      const t = tpid === 0 ? TPID_8021Q : tpid;
-      o[12] = t >> 8;
-      o[13] = t & 0xff;
-      if (strip === 4 && t === inTpid && vid === inVid && pcp === inPcp) {
-        // The tag goes out as it came in (its DEI bit too): OVS leaves an unchanged tag alone.
-        o[14] = f[14]!;
-        o[15] = f[15]!;
-      } else {
-        o[14] = (pcp << 5) | (vid >> 8);
-        o[15] = vid & 0xff;
-      }
-      off = 16;
+    for (let k = 0; k < en; k++) {
+      const at = 12 + 4 * k;
+      o[at] = nt[2 * k]! >> 8;
+      o[at + 1] = nt[2 * k]! & 0xff;
+      o[at + 2] = nt[2 * k + 1]! >> 8;
+      o[at + 3] = nt[2 * k + 1]! & 0xff;
     }
-    o.set(f.subarray(12 + cut, len), off);
+    o.set(f.subarray(rest, len), 12 + 4 * en);
+    // The wire state is now what this copy carries.
+    this.wn = en;
+    if (en > 0) {
+      w0t = nt[0]!;
+      w0c = nt[1]!;
+    }
+    if (en > 1) {
+      w1t = nt[2]!;
+      w1c = nt[3]!;
+    }
+    this.w0t = w0t;
+    this.w0c = w0c;
+    this.w1t = w1t;
+    this.w1c = w1c;
     sim.send(port, o, outLen, comment);
   }
 
@@ -350,13 +437,13 @@ export class Switch implements Device {
   }
 
   /** VLAN of an untagged frame on access port i: by source MAC, source IPv4 subnet, EtherType, else the port's. */
-  private classifyVlan(i: number, f: Uint8Array, len: number, strip: number): number {
+  private classifyVlan(i: number, f: Uint8Array, len: number, rest: number): number {
     const c = this.classify[i]!;
     for (const r of c.mac) {
       const m = r.mac;
       if (f[6] === m[0] && f[7] === m[1] && f[8] === m[2] && f[9] === m[3] && f[10] === m[4] && f[11] === m[5]) return r.vlan;
     }
-    const at = 12 + strip;
+    const at = rest; // the EtherType after any priority tag
     const type = (f[at]! << 8) | f[at + 1]!;
     if (type === 0x0800 && c.subnet.length > 0 && len >= at + 2 + 20) {
       const s = at + 2 + 12;

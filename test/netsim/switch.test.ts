@@ -46,12 +46,17 @@ describe('access ports', () => {
 });
 
 describe('trunk ports', () => {
-  it('keep the tag of a VLAN they trunk as it came (PCP and DEI) and pop it on access ports', () => {
+  it('pop the tag on access ports; pass it to other trunks as it came (DEI too) until a copy changed it (OVS re-pushes with DEI 0)', () => {
     const f = frame(BCAST, A, { tags: ['8100:f00a'] }); // PCP 7, DEI 1, VID 10
-    const r = run(basic([{ port: 'br0/p4', hex: f }]));
+    let r = run(basic([{ port: 'br0/p4', hex: f }]));
     expect(r.out('br0/p1')).toEqual([frame(BCAST, A)]);
     expect(r.out('br0/p2')).toEqual([frame(BCAST, A)]);
     expect(r.out('br0/p3')).toEqual([]);
+    const trunks = (ports: object[]) => ({ switches: [{ name: 'br0', ports }], events: [{ port: 'br0/t1', hex: f }] });
+    r = run(trunks([{ name: 't1' }, { name: 't2' }, { name: 'a', vlan: 10 }]));
+    expect(r.out('br0/t2')).toEqual([f]); // before the access copy: untouched
+    r = run(trunks([{ name: 't1' }, { name: 'a', vlan: 10 }, { name: 't2' }]));
+    expect(r.out('br0/t2')).toEqual([frame(BCAST, A, { tags: ['8100:e00a'] })]); // after it: popped and pushed again
   });
 
   it('drop a VLAN they do not trunk, and untagged frames unless VLAN 0 is listed', () => {
