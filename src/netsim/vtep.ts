@@ -213,6 +213,8 @@ export function outerTos(b: Uint8Array, start: number, end: number): number {
 interface VniState {
   vni: number;
   group: number; // -1: none
+  /** The group's Ethernet address (01:00:5e + its low 23 bits), when there is a group. */
+  groupMac: Uint8Array;
   /** Replication list in the order copies go out. */
   flood: Uint32Array;
   fdb: VtepFdb;
@@ -312,7 +314,7 @@ export class Vtep {
       // and the first entry's copy last (vxlan_xmit keeps the skb itself for the first remote).
       const own = list.filter((ip) => ip !== this.ip);
       const order = own.length > 1 ? [...own.slice(1), own[0]!] : own;
-      this.vnis.set(c.vni, { vni: c.vni, group, flood: Uint32Array.from(order), fdb: new VtepFdb(this.agingNs) });
+      this.vnis.set(c.vni, { vni: c.vni, group, groupMac: groupMac(group < 0 ? 0 : group), flood: Uint32Array.from(order), fdb: new VtepFdb(this.agingNs) });
       if (group >= 0) this.groups.add(group);
     }
     underlay.attach(this);
@@ -369,7 +371,7 @@ export class Vtep {
   private send(s: VniState, frame: Uint8Array, start: number, end: number, dstIp: number, why: TxReason, copy: number, copies: number, sink: VtepSink): void {
     const multicast = isMulticastIpv4(dstIp);
     let dstMac: Uint8Array;
-    if (multicast) dstMac = groupMac(dstIp);
+    if (multicast) dstMac = s.groupMac;
     else {
       const owner = this.underlay.owner(dstIp);
       if (owner === undefined) return sink.dropped(this, DROP_NO_NEIGHBOR, dstIp, 0, 0);

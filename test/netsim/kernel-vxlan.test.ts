@@ -21,9 +21,13 @@ const FIXTURES = ['vxlan-flood-learn', 'vxlan-head-end', 'vxlan-two-tenants', 'v
 
 const vtep = (i: number, vnis: unknown[], extra: object = {}) => ({ name: `vtep${i}`, ip: `192.168.100.${i}`, mac: `02:00:c0:a8:64:0${i}`, vnis, ...extra });
 const frame = (dst: string, src: string, fill: string, n = 46) => dst + src + '0800' + fill.repeat(n);
-/** What the fixtures do not show: sources no station has, an inner ECN CE mark, a VNI only some VTEPs carry. */
+/**
+ * What the fixtures do not show: sources no station has, an inner ECN CE mark, a VNI only some
+ * VTEPs carry, another UDP port (Linux's old default 8472) and a configured TTL.
+ */
+const P = { port: 8472 };
 const EDGES = {
-  vteps: [vtep(1, [{ vni: 42, group: '239.1.1.1' }]), vtep(2, [{ vni: 42, group: '239.1.1.1' }]), vtep(3, [{ vni: 42, group: '239.1.1.1' }, { vni: 9, flood: ['192.168.100.1'] }])],
+  vteps: [vtep(1, [{ vni: 42, group: '239.1.1.1' }], P), vtep(2, [{ vni: 42, group: '239.1.1.1' }], { ...P, ttl: 5 }), vtep(3, [{ vni: 42, group: '239.1.1.1' }, { vni: 9, flood: ['192.168.100.1'] }], P)],
   events: [
     { vtep: 'vtep1', vni: 42, hex: frame('ffffffffffff', '03aa00000001', '11') },
     { vtep: 'vtep1', vni: 42, hex: frame('ffffffffffff', '000000000000', '11') },
@@ -97,7 +101,7 @@ describe.skipIf(!available)('VTEPs against the Linux vxlan device', () => {
     });
   }
 
-  it('edge cases: multicast and zero sources, inner ECN CE, a VNI on one VTEP only', () => {
+  it('edge cases: multicast and zero sources, inner ECN CE, a VNI on one VTEP only, UDP port 8472, TTL 5', () => {
     const { sim } = compareWithKernel('edges', EDGES);
     // Invalid sources reach the receivers but are not delivered; VNI 9 exists on vtep3 only, so
     // its flood to vtep1 is dropped there; 02:aa:00:00:00:02 was never a source: flooded.
