@@ -9,6 +9,8 @@ import { parseIpv4, parseMac } from '../../src/bytes/addr.js';
 import {
   DROP_INVALID_SOURCE,
   DROP_MTU,
+  DROP_NO_NEIGHBOR,
+  DROP_RX_MTU,
   DROP_NO_FLOOD,
   DROP_UNKNOWN_VNI,
   DROP_VXLAN_FLAGS,
@@ -361,6 +363,22 @@ describe('receive checks', () => {
     pkt[42] = 0x0c;
     b.receive(pkt, 0, pkt.length, 0, r);
     expect(r.droppedList[1]).toMatchObject({ code: DROP_VXLAN_FLAGS, a: 0x0c });
+  });
+
+  it('a packet larger than the receiving VTEP MTU is dropped there; a replication target nobody owns is dropped at the sender', () => {
+    const u = new Underlay();
+    const a = new Vtep(vtepConfig(1, [{ vni: 7, flood: [ip('192.168.100.2'), ip('192.168.100.9')] }], { mtu: 9000 }), u);
+    new Vtep(vtepConfig(2, [{ vni: 7, flood: [ip('192.168.100.1')] }]), u);
+    const r = new Recorder();
+    const f = inner('ffffffffffff', M1, '00', 1600 - 14);
+    a.transmit(7, f, 0, f.length, 0, r);
+    // Copies go to .9 first (nobody owns it: dropped), then to vtep2, whose MTU is 1500.
+    expect(r.droppedList).toEqual([
+      { at: 'vtep1', code: DROP_NO_NEIGHBOR, a: ip('192.168.100.9'), b: 0, c: 0 },
+      { at: 'vtep2', code: DROP_RX_MTU, a: 1636, b: 0, c: 1500 },
+    ]);
+    expect(r.sentList).toHaveLength(1);
+    expect(describeDrop(a, DROP_NO_NEIGHBOR, ip('192.168.100.9'), 0, 0)).toBe('dropped by vtep1: no VTEP owns 192.168.100.9 on the underlay');
   });
 
   it('configuration errors name the VTEP', () => {
