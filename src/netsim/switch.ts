@@ -25,9 +25,12 @@
  *    mode carries the VLAN (an access port carries its VLAN only for frames without a customer
  *    tag; a dot1q-tunnel port its S-VLAN and its cvlans).
  * 4. Egress: access ports send untagged, trunks and native-tagged ports with the VLAN's tag
- *    (its TPID and PCP; a tag equal to the one received is sent as received), native-untagged
- *    ports untagged in the native VLAN, dot1q-tunnel ports with the S-tag popped. VLAN 0 leaves
- *    untagged (OVS's priority-tags default, "never"). A popped tag is never replaced by padding.
+ *    (its TPID and PCP), native-untagged ports untagged in the native VLAN, dot1q-tunnel ports
+ *    with the S-tag popped. A tag with VID 0 and PCP 0 is no tag (a priority tag with a
+ *    non-zero PCP stays, as OVS 3.1 sends it). As OVS's datapath does, each copy of a flood is
+ *    made from what the previous copy left on the frame: the innermost tags both share stay as
+ *    they are (DEI bit included), the others are popped and pushed anew (DEI 0). A popped tag
+ *    is never replaced by padding.
  * 5. Per-VLAN policing on egress (`police` on a port): a token bucket of `burst` bytes filled at
  *    `rate` bits per second; a frame larger than the tokens left is dropped and counted.
  */
