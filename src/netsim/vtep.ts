@@ -53,9 +53,10 @@ export const VTEP_TTL_MULTICAST = 1;
 const T_IPV4 = ETHERTYPE_OF.ipv4!;
 const T_IPV6 = ETHERTYPE_OF.ipv6!;
 const P_UDP = IPPROTO_OF.udp!;
-const P_TCP = 6;
+const P_TCP = 6; // IANA protocol numbers of the other transports whose ports name a flow
 const P_SCTP = 132;
-const MAX_FRAME = 14 + 65535;
+/** The largest outer frame: an Ethernet header and the largest IPv4 packet. */
+const MAX_FRAME = ETHER.length + IPV4.f.len.max;
 
 // Offsets in the outer packet, from the layouts.
 const AT_IP = ETHER.length;
@@ -73,7 +74,6 @@ const F_PROTO = IPV4.f.proto;
 const F_SRC = IPV4.f.src;
 const F_DST = IPV4.f.dst;
 const F_DPORT = UDP.f.dport;
-const F_SPORT = UDP.f.sport;
 const F_VXFLAGS = VXLAN.f.flags;
 const F_VNI = VXLAN.f.vni;
 
