@@ -18,11 +18,15 @@ underlay neighbours are static (no ARP) and the bridge knows every VTEP's MAC (n
 flooding); TX checksum offload is off so captured checksums are final. The vxlan FDB is never
 flushed (that would delete the all-zeros flood entry).
 
-Each event `{"vtep", "vni", "hex"}` is sent with an AF_PACKET socket on that VTEP's vx<vni>;
+Switches (hypervisors' virtual switches: access ports and one port bound to a VTEP with a
+VLAN -> VNI map) become one bridge per VLAN, see below.
+
+Each event `{"vtep", "vni", "hex"}` is sent with an AF_PACKET socket on that VTEP's vx<vni>
+(an event `{"port": "switch/port"}` on the VM end of that access port);
 after each one the harness waits for the network to settle and records every VTEP's
 `bridge fdb show dev vx<vni>`. tcpdump records each VTEP's underlay port (eth0, both
-directions, IP only: IGMP joins and groups the VTEP did not join left out) and what each
-vx<vni> delivers (`-Q in`).
+directions, IP only: IGMP joins and groups the VTEP did not join left out), what each
+vx<vni> delivers (`-Q in`) and what each access port delivers to its VM.
 
 Prints JSON: {"steps": [{"t0", "t1", "fdb": [{"vtep", "vni", "mac", "remote"}]}],
 "captures": [{"iface", "file"}]}; t0/t1 are CLOCK_REALTIME nanoseconds bracketing the step,
@@ -154,6 +158,43 @@ def main():
                 for remote in n.get('flood', []):
                     run('bridge', '-n', ns, 'fdb', 'append', '00:00:00:00:00:00', 'dst', remote, 'dev', dev)
 
+        # Hypervisor switches: one plain Linux bridge per VLAN (this kernel may lack bridge VLAN
+        # filtering, and access ports need none): VLAN 10's bridge holds the switch's access
+        # ports of VLAN 10 and, when its port bound to a VTEP maps 10 -> 42, that VTEP's vx42 -
+        # the hypervisor network of many Linux hosts. Access ports are veth pairs: the bridge
+        # side is the switch port, the other end is where the VM sends and receives (frames in;
+        # `-Q in` captures what the switch delivered).
+        switch_ports = {}  # "switch/port" -> (namespace, VM-side interface)
+        for k, sw in enumerate(scenario.get('switches', [])):
+            bound = [p for p in sw['ports'] if 'vtep' in p]
+            if len(bound) != 1:
+                raise RuntimeError(f"switch {sw['name']}: the harness needs exactly one port bound to a VTEP")
+            ns = by_index[bound[0]['vtep']][1]
+            bridges = {}
+
+            def bridge_of(vlan):
+                if vlan not in bridges:
+                    br = f'b{k}v{vlan}'
+                    run('ip', '-n', ns, 'link', 'add', br, 'type', 'bridge', 'stp_state', '0', 'mcast_snooping', '0')
+                    run('ip', '-n', ns, 'link', 'set', br, 'up')
+                    bridges[vlan] = br
+                return bridges[vlan]
+
+            for vlan, vni in bound[0]['map'].items():
+                run('ip', '-n', ns, 'link', 'set', f'vx{vni}', 'master', bridge_of(int(vlan)))
+            for i, p in enumerate(sw['ports']):
+                if 'vtep' in p:
+                    continue
+                if 'vlan' not in p or set(p) - {'name', 'vlan'}:
+                    raise RuntimeError(f"switch {sw['name']} port {p['name']}: the harness knows access ports only")
+                port, vm = f's{k}p{i}', f's{k}p{i}v'
+                run('ip', '-n', ns, 'link', 'add', port, 'type', 'veth', 'peer', 'name', vm)
+                for dev in (port, vm):
+                    ns_run(ns, 'ethtool', '-K', dev, 'tx', 'off')
+                run('ip', '-n', ns, 'link', 'set', port, 'master', bridge_of(p['vlan']), 'up')
+                run('ip', '-n', ns, 'link', 'set', vm, 'up')
+                switch_ports[f"{sw['name']}/{p['name']}"] = (ns, vm)
+
         captures = []
 
         def dump(ns, iface, args, label):
@@ -178,14 +219,16 @@ def main():
             for n in v['vnis']:
                 dump(ns, f"vx{n['vni']}", ['-Q', 'in'], f"{v['name']}/vni-{n['vni']}")
                 socks[(v['name'], n['vni'])] = raw_socket_in(ns, f"vx{n['vni']}")
+        for label, (ns, vm) in switch_ports.items():
+            dump(ns, vm, ['-Q', 'in'], label)
+            socks[label] = raw_socket_in(ns, vm)
         time.sleep(0.3)  # IGMP joins and any start-up traffic pass before the first event
 
         steps = []
         for ev in scenario['events']:
-            if 'vtep' not in ev:
-                continue
             t0 = time.time_ns()
-            socks[(ev['vtep'], ev['vni'])].send(bytes.fromhex(ev['hex']))
+            sock = socks[ev['port']] if 'port' in ev else socks[(ev['vtep'], ev['vni'])]
+            sock.send(bytes.fromhex(ev['hex']))
             time.sleep(SETTLE)
             fdb = []
             for v, ns in zip(vteps, names):

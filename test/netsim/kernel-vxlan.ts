@@ -38,6 +38,7 @@ export interface KernelRun {
 
 interface Scenario {
   vteps: { name: string; mac: string; srcport?: number[] }[];
+  switches?: unknown[];
   events: Record<string, unknown>[];
 }
 
