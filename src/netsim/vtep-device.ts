@@ -185,15 +185,12 @@ export class VtepDevice implements Device, SwitchPortBinder, VtepSink {
   sent(from: Vtep, vni: number, buf: Uint8Array, start: number, end: number, dstIp: number, why: TxReason, copy: number, copies: number): void {
     this.flushLocal();
     const bytes = start === 0 ? buf : buf.subarray(start, end);
-    // A fragment after the first holds no VXLAN header: say which packet it belongs to instead.
-    const first = getField(bytes, ETHER.length, IPV4.f.frag) === 0;
-    const comment = first ? describeSent(from, vni, bytes, VTEP_OUTER_HEADERS, dstIp, why, copy, copies) : `IPv4 fragment of the packet to ${formatIpv4(dstIp)}`;
-    this.sim.send(this.underlayPort, bytes, end - start, comment);
+    this.sim.send(this.underlayPort, bytes, end - start, this.sim.sink ? sentComment(from, vni, bytes, dstIp, why, copy, copies) : undefined);
   }
 
   delivered(to: Vtep, vni: number, buf: Uint8Array, start: number, end: number, srcIp: number, learn: LearnOutcome): void {
     const sim = this.sim;
-    sim.inbound(describeLearn(to, vni, buf, start, srcIp, learn) || undefined);
+    sim.inbound(sim.sink ? describeLearn(to, vni, buf, start, srcIp, learn) || undefined : undefined);
     const inner = start === 0 ? buf : buf.subarray(start, end);
     const length = end - start;
     const bound = this.boundVni.get(vni);
@@ -217,6 +214,12 @@ export class VtepDevice implements Device, SwitchPortBinder, VtepSink {
     else this.sim.inbound(reason);
     this.sim.drop(reason);
   }
+}
+
+/** The capture comment of an outer packet; a fragment after the first holds no VXLAN header, so it says which packet it belongs to. */
+function sentComment(from: Vtep, vni: number, bytes: Uint8Array, dstIp: number, why: TxReason, copy: number, copies: number): string {
+  if (getField(bytes, ETHER.length, IPV4.f.frag) !== 0) return `IPv4 fragment of the packet to ${formatIpv4(dstIp)}`;
+  return describeSent(from, vni, bytes, VTEP_OUTER_HEADERS, dstIp, why, copy, copies);
 }
 
 const VTEP_KEYS = ['name', 'ip', 'mac', 'vnis', 'port', 'mtu', 'fragment', 'ttl', 'srcport', 'agingTime'];

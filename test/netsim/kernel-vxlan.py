@@ -43,7 +43,7 @@ import sys
 import time
 
 CLONE_NEWNET = 0x40000000
-SETTLE = 0.12  # seconds after each send: delivery through veths and bridge is far quicker
+SETTLE = 0.15  # seconds after each send: delivery through veths and bridge is far quicker
 libc = ctypes.CDLL(None, use_errno=True)
 
 
