@@ -6,8 +6,8 @@
  * the ports no link joins: a host frame enters such a port, and a frame leaving it reaches the
  * host ("delivered"). Everything happens in time order; frames at the same time in the order
  * they were sent (first in, first out), so a flood spreads breadth-first and a run is
- * reproducible. A loop without a spanning tree floods forever, so the engine counts frames sent
- * and stops at `maxFrames`.
+ * reproducible. A loop without a spanning tree floods forever, so the engine counts the frames
+ * sent on behalf of each host frame and stops the run when one host frame has made `maxFrames`.
  *
  * Every crossing of a port is reported to a FrameSink with its direction (inbound = into the
  * device, outbound = out of it; the pcapng epb_flags values) and an optional comment (floods and
@@ -124,6 +124,10 @@ interface OpenEvent {
   record: EventRecord;
   /** Frames of this event still travelling on links. */
   pending: number;
+  /** The host frame has been handled but copies still travel: settle() completes the event. */
+  open: boolean;
+  /** Frames sent on behalf of this host frame (its copies and theirs): the storm budget. */
+  sent: number;
 }
 
 export interface SimulationOptions {
@@ -142,7 +146,7 @@ export class Simulation {
   onEvent: ((record: EventRecord) => void) | undefined;
   /** Current time, nanoseconds from the scenario's time 0. */
   now = 0;
-  /** Frames sent out of ports so far (the storm budget counts these). */
+  /** Frames sent out of ports so far. */
   framesSent = 0;
   /** Frames and copies dropped so far. */
   framesDropped = 0;
@@ -159,7 +163,6 @@ export class Simulation {
   private curBytes: Uint8Array | undefined = undefined;
   private curLength = 0;
   private curInbound = false;
-  private readonly open = new Map<number, OpenEvent>();
   private readonly finished = new Map<number, EventRecord>();
   private nextToReport = 0;
 
@@ -214,15 +217,15 @@ export class Simulation {
    */
   inject(index: number, time: number, port: Port, bytes: Uint8Array, length = bytes.length): void {
     this.advance(time);
-    const ev: OpenEvent = { record: { index, port: port.name, delivered: [] }, pending: 0 };
-    this.open.set(index, ev);
+    const ev: OpenEvent = { record: { index, port: port.name, delivered: [] }, pending: 0, open: false, sent: 0 };
     if (this.stopped === undefined) {
       this.receiveAt(port, bytes, length, ev);
       this.run(time);
     } else {
       ev.record.dropped = this.stopped;
     }
-    this.settle(ev);
+    if (ev.pending === 0) this.complete(ev.record);
+    else ev.open = true; // frames of it still travel links with a delay: settle() completes it
   }
 
   /** Process everything still in flight (links with a delay), however late. */
@@ -252,13 +255,14 @@ export class Simulation {
   send(port: Port, bytes: Uint8Array, length: number, comment?: string): void {
     if (this.stopped !== undefined) return;
     if (!this.curInbound) this.inbound();
-    if (this.framesSent >= this.maxFrames) {
-      this.stop(`stopped at maxFrames ${this.maxFrames}: ${this.framesSent} frames sent (a loop without a spanning tree floods forever)`);
+    const ev = this.current!;
+    if (ev.sent >= this.maxFrames) {
+      this.stop(`stopped at maxFrames ${this.maxFrames}: event ${ev.record.index} alone made ${ev.sent} frames (a loop without a spanning tree floods forever)`);
       return;
     }
+    ev.sent++;
     this.framesSent++;
     if (this.sink && port.capture) this.sink.frame(port, DIR_OUT, this.now, bytes, length, comment);
-    const ev = this.current!;
     const peer = port.peer;
     if (peer === undefined) {
       ev.record.delivered.push(port.name);
@@ -313,15 +317,25 @@ export class Simulation {
     }
   }
 
+  /** A frame of `ev` finished travelling: the event is over when none is left. */
   private settle(ev: OpenEvent): void {
-    if (ev.pending > 0 || !this.open.has(ev.record.index)) return;
-    this.open.delete(ev.record.index);
-    this.finished.set(ev.record.index, ev.record);
-    // Report in event order: a later event may finish first when links have delays.
-    for (let r = this.finished.get(this.nextToReport); r; r = this.finished.get(this.nextToReport)) {
-      this.finished.delete(this.nextToReport);
+    if (ev.pending > 0 || !ev.open) return;
+    ev.open = false;
+    this.complete(ev.record);
+  }
+
+  /** Report in event order: a later event may finish first when links have delays. */
+  private complete(r: EventRecord): void {
+    if (r.index === this.nextToReport && this.finished.size === 0) {
       this.nextToReport++;
       this.onEvent?.(r);
+      return;
+    }
+    this.finished.set(r.index, r);
+    for (let f = this.finished.get(this.nextToReport); f; f = this.finished.get(this.nextToReport)) {
+      this.finished.delete(this.nextToReport);
+      this.nextToReport++;
+      this.onEvent?.(f);
     }
   }
 

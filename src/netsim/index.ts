@@ -9,3 +9,4 @@ export * as scenarioValues from './parse.js';
 export { Vtep, Underlay, VtepError, flowHash, groupMac, outerTos, VTEP_IP_OVERHEAD, VTEP_OUTER_HEADERS, type VtepConfig, type VtepVniConfig, type VtepSink } from './vtep.js';
 export { VtepFdb, LEARN_NEW, LEARN_REFRESHED, LEARN_MOVED, type LearnOutcome, type VtepFdbRow } from './vtep-fdb.js';
 export { VtepDevice, UnderlayDevice, vtepType, parseVtep, UNDERLAY_DEVICE } from './vtep-device.js';
+export { formatEventLine, EVENT_HEADER } from './report.js';

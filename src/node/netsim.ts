@@ -1,6 +1,6 @@
 /**
  * `virtkit netsim` on files: a scenario read from JSON (whole) or JSON Lines (streamed: the first
- * line is the topology, every further line one event), run through the core engine
+ * line is the topology, every further line one event; `-` is standard input, as JSON Lines), run through the core engine
  * (src/netsim), with every port crossing written to
  * - one pcapng: an interface per port (declared in port order), each frame with its epb_flags
  *   direction and, for floods and drops, a comment saying why;
@@ -110,15 +110,21 @@ async function readJson(path: string): Promise<unknown> {
 
 /** The lines of a file, numbered from 1, streamed. */
 async function* lines(path: string): AsyncGenerator<[number, string]> {
-  const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
-  const opened = new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', reject);
-  });
-  try {
-    await opened;
-  } catch (e) {
-    throw fileError(path, e);
+  let stream: NodeJS.ReadableStream & { destroy(): void };
+  if (path === '-') {
+    stream = process.stdin;
+    process.stdin.setEncoding('utf8');
+  } else {
+    const file = createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 });
+    stream = file;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        file.once('open', () => resolve());
+        file.once('error', reject);
+      });
+    } catch (e) {
+      throw fileError(path, e);
+    }
   }
   const rl = createInterface({ input: stream, crlfDelay: Infinity });
   let n = 0;
@@ -126,7 +132,7 @@ async function* lines(path: string): AsyncGenerator<[number, string]> {
     for await (const line of rl) yield [++n, line];
   } finally {
     rl.close();
-    stream.destroy();
+    if (path !== '-') stream.destroy();
   }
 }
 
@@ -170,12 +176,29 @@ async function scenarioSource(path: string, jsonl: boolean): Promise<{ topology:
 
 /** Whether a scenario path is JSON Lines by its name. */
 export function isJsonLinesScenario(path: string): boolean {
-  return /\.(jsonl|ndjson)$/i.test(path);
+  return path === '-' || /\.(jsonl|ndjson)$/i.test(path);
 }
 
 /** Run a scenario file, writing the captures asked for. */
 export async function runNetsimFile(path: string, opts: NetsimFileOptions = {}): Promise<NetsimFileSummary> {
   const { topology, events } = await scenarioSource(path, opts.jsonl ?? isJsonLinesScenario(path));
+  return runNetwork(topology, events, path === '-' ? [] : [path], opts);
+}
+
+/** Run a scenario document held in memory (the demo's), writing the captures asked for. */
+export async function runNetsimDocument(doc: unknown, opts: NetsimFileOptions = {}): Promise<NetsimFileSummary> {
+  const { events, ...topology } = object(doc, 'scenario');
+  const list = events === undefined ? [] : Array.isArray(events) ? events : null;
+  if (list === null) throw new NetsimError('events', 'must be an array');
+  return runNetwork(topology, list.map((e, i): [string, unknown] => [`events[${i}]`, e]), [], opts);
+}
+
+async function runNetwork(
+  topology: Record<string, unknown>,
+  events: AsyncIterable<[string, unknown]> | Iterable<[string, unknown]>,
+  inputs: string[],
+  opts: NetsimFileOptions,
+): Promise<NetsimFileSummary> {
   const network = new Network(topology, { maxFrames: opts.maxFrames });
   const sim = network.sim;
   const captured = sim.ports.filter((p) => p.capture);
@@ -185,7 +208,7 @@ export async function runNetsimFile(path: string, opts: NetsimFileOptions = {}):
   try {
     let pcapng: CaptureFileWriter | undefined;
     if (opts.output !== undefined) {
-      pcapng = await CaptureFileWriter.open(opts.output, { format: 'pcapng', interfaceName: captured[0]?.interfaceName, inputs: [path] });
+      pcapng = await CaptureFileWriter.open(opts.output, { format: 'pcapng', interfaceName: captured[0]?.interfaceName, inputs });
       opened.push(pcapng);
       for (const p of captured) pcapng.declareInterface(p.interfaceName);
     }
@@ -204,7 +227,7 @@ export async function runNetsimFile(path: string, opts: NetsimFileOptions = {}):
         let w = byFile.get(p.portFile);
         if (!w) {
           const file = join(opts.portsDir, `${p.portFile}.pcap`);
-          w = await CaptureFileWriter.open(file, { format: 'pcap', inputs: [path] });
+          w = await CaptureFileWriter.open(file, { format: 'pcap', inputs });
           opened.push(w);
           files.push(w);
           portFiles.push(file);

@@ -12,6 +12,7 @@ import { readCaptureFile } from '../../src/node/capture-file.js';
 import { toolsAvailable } from '../helpers/tools.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 import { BCAST, frame, mac, run } from './helpers.js';
+import { ENTERPRISE_PAIR } from '../../src/demo/netsim.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vk14-netsim-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -61,6 +62,10 @@ describe.each(FIXTURES)('fixture %s', (name) => {
 });
 
 describe('the stories the fixtures tell', () => {
+  it('the demo runs the enterprise pair fixture (one description: the fixture file equals the demo\'s scenario)', () => {
+    expect(JSON.parse(readFileSync(fixture('enterprise-pair'), 'utf8'))).toEqual(ENTERPRISE_PAIR);
+  });
+
   const R = (name: string) => run(JSON.parse(readFileSync(fixture(name), 'utf8')));
 
   it('enterprise pair: VLANs stay apart across the trunk, the phone lands in the voice VLAN, VLAN 20 is policed, hopping is dropped', () => {

@@ -3,7 +3,7 @@
  * switches forwarding the scenario's frames (src/netsim), written port by port (src/node/netsim.ts).
  */
 import { UsageError, VirtkitError } from '../../errors.js';
-import type { EventRecord } from '../../netsim/index.js';
+import { EVENT_HEADER, formatEventLine } from '../../netsim/index.js';
 import { runNetsimFile, type NetsimFileSummary } from '../../node/netsim.js';
 import { flagBool, flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';
@@ -21,8 +21,9 @@ with the frames hosts send, in time order, and writes every frame where it cross
                       "fdb": [{"switch", "port", "vlan", "mac"}], "vtepFdb": [...]} on stdout
                      (the tables as they stand at the end; "stopped" when maxFrames ended a storm)
   --fdb-trace        with --json: each event also carries "fdb" and "vtepFdb" right after it
-  --jsonl            SCENARIO is JSON Lines (implied by .jsonl/.ndjson): the first line is the
-                     topology, every further line one event; read as a stream
+  --jsonl            SCENARIO is JSON Lines (implied by .jsonl/.ndjson, and by "-" for standard
+                     input): the first line is the topology, every further line one event;
+                     read as a stream
 
 Scenario (JSON):
   {"switches": [{"name": "br0", "agingTime": 300, "ports": [
@@ -39,8 +40,9 @@ Scenario (JSON):
               {"port": "br0/p4", "layers": [{"layer": "ether", ...}, ...]}]}
   Times are seconds (a number or a decimal string, nanoseconds kept); an event without "time"
   comes 1 ms after the previous one. Links have no delay unless given. A loop without a spanning
-  tree storms: the run stops after maxFrames frames sent and says so. Classification ranks the
-  source MAC, then the longest source IPv4 subnet, then the EtherType, then the port's VLAN.
+  tree storms: the run stops when one host frame has made maxFrames copies, and says so.
+  Classification ranks the source MAC, then the longest source IPv4 subnet, then the EtherType,
+  then the port's VLAN.
   Policing: a token bucket per VLAN on a port's egress, "rate" in bit/s, "burst" in bytes.
 
 VXLAN tunnel endpoints (RFC 7348, as the Linux vxlan device behaves):
@@ -62,14 +64,6 @@ VXLAN tunnel endpoints (RFC 7348, as the Linux vxlan device behaves):
 Exit status 2 with one line on stderr naming the place of a bad scenario (an unknown port, a
 VLAN outside 1..4094, a port in two links, a frame that is not Ethernet).
 `;
-
-function eventLine(r: EventRecord): string {
-  const head = `${String(r.index).padStart(5)}  ${r.port.padEnd(12)}`;
-  const n = r.delivered.length;
-  const list = n > 6 ? `${r.delivered.slice(0, 6).join(' ')} … (${n} copies)` : r.delivered.join(' ');
-  const to = n > 0 ? `→ ${list}` : '→ (nowhere)';
-  return r.dropped === undefined ? `${head} ${to}` : `${head} ${to}   dropped: ${r.dropped}`;
-}
 
 export const command: Command = {
   summary: 'virtual switches (VLANs, QinQ, learning, storms) and VXLAN VTEPs forwarding frames, port by port into pcapng',
@@ -104,7 +98,7 @@ export const command: Command = {
             if (tables) Object.assign(row, tables);
             io.stdout((first ? '\n' : ',\n') + JSON.stringify(row));
             first = false;
-          } else if (shown.length < SHOW) shown.push(eventLine(r));
+          } else if (shown.length < SHOW) shown.push(formatEventLine(r));
         },
       });
     } catch (e) {
@@ -120,7 +114,7 @@ export const command: Command = {
       return 0;
     }
     const say = (s = '') => io.stdout(s + '\n');
-    say('event  entered at   delivered to');
+    say(EVENT_HEADER);
     for (const l of shown) say(l);
     if (total > shown.length) say(`  … ${total - shown.length} more events`);
     if (summary.stopped !== undefined) say(`STORM: ${summary.stopped}`);
