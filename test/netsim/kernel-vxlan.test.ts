@@ -22,8 +22,9 @@ const FIXTURES = ['vxlan-flood-learn', 'vxlan-head-end', 'vxlan-two-tenants', 'v
 const vtep = (i: number, vnis: unknown[], extra: object = {}) => ({ name: `vtep${i}`, ip: `192.168.100.${i}`, mac: `02:00:c0:a8:64:0${i}`, vnis, ...extra });
 const frame = (dst: string, src: string, fill: string, n = 46) => dst + src + '0800' + fill.repeat(n);
 /**
- * What the fixtures do not show: sources no station has, an inner ECN CE mark, a VNI only some
- * VTEPs carry, another UDP port (Linux's old default 8472) and a configured TTL.
+ * What the fixtures do not show: sources no station has, inner ECN marks (IPv4 CE, IPv6 ECT(1)
+ * under DSCP 46), a VNI only some VTEPs carry, another UDP port (Linux's old default 8472) and a
+ * configured TTL.
  */
 const P = { port: 8472 };
 const EDGES = {
@@ -34,6 +35,8 @@ const EDGES = {
     { vtep: 'vtep2', vni: 42, hex: frame('02aa00000009', '02aa00000002', '03') },
     { vtep: 'vtep3', vni: 9, hex: frame('ffffffffffff', '02aa00000003', '00', 100) },
     { vtep: 'vtep2', vni: 42, hex: frame('02aa00000002', '02aa00000001', '00') },
+    // IPv6 with traffic class 0xb9 (DSCP 46, ECN ECT(1)): the outer TOS takes only the ECN bits.
+    { vtep: 'vtep1', vni: 42, hex: '02aa00000002' + '02aa00000001' + '86dd' + '6b900000' + '0008' + '11' + '40' + '20010db8000000000000000000000001' + '20010db8000000000000000000000002' + '9c4013880008' + '0000' },
   ],
 };
 
@@ -111,11 +114,11 @@ describe.skipIf(!available)('VTEPs against the Linux vxlan device', () => {
     });
   }
 
-  it('edge cases: multicast and zero sources, inner ECN CE, a VNI on one VTEP only, UDP port 8472, TTL 5', () => {
+  it('edge cases: multicast and zero sources, inner ECN CE and IPv6 ECN, a VNI on one VTEP only, UDP port 8472, TTL 5', () => {
     const { sim } = compareWithKernel('edges', EDGES);
     // Invalid sources reach the receivers but are not delivered; VNI 9 exists on vtep3 only, so
     // its flood to vtep1 is dropped there; 02:aa:00:00:00:02 was never a source: flooded.
-    expect(sim.events.map((e) => e.delivered.length)).toEqual([0, 0, 2, 0, 2]);
+    expect(sim.events.map((e) => e.delivered.length)).toEqual([0, 0, 2, 0, 2, 1]);
     expect(sim.events[3]!.dropped).toBe('dropped by vtep1: VNI 9 is not configured here');
   });
 });
