@@ -33,6 +33,7 @@ import { ETHER, encodeEther } from '../net/ether.js';
 import { fragmentFrame } from '../net/fragment.js';
 import { getField } from '../net/fields.js';
 import { IPV4, IPV4_DF, IPV4_FLAGS_SHIFT, IPV4_MF, encodeIpv4 } from '../net/ipv4.js';
+import { IPV6 } from '../net/ipv6.js';
 import { ETHERTYPE_OF, IPPROTO_OF, UDP_PORT_VXLAN } from '../net/protocols.js';
 import { UDP, encodeUdp } from '../net/udp.js';
 import { VXLAN, VXLAN_FLAG_I, encodeVxlan } from '../net/vxlan.js';
@@ -76,6 +77,24 @@ const F_DST = IPV4.f.dst;
 const F_DPORT = UDP.f.dport;
 const F_VXFLAGS = VXLAN.f.flags;
 const F_VNI = VXLAN.f.vni;
+// Byte offsets of the fields receive() reads directly, from the layouts; each field must fill its
+// bytes exactly as read there (checked here, at load time).
+const AT_ETYPE = F_ETYPE.byte;
+const AT_LEN = F_LEN.byte;
+const AT_IHL = F_IHL.byte;
+const IHL_MASK = F_IHL.max << F_IHL.shift;
+const AT_PROTO = F_PROTO.byte;
+const AT_FLAGS_FRAG = F_FLAGS.byte;
+const MF_OFFSET_MASK = (IPV4_MF << IPV4_FLAGS_SHIFT) | F_FRAG.max;
+const AT_DPORT = F_DPORT.byte;
+const AT_VXFLAGS = F_VXFLAGS.byte;
+const AT_VNI = F_VNI.byte;
+const AT_RES1 = VXLAN.f.reserved1.byte; // 3 bytes
+const AT_RES2 = VXLAN.f.reserved2.byte; // 1 byte
+for (const [f, bytes] of [[F_ETYPE, 2], [F_LEN, 2], [F_PROTO, 1], [F_DPORT, 2], [F_VXFLAGS, 1], [F_VNI, 3]] as const) {
+  if (f.bytes !== bytes || f.shift !== 0 || f.width !== bytes * 8) throw new Error(`vtep: ${f.name} is not ${bytes} whole bytes`);
+}
+if (IHL_MASK !== 0x0f || F_FLAGS.byte !== F_FRAG.byte || F_FRAG.shift !== 0 || VXLAN.f.reserved1.width !== 24 || VXLAN.f.reserved2.width !== 8) throw new Error('vtep: IPv4 or VXLAN layout differs from what receive() reads');
 
 /** Why a packet went where it went. */
 export const TX_UNICAST = 0; // destination MAC learnt behind that VTEP
@@ -149,14 +168,17 @@ export function groupMac(group: number): Uint8Array {
   return Uint8Array.of(0x01, 0x00, 0x5e, (group >>> 16) & 0x7f, (group >>> 8) & 0xff, group & 0xff);
 }
 
+/** One 32-bit word into the running hash (MurmurHash3's per-word step). */
 function mix(h: number, k: number): number {
   k = Math.imul(k, 0xcc9e2d51);
   k = (k << 15) | (k >>> 17);
-  k = Math.imul(k, 0x1b873593);
-  h ^= k;
+  h ^= Math.imul(k, 0x1b873593);
   h = (h << 13) | (h >>> 19);
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
+
+/** The big-endian word at b[p..p+3] as int32 (no call: this is the per-frame path). */
+const word = (b: Uint8Array, p: number) => (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
 
 /**
  * A 32-bit hash of the inner frame's flow (MurmurHash3's mixing): destination and source MAC,
@@ -166,28 +188,28 @@ function mix(h: number, k: number): number {
  */
 export function flowHash(b: Uint8Array, start: number, end: number): number {
   let h = 0x9747b28c;
-  if (end - start < 14) return h >>> 0;
-  h = mix(h, get32(b, start));
-  h = mix(h, get32(b, start + 4));
-  h = mix(h, get32(b, start + 8));
-  const type = get16(b, start + 12);
+  if (end - start < ETHER.length) return h >>> 0;
+  h = mix(h, word(b, start));
+  h = mix(h, word(b, start + 4));
+  h = mix(h, word(b, start + 8));
+  const type = (b[start + AT_ETYPE]! << 8) | b[start + AT_ETYPE + 1]!;
   h = mix(h, type);
-  const ip = start + 14;
+  const ip = start + ETHER.length;
   let l4 = -1;
   let proto = -1;
-  if (type === T_IPV4 && end - ip >= 20) {
-    h = mix(h, get32(b, ip + F_SRC.byte));
-    h = mix(h, get32(b, ip + F_DST.byte));
-    proto = getField(b, ip, F_PROTO);
+  if (type === T_IPV4 && end - ip >= IPV4.length) {
+    h = mix(h, word(b, ip + F_SRC.byte));
+    h = mix(h, word(b, ip + F_DST.byte));
+    proto = b[ip + AT_PROTO]!;
     h = mix(h, proto);
-    if (getField(b, ip, F_FRAG) === 0 && (getField(b, ip, F_FLAGS) & IPV4_MF) === 0) l4 = ip + getField(b, ip, F_IHL) * 4;
-  } else if (type === T_IPV6 && end - ip >= 40) {
-    for (let i = 8; i < 40; i += 4) h = mix(h, get32(b, ip + i));
-    proto = b[ip + 6]!;
+    if ((((b[ip + AT_FLAGS_FRAG]! << 8) | b[ip + AT_FLAGS_FRAG + 1]!) & MF_OFFSET_MASK) === 0) l4 = ip + (b[ip + AT_IHL]! & IHL_MASK) * 4;
+  } else if (type === T_IPV6 && end - ip >= IPV6.length) {
+    for (let i = IPV6.f.src.byte; i < IPV6.f.dst.byte + 16; i += 4) h = mix(h, word(b, ip + i));
+    proto = b[ip + IPV6.f.nh.byte]!;
     h = mix(h, proto);
-    l4 = ip + 40;
+    l4 = ip + IPV6.length;
   }
-  if (l4 >= 0 && (proto === P_UDP || proto === P_TCP || proto === P_SCTP) && end - l4 >= 4) h = mix(h, get32(b, l4));
+  if (l4 >= 0 && (proto === P_UDP || proto === P_TCP || proto === P_SCTP) && end - l4 >= 4) h = mix(h, word(b, l4));
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -399,20 +421,22 @@ export class Vtep {
   /** Receive the outer packet buf[start, end) from the underlay at time `now` (ns): learn, decapsulate, deliver. */
   receive(buf: Uint8Array, start: number, end: number, now: number, sink: VtepSink): void {
     if (end - start < AT_UDP) return sink.dropped(this, DROP_SHORT, end - start, AT_UDP, 0);
-    const type = getField(buf, start, F_ETYPE);
+    // Fields are read as whole bytes and 16-bit words at the layouts' offsets (checked once at
+    // load time below), not through getField: this is the per-frame path.
+    const type = (buf[start + AT_ETYPE]! << 8) | buf[start + AT_ETYPE + 1]!;
     if (type !== T_IPV4) return sink.dropped(this, DROP_NOT_VXLAN, type, 0, 0);
     const ip = start + AT_IP;
-    const ipLength = getField(buf, ip, F_LEN);
+    const ipLength = (buf[ip + AT_LEN]! << 8) | buf[ip + AT_LEN + 1]!;
     if (ipLength > this.mtu) return sink.dropped(this, DROP_RX_MTU, ipLength, 0, this.mtu);
     const ipEnd = Math.min(end, ip + ipLength);
-    const header = getField(buf, ip, F_IHL) * 4;
-    const proto = getField(buf, ip, F_PROTO);
+    const header = (buf[ip + AT_IHL]! & IHL_MASK) * 4;
+    const proto = buf[ip + AT_PROTO]!;
     if (proto !== P_UDP) return sink.dropped(this, DROP_NOT_VXLAN, proto, 0, 0);
     const src = getField(buf, ip, F_SRC);
     let b = buf;
     let udp = ip + header;
     let udpEnd = ipEnd;
-    if ((getField(buf, ip, F_FLAGS) & IPV4_MF) !== 0 || getField(buf, ip, F_FRAG) !== 0) {
+    if ((((buf[ip + AT_FLAGS_FRAG]! << 8) | buf[ip + AT_FLAGS_FRAG + 1]!) & MF_OFFSET_MASK) !== 0) {
       const whole = this.reassemble(buf, ip, header, ipEnd, src);
       if (whole === null) return; // more fragments to come
       b = whole;
@@ -420,13 +444,13 @@ export class Vtep {
       udpEnd = whole.length;
     }
     if (udpEnd - udp < UDP.length + VXLAN.length + ETHER.length) return sink.dropped(this, DROP_SHORT, udpEnd - udp, UDP.length + VXLAN.length + ETHER.length, 0);
-    const dport = getField(b, udp, F_DPORT);
+    const dport = (b[udp + AT_DPORT]! << 8) | b[udp + AT_DPORT + 1]!;
     if (dport !== this.port) return sink.dropped(this, DROP_NOT_VXLAN, dport, 0, 0);
     const vx = udp + UDP.length;
-    const flags = getField(b, vx, F_VXFLAGS);
+    const flags = b[vx + AT_VXFLAGS]!;
     // Linux drops a header with the I flag clear or any other flag or reserved bit set.
-    if (flags !== VXLAN_FLAG_I || get32(b, vx) !== VXLAN_FLAG_I << 24 || (b[vx + 7]! !== 0)) return sink.dropped(this, DROP_VXLAN_FLAGS, flags, 0, 0);
-    const vni = getField(b, vx, F_VNI);
+    if (flags !== VXLAN_FLAG_I || (b[vx + AT_RES1]! | b[vx + AT_RES1 + 1]! | b[vx + AT_RES1 + 2]! | b[vx + AT_RES2]!) !== 0) return sink.dropped(this, DROP_VXLAN_FLAGS, flags, 0, 0);
+    const vni = (b[vx + AT_VNI]! << 16) | (b[vx + AT_VNI + 1]! << 8) | b[vx + AT_VNI + 2]!;
     const s = this.vnis.get(vni);
     if (s === undefined) return sink.dropped(this, DROP_UNKNOWN_VNI, vni, 0, 0);
     const inner = vx + VXLAN.length;
