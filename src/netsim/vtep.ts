@@ -26,7 +26,6 @@
  * numbers (describe* below turn them into the capture comments).
  */
 import { formatIpv4, formatMac } from '../bytes/addr.js';
-import { get16, get32 } from '../bytes/be.js';
 import { ByteWriter } from '../bytes/view.js';
 import { VirtkitError } from '../errors.js';
 import { ETHER, encodeEther } from '../net/ether.js';
@@ -84,6 +83,7 @@ const AT_LEN = F_LEN.byte;
 const AT_IHL = F_IHL.byte;
 const IHL_MASK = F_IHL.max << F_IHL.shift;
 const AT_PROTO = F_PROTO.byte;
+const AT_TOS = F_TOS.byte;
 const AT_FLAGS_FRAG = F_FLAGS.byte;
 const MF_OFFSET_MASK = (IPV4_MF << IPV4_FLAGS_SHIFT) | F_FRAG.max;
 const AT_DPORT = F_DPORT.byte;
@@ -91,7 +91,7 @@ const AT_VXFLAGS = F_VXFLAGS.byte;
 const AT_VNI = F_VNI.byte;
 const AT_RES1 = VXLAN.f.reserved1.byte; // 3 bytes
 const AT_RES2 = VXLAN.f.reserved2.byte; // 1 byte
-for (const [f, bytes] of [[F_ETYPE, 2], [F_LEN, 2], [F_PROTO, 1], [F_DPORT, 2], [F_VXFLAGS, 1], [F_VNI, 3]] as const) {
+for (const [f, bytes] of [[F_ETYPE, 2], [F_LEN, 2], [F_PROTO, 1], [F_TOS, 1], [F_DPORT, 2], [F_VXFLAGS, 1], [F_VNI, 3]] as const) {
   if (f.bytes !== bytes || f.shift !== 0 || f.width !== bytes * 8) throw new Error(`vtep: ${f.name} is not ${bytes} whole bytes`);
 }
 if (IHL_MASK !== 0x0f || F_FLAGS.byte !== F_FRAG.byte || F_FRAG.shift !== 0 || VXLAN.f.reserved1.width !== 24 || VXLAN.f.reserved2.width !== 8) throw new Error('vtep: IPv4 or VXLAN layout differs from what receive() reads');
@@ -223,11 +223,11 @@ export function flowHash(b: Uint8Array, start: number, end: number): number {
  * (RFC 6040 normal mode, Linux's INET_ECN_encapsulate); 0 for other frames.
  */
 export function outerTos(b: Uint8Array, start: number, end: number): number {
-  if (end - start < 16) return 0;
-  const type = get16(b, start + 12);
+  if (end - start < ETHER.length + 2) return 0;
+  const type = (b[start + AT_ETYPE]! << 8) | b[start + AT_ETYPE + 1]!;
   let ecn: number;
-  if (type === T_IPV4) ecn = getField(b, start + 14, F_TOS) & 3;
-  else if (type === T_IPV6) ecn = (b[start + 15]! >>> 4) & 3;
+  if (type === T_IPV4) ecn = b[start + ETHER.length + AT_TOS]! & 3;
+  else if (type === T_IPV6) ecn = (b[start + ETHER.length + 1]! >>> 4) & 3; // the traffic class's low nibble leads byte 1
   else return 0;
   return ecn === 3 ? 2 : ecn;
 }
