@@ -21,6 +21,12 @@ export class MacTable {
     /** Nanoseconds an entry lives without being refreshed. */
     readonly agingNs: number,
     capacity = 1024,
+    /**
+     * Most entries held (OVS other_config:mac-table-size, default 8192). A new MAC in a full
+     * table first sweeps the expired entries out, then evicts as OVS does: from the port with
+     * the most entries, the one least recently seen.
+     */
+    readonly maxEntries = Infinity,
   ) {
     let n = 16;
     while (n < capacity * 2) n *= 2;
@@ -58,7 +64,15 @@ export class MacTable {
     const lo = (bytes[off + 2]! << 24) | (bytes[off + 3]! << 16) | (bytes[off + 4]! << 8) | bytes[off + 5]!;
     let i = this.find(hi, lo);
     if (i < 0) {
-      if ((this.used + 1) * 2 > this.port.length) this.grow();
+      if (this.used >= this.maxEntries) {
+        this.sweep(now);
+        if (this.used >= this.maxEntries) this.evictFairly();
+      }
+      if ((this.used + 1) * 2 > this.port.length) {
+        // Expired entries nobody looked up again would stay for ever: drop them before growing.
+        this.sweep(now);
+        if ((this.used + 1) * 2 > this.port.length) this.grow();
+      }
       i = this.slot(hi, lo);
       this.hi[i] = hi;
       this.lo[i] = lo;
@@ -79,6 +93,30 @@ export class MacTable {
       out.push({ vlan: hi >>> 16, mac, port: this.port[i]! - 1, age: now - this.seen[i]! });
     }
     return out;
+  }
+
+  /** Remove every entry expired at `now`. */
+  sweep(now: number): void {
+    for (let i = 0; i < this.port.length; ) {
+      // remove() may shift a later entry into slot i: look at slot i again then.
+      if (this.port[i] !== 0 && now >= this.seen[i]! + this.agingNs) this.remove(i);
+      else i++;
+    }
+  }
+
+  /** OVS's evict_mac_entry_fairly: the least recently seen entry of the port holding the most. */
+  private evictFairly(): void {
+    const counts = new Map<number, number>();
+    for (let i = 0; i < this.port.length; i++) {
+      const p = this.port[i]!;
+      if (p !== 0) counts.set(p, (counts.get(p) ?? 0) + 1);
+    }
+    let worst = 0;
+    let most = 0;
+    for (const [p, n] of counts) if (n > most || (n === most && p < worst)) [worst, most] = [p, n];
+    let victim = -1;
+    for (let i = 0; i < this.port.length; i++) if (this.port[i] === worst && (victim < 0 || this.seen[i]! < this.seen[victim]!)) victim = i;
+    if (victim >= 0) this.remove(victim);
   }
 
   /** Forget everything (ovs-appctl fdb/flush). */

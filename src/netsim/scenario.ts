@@ -46,6 +46,7 @@ export class Network {
   readonly ctx: BuildContext;
   private nextIndex = 0;
   private lastTime = -1;
+  private eventKeys: string[] | undefined;
 
   constructor(doc: Record<string, unknown>, opts: ScenarioOptions = {}) {
     const known = [...DEVICE_TYPES.map((t) => t.key), ...TOP_KEYS];
@@ -114,8 +115,8 @@ export class Network {
   /** Check event `v` (the next one) and turn it into a host frame. `where` names it for errors. */
   event(v: unknown, where: string): ScenarioEvent {
     const o = object(v, where);
-    const extra = DEVICE_TYPES.flatMap((t) => t.eventKeys ?? []);
-    onlyKeys(o, [...EVENT_KEYS, ...extra], where);
+    this.eventKeys ??= [...EVENT_KEYS, ...DEVICE_TYPES.flatMap((t) => t.eventKeys ?? [])];
+    onlyKeys(o, this.eventKeys, where);
     let port: Port | undefined;
     if (o.port !== undefined) port = this.ctx.port(o.port, `${where}.port`);
     else {
@@ -149,8 +150,8 @@ export function eventFrame(o: Record<string, unknown>, where: string): Uint8Arra
   let frame: Uint8Array;
   if (o.hex !== undefined && o.layers !== undefined) throw new NetsimError(where, 'give the frame as "hex" or as "layers", not both');
   if (o.hex !== undefined) {
-    const text = typeof o.hex === 'string' ? o.hex.replace(/[\s:]/g, '') : null;
-    const bytes = text === null ? null : hexToBytes(text);
+    // Plain hex is the common case; separators (spaces, colons) are allowed and cost a pass.
+    const bytes = typeof o.hex !== 'string' ? null : (hexToBytes(o.hex) ?? hexToBytes(o.hex.replace(/[\s:]/g, '')));
     if (!bytes) throw new NetsimError(`${where}.hex`, 'is not an even number of hex digits');
     frame = bytes;
   } else if (o.layers !== undefined) {

@@ -19,7 +19,8 @@
  *    Reserved multicast destinations (01:80:c2:00:00:0x, Cisco's and Extreme's control
  *    addresses) are dropped, as OVS does without forward-bpdu.
  * 2. Learning: the source MAC of every admitted frame (unless it is multicast) is learnt on the
- *    input port in the frame's VLAN, with its time. Nothing is learnt from a dropped frame.
+ *    input port in the frame's VLAN, with its time. Nothing is learnt from a dropped frame. A
+ *    full table (`macTableSize`, OVS's 8192 by default) makes room as OVS does (fdb.ts).
  * 3. Forwarding: a unicast destination learnt in the VLAN goes to its port (dropped if that is
  *    the input port); broadcast, multicast and unknown unicast flood to every other port whose
  *    mode carries the VLAN (an access port carries its VLAN only for frames without a customer
@@ -53,6 +54,8 @@ export type PortMode = (typeof MODE_NAMES)[number];
 export const TPID_8021Q = 0x8100;
 export const TPID_8021AD = 0x88a8;
 export const DEFAULT_AGING_SECONDS = 300;
+/** OVS's default other_config:mac-table-size. */
+export const DEFAULT_MAC_TABLE_SIZE = 8192;
 
 /** A port's VLAN configuration, checked (the scenario's `ports[i]`). */
 export interface SwitchPortConfig {
@@ -86,6 +89,8 @@ export interface SwitchConfig {
   vlanLimit: number;
   /** Seconds a learnt MAC lives without being seen again. */
   agingTime: number;
+  /** Most MACs the table holds (OVS other_config:mac-table-size); a full table evicts fairly. */
+  macTableSize: number;
   ports: SwitchPortConfig[];
 }
 
@@ -152,7 +157,7 @@ export class Switch implements Device {
     readonly name: string,
     readonly config: SwitchConfig,
   ) {
-    this.fdb = new MacTable(config.agingTime * 1e9);
+    this.fdb = new MacTable(config.agingTime * 1e9, Math.min(config.macTableSize, 1024), config.macTableSize);
   }
 
   /** Add the configured ports to the simulation (in order). */
@@ -274,18 +279,18 @@ export class Switch implements Device {
     // 3. Forwarding decision: one port, or a flood.
     const targets = this.targets;
     let n = 0;
-    let flood: string | undefined;
+    let flood = FLOOD_NONE;
     if ((f[0]! & 1) === 0) {
       const j = this.fdb.lookup(vid, f, 0, now);
       if (j === i) return this.dropIn(sim, `destination ${formatMac(f, 0)} was learnt on the input port ${port.name} (VLAN ${vid})`);
       if (j >= 0) targets[n++] = j;
-      else flood = `unknown unicast ${formatMac(f, 0)}`;
+      else flood = FLOOD_UNKNOWN;
     } else {
-      flood = f[0] === 0xff && f[1] === 0xff && f[2] === 0xff && f[3] === 0xff && f[4] === 0xff && f[5] === 0xff ? 'broadcast' : `multicast ${formatMac(f, 0)}`;
+      flood = f[0] === 0xff && f[1] === 0xff && f[2] === 0xff && f[3] === 0xff && f[4] === 0xff && f[5] === 0xff ? FLOOD_BROADCAST : FLOOD_MULTICAST;
     }
-    if (flood !== undefined) {
+    if (flood !== FLOOD_NONE) {
       for (let j = 0; j < this.ports.length; j++) if (j !== i && this.carries(j, vid, cvid)) targets[n++] = j;
-      if (n === 0) return this.dropIn(sim, `${flood} in VLAN ${vid}${cvid ? ` (customer VLAN ${cvid})` : ''}: no other port of ${this.name} carries it`);
+      if (n === 0) return this.dropIn(sim, `${floodText(flood, f)} in VLAN ${vid}${cvid ? ` (customer VLAN ${cvid})` : ''}: no other port of ${this.name} carries it`);
     }
 
     // 4./5. Egress: policing first (so the inbound comment can tell), then the copies.
@@ -302,14 +307,18 @@ export class Switch implements Device {
         targets[k] = -1;
       } else sent++;
     }
-    if (flood !== undefined) {
+    // Comments only matter to a capture: without one, none is built (floods stay cheap).
+    let copyComment: string | undefined;
+    if (sim.sink === undefined) sim.inbound();
+    else if (flood !== FLOOD_NONE) {
       const names: string[] = [];
       for (let k = 0; k < n; k++) if (targets[k]! >= 0) names.push(this.ports[targets[k]!]!.local);
-      const what = `flooded: ${flood} in VLAN ${vid} to ${sent === 0 ? 'no port' : names.join(', ')}`;
-      sim.inbound(policed === undefined ? what : `${what}; ${policed}`);
+      const what = floodText(flood, f);
+      const comment = `flooded: ${what} in VLAN ${vid} to ${sent === 0 ? 'no port' : names.join(', ')}`;
+      sim.inbound(policed === undefined ? comment : `${comment}; ${policed}`);
+      copyComment = `flooded: ${what} in VLAN ${vid}`;
     } else if (policed !== undefined) sim.inbound(`dropped: ${policed}`);
     else sim.inbound();
-    const copyComment = flood === undefined ? undefined : `flooded: ${flood} in VLAN ${vid}`;
     for (let k = 0; k < n; k++) {
       const j = targets[k]!;
       if (j >= 0) this.emit(sim, j, f, len, rest, copyComment);
@@ -472,6 +481,16 @@ export class Switch implements Device {
   }
 }
 
+const FLOOD_NONE = 0;
+const FLOOD_UNKNOWN = 1;
+const FLOOD_BROADCAST = 2;
+const FLOOD_MULTICAST = 3;
+
+/** Why a frame floods, in words. */
+function floodText(kind: number, f: Uint8Array): string {
+  return kind === FLOOD_BROADCAST ? 'broadcast' : kind === FLOOD_MULTICAST ? `multicast ${formatMac(f, 0)}` : `unknown unicast ${formatMac(f, 0)}`;
+}
+
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
   return 0;
@@ -479,7 +498,7 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 
 // ---- the scenario's "switches" ------------------------------------------------------------
 
-const SWITCH_KEYS = ['name', 'agingTime', 'vlanLimit', 'ports'];
+const SWITCH_KEYS = ['name', 'agingTime', 'macTableSize', 'vlanLimit', 'ports'];
 const PORT_KEYS = ['name', 'mode', 'vlan', 'trunks', 'cvlans', 'tpid', 'classify', 'police', 'vtep', 'map'];
 
 function vlanList(v: unknown, where: string, min: number): number[] {
@@ -565,7 +584,8 @@ export const switchType: DeviceType = {
       const ports = array(o.ports, `${where}.ports`).map((pv, i) => parseSwitchPort(pv, `${where}.ports[${i}]`));
       if (ports.length === 0) throw new NetsimError(`${where}.ports`, 'a switch needs at least one port');
       const vlanLimit = o.vlanLimit === undefined ? 1 : integer(o.vlanLimit, `${where}.vlanLimit`, 1, 2, 'vlanLimit');
-      const sw = new Switch(name, { name, agingTime, vlanLimit, ports });
+      const macTableSize = o.macTableSize === undefined ? DEFAULT_MAC_TABLE_SIZE : integer(o.macTableSize, `${where}.macTableSize`, 1, 1_000_000, 'macTableSize');
+      const sw = new Switch(name, { name, agingTime, macTableSize, vlanLimit, ports });
       ctx.addDevice(sw, where);
       sw.attach(ctx, where);
       ports.forEach((pc, i) => {

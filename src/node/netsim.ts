@@ -240,10 +240,21 @@ async function runNetwork(
     sim.sink = sink;
     sim.onEvent = opts.onEvent ? (r) => opts.onEvent!(r, opts.fdbTrace ? sim.tables() : undefined) : undefined;
     let count = 0;
-    for await (const [where, value] of events) {
-      network.run(network.event(value, where));
-      count++;
-      await sink.drain();
+    // A whole document's events are all checked before the first runs (a mistake in the last
+    // one leaves no output behind); a stream's are checked as they come.
+    const source = Array.isArray(events) ? events.map(([where, value]) => network.event(value, where)) : undefined;
+    if (source) {
+      for (const ev of source) {
+        network.run(ev);
+        count++;
+        await sink.drain();
+      }
+    } else {
+      for await (const [where, value] of events) {
+        network.run(network.event(value, where));
+        count++;
+        await sink.drain();
+      }
     }
     sim.finish();
     const packets = await sink.close();

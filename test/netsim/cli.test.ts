@@ -145,6 +145,7 @@ describe('bad input: exit 2, one line naming the place; the old output kept', ()
     [{ switches: [{ name: 'br0', ports: [{ name: 'p1', vlan: 4095 }] }] }, 'switches[0].ports[0].vlan: VLAN 4095 is outside 1..4094'],
     [{ switches: [{ name: 'br0', ports: [{ name: 'p1' }] }], events: [{ port: 'br0/p2', hex: frame(BCAST, mac(1)) }] }, 'events[0].port: unknown port "br0/p2"'],
     [{ switches: [{ name: 'br0', ports: [{ name: 'p1' }] }], events: [{ port: 'br0/p1', hex: '00112233' }] }, 'events[0].hex: 4 bytes is not an Ethernet frame (the header alone is 14)'],
+    [{ switches: [{ name: 'br0', ports: [{ name: 'p1' }] }], events: [{ port: 'br0/p1', hex: frame(BCAST, mac(1)) }, { port: 'br0/p1' }] }, 'events[1]: has no frame: give "hex" or "layers"'],
   ])('%#', async (doc, message) => {
     const file = join(dir, 'bad.json');
     const out = join(dir, 'keep.pcapng');
@@ -153,6 +154,8 @@ describe('bad input: exit 2, one line naming the place; the old output kept', ()
     const r = await runCli(['netsim', file, '-o', out]);
     expect(r).toEqual({ code: 2, stdout: '', stderr: `virtkit netsim: ${file}: ${message}\n` });
     expect(readFileSync(out, 'utf8')).toBe('precious');
+    // --json prints nothing on stdout either: the document would not be whole.
+    expect(await runCli(['netsim', file, '--json'])).toEqual({ code: 2, stdout: '', stderr: `virtkit netsim: ${file}: ${message}\n` });
   });
 
   it('usage errors', async () => {

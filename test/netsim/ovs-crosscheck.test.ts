@@ -5,7 +5,7 @@
  * byte and in order, and the final MAC tables equal (ovs-appctl fdb/show).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,9 +30,16 @@ function ovsAvailable(): boolean {
 type PortCfg = { mode: string; vlan?: number; trunks?: number[]; cvlans?: number[]; tpid?: string };
 interface Run {
   name: string;
+  /** Host ports per switch (default one switch of six), numbered on from switch 0's. */
+  bridges?: number[];
+  /** Links between switches [a, b], each end a trunk-like port added after the host ports. */
+  links?: [number, number][];
+  /** The host ports' configurations, in order. */
   ports: PortCfg[];
+  /** The link ends' configurations: [end on a, end on b] per link. */
+  linkPorts?: [PortCfg, PortCfg][];
   vlanLimit?: number;
-  /** [port index, frame hex] */
+  /** [host port index, frame hex] */
   events: [number, string][];
 }
 
@@ -109,18 +116,54 @@ const RUNS: Run[] = [
       [5, f(BCAST, 5, ['8100:0064', '8100:000a'])],
     ],
   },
+  {
+    name: 'two switches joined by a trunk: a QinQ provider edge pair (vlan-limit 2) and a VLAN across it',
+    bridges: [3, 3],
+    links: [[0, 1]],
+    vlanLimit: 2,
+    ports: [
+      { mode: 'dot1q-tunnel', vlan: 100 },
+      { mode: 'dot1q-tunnel', vlan: 200, tpid: '0x8100' },
+      { mode: 'access', vlan: 10 },
+      { mode: 'dot1q-tunnel', vlan: 100 },
+      { mode: 'dot1q-tunnel', vlan: 200, tpid: '0x8100', cvlans: [10] },
+      { mode: 'native-untagged', vlan: 10, trunks: [100] },
+    ],
+    linkPorts: [[{ mode: 'trunk', trunks: [10, 100, 200] }, { mode: 'trunk', trunks: [10, 100, 200] }]],
+    events: [
+      [0, f(BCAST, 1, ['8100:000a'])],
+      [1, f(BCAST, 1, ['8100:000a'])], // the same MAC and VLAN at the other customer
+      [1, f(BCAST, 2, ['8100:001e'])], // customer VLAN 30: the far side's cvlans keep it out
+      [3, f(M(1), 3, ['8100:000a'])],
+      [2, f(BCAST, 4)],
+      [5, f(M(4), 5)],
+      [5, f(BCAST, 6, ['88a8:0064', '8100:000a'])],
+    ],
+  },
 ];
 
-/** What virtkit netsim does with a run: per port the frames out, and the MAC table. */
+const topology = (run: Run) => ({ bridges: run.bridges ?? [6], links: run.links ?? [] });
+
+/** What virtkit netsim does with a run: per host port the frames out, and the MAC tables. */
 function virtkit(run: Run) {
+  const { bridges, links } = topology(run);
+  const owner = bridges.flatMap((count, b) => Array<number>(count).fill(b));
   const doc = {
-    switches: [{ name: 'br0', vlanLimit: run.vlanLimit ?? 1, ports: run.ports.map((p, i) => ({ name: `p${i + 1}`, ...p })) }],
-    events: run.events.map(([port, hex], i) => ({ time: (i * 0.3).toFixed(1), port: `br0/p${port + 1}`, hex })),
+    switches: bridges.map((_, b) => ({
+      name: `s${b}`,
+      vlanLimit: run.vlanLimit ?? 1,
+      ports: [
+        ...run.ports.flatMap((p, i) => (owner[i] === b ? [{ name: `p${i + 1}`, ...p }] : [])),
+        ...links.flatMap(([a, z], k) => [...(a === b ? [{ name: `l${k}a`, ...run.linkPorts![k]![0] }] : []), ...(z === b ? [{ name: `l${k}b`, ...run.linkPorts![k]![1] }] : [])]),
+      ],
+    })),
+    links: links.map(([a, z], k) => [`s${a}/l${k}a`, `s${z}/l${k}b`]),
+    events: run.events.map(([port, hex], i) => ({ time: (i * 0.3).toFixed(1), port: `s${owner[port]}/p${port + 1}`, hex })),
   };
   const { sink, log } = recorder();
   const { tables } = simulateScenario(doc, { sink });
-  const ports = run.ports.map((_, i) => log.filter((c) => c.port === `br0/p${i + 1}` && c.dir === 'out').map((c) => c.hex));
-  const fdb = (tables.fdb as { port: string; vlan: number; mac: string }[]).map((r) => `${r.port} ${r.vlan} ${r.mac}`).sort();
+  const ports = run.ports.map((_, i) => log.filter((c) => c.port === `s${owner[i]}/p${i + 1}` && c.dir === 'out').map((c) => c.hex));
+  const fdb = (tables.fdb as { switch: string; port: string; vlan: number; mac: string }[]).map((r) => `${r.switch.slice(1)} ${r.port} ${r.vlan} ${r.mac}`).sort();
   return { ports, fdb };
 }
 
@@ -130,10 +173,26 @@ run('Open vSwitch as the judge', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'vk14-ovs-check-'));
-    const spec = { ports: 6, runs: RUNS.map((r) => ({ ports: r.ports, vlanLimit: r.vlanLimit ?? 1, events: r.events.map(([port, hex]) => ({ port, hex })) })) };
-    writeFileSync(join(dir, 'runs.json'), JSON.stringify(spec));
-    const r = spawnSync('python3', [join(here, 'ovs_switch.py'), join(dir, 'runs.json'), join(dir, 'out')], { encoding: 'utf8', timeout: 110_000 });
-    if (r.status !== 0) throw new Error(`ovs_switch.py failed (${r.status ?? r.signal}): ${r.stderr}`);
+    // One OVS world per topology (one switch of six ports; two switches of three and a link).
+    const groups = new Map<string, number[]>();
+    RUNS.forEach((r, k) => {
+      const key = JSON.stringify(topology(r));
+      groups.set(key, [...(groups.get(key) ?? []), k]);
+    });
+    for (const [key, members] of groups) {
+      const spec = {
+        ...(JSON.parse(key) as object),
+        runs: members.map((k) => {
+          const r = RUNS[k]!;
+          return { ports: r.ports, linkPorts: r.linkPorts ?? [], vlanLimit: r.vlanLimit ?? 1, events: r.events.map(([port, hex]) => ({ port, hex })) };
+        }),
+      };
+      const g = members[0]!;
+      writeFileSync(join(dir, `runs${g}.json`), JSON.stringify(spec));
+      const r = spawnSync('python3', [join(here, 'ovs_switch.py'), join(dir, `runs${g}.json`), join(dir, `out${g}`)], { encoding: 'utf8', timeout: 110_000 });
+      if (r.status !== 0) throw new Error(`ovs_switch.py failed (${r.status ?? r.signal}): ${r.stderr}`);
+      members.forEach((k, m) => renameSync(join(dir, `out${g}`, `run${m}`), join(dir, `run${k}`)));
+    }
   });
   afterAll(() => {
     if (dir && !process.env.VK14_KEEP) rmSync(dir, { recursive: true, force: true });
@@ -145,11 +204,11 @@ run('Open vSwitch as the judge', () => {
       const ours = virtkit(spec);
       for (let i = 0; i < spec.ports.length; i++) {
         const got: string[] = [];
-        for await (const rec of readCaptureFile(join(dir, 'out', `run${k}`, `p${i + 1}.pcap`))) got.push(Buffer.from(rec.data).toString('hex'));
+        for await (const rec of readCaptureFile(join(dir, `run${k}`, `p${i + 1}.pcap`))) got.push(Buffer.from(rec.data).toString('hex'));
         expect(ours.ports[i], `port p${i + 1} (${JSON.stringify(spec.ports[i])})`).toEqual(got);
       }
-      const ovsFdb = (JSON.parse(readFileSync(join(dir, 'out', `run${k}`, 'fdb.json'), 'utf8')) as { port: number; vlan: number; mac: string }[])
-        .map((r) => `p${r.port + 1} ${r.vlan} ${r.mac}`)
+      const ovsFdb = (JSON.parse(readFileSync(join(dir, `run${k}`, 'fdb.json'), 'utf8')) as { bridge: number; port: string; vlan: number; mac: string }[])
+        .map((r) => `${r.bridge} ${r.port} ${r.vlan} ${r.mac}`)
         .sort();
       expect(ours.fdb).toEqual(ovsFdb);
       // The runs were chosen to show something: frames came out of several ports.

@@ -4,15 +4,19 @@ cross-check (ovs-crosscheck.test.ts).
 
     ovs_switch.py RUNS.json OUTDIR
 
-RUNS.json: {"ports": N, "runs": [{"ports": [{"mode", "vlan", "trunks", "cvlans", "tpid"}, ...],
-"vlanLimit": 1, "events": [{"port": i, "hex": "..."}]}]}. Everything lives in a private world:
-an ovsdb-server and ovs-vswitchd (userspace datapath, datapath_type=netdev) with their database,
-sockets, pid and log files in a temporary directory, running inside a network namespace
-vk14-sw-PID; each switch port is a veth pair whose host end sits in its own namespace
-vk14-hI-PID. For every run the ports are configured, the MAC table flushed, tcpdump -Q in
-captures each host end, the frames are sent from the host ends with AF_PACKET sockets 0.3 s
-apart (so learning happens in order), and OUTDIR/runK/pI.pcap and OUTDIR/runK/fdb.json hold what
-came out and the final MAC table (ovs-appctl fdb/show). Everything is torn down at the end,
+RUNS.json: {"bridges": [N0, N1, ...], "links": [[A, B], ...], "runs": [{"ports": [{"mode",
+"vlan", "trunks", "cvlans", "tpid"}, ...], "linkPorts": [[CFG_A, CFG_B], ...], "vlanLimit": 1,
+"events": [{"port": i, "hex": "..."}]}]}: bridge b has Nb host ports (numbered on from bridge
+0's: "ports" configures them in that order), and each link joins bridges A and B with a veth
+pair whose two ends (configured by "linkPorts") are ports of A and B, added after their host
+ports. Everything lives in a private world: an ovsdb-server and ovs-vswitchd (userspace
+datapath, datapath_type=netdev) with their database, sockets, pid and log files in a temporary
+directory, running inside a network namespace vk14-sw-PID; each host port is a veth pair whose
+host end sits in its own namespace vk14-hI-PID. For every run the ports are configured, the MAC
+tables flushed, tcpdump -Q in captures each host end, the frames are sent from the host ends
+with AF_PACKET sockets 0.3 s apart (so learning happens in order), and OUTDIR/runK/pI.pcap and
+OUTDIR/runK/fdb.json hold what came out and the final MAC tables (ovs-appctl fdb/show;
+{"bridge", "port": "pI" or "lKa"/"lKb", "vlan", "mac"}). Everything is torn down at the end,
 also on failure. Nothing is sent anywhere but into these namespaces.
 """
 import ctypes
@@ -30,7 +34,6 @@ VSWITCHD = shutil.which('ovs-vswitchd') or '/usr/lib/openvswitch-switch/ovs-vswi
 SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema'
 TAG = f'{os.getpid() % 100000}'
 SW_NS = f'vk14-sw-{TAG}'
-BRIDGE = f'vk14br{TAG}'
 CLONE_NEWNET = 0x40000000
 libc = ctypes.CDLL('libc.so.6', use_errno=True)
 
@@ -41,6 +44,14 @@ def host_ns(i):
 
 def sw_if(i):
     return f'vk14s{i}-{TAG}'
+
+
+def bridge(b):
+    return f'vk14br{b}-{TAG}'
+
+
+def link_if(k, end):
+    return f'vk14l{k}{end}-{TAG}'
 
 
 def host_if(i):
@@ -59,8 +70,12 @@ def in_ns(ns, *args, check=True, **kw):
 
 
 class World:
-    def __init__(self, nports):
-        self.n = nports
+    def __init__(self, bridges, links):
+        self.bridges = bridges
+        self.links = links
+        self.n = sum(bridges)
+        # Host port i belongs to bridge owner[i].
+        self.owner = [b for b, count in enumerate(bridges) for _ in range(count)]
         self.dir = tempfile.mkdtemp(prefix='vk14-ovs-')
         self.env = dict(os.environ, OVS_RUNDIR=self.dir, OVS_DBDIR=self.dir, OVS_LOGDIR=self.dir,
                         OVS_SYSCONFDIR=self.dir)
@@ -94,15 +109,28 @@ class World:
         self.vsctl('--no-wait', 'init')
         in_ns(SW_NS, VSWITCHD, self.db, f'--pidfile={self.dir}/vswitchd.pid', f'--unixctl={self.dir}/vswitchd.ctl',
               f'--log-file={self.dir}/vswitchd.log', '--detach', '--disable-system', env=self.env)
-        self.vsctl('add-br', BRIDGE, '--', 'set', 'bridge', BRIDGE, 'datapath_type=netdev')
-        for i in range(self.n):
-            self.vsctl('add-port', BRIDGE, sw_if(i))
-        self.ofport = {int(self.vsctl('get', 'interface', sw_if(i), 'ofport').strip()): i for i in range(self.n)}
+        for k, (a, b) in enumerate(self.links):
+            sh('ip', 'link', 'add', link_if(k, 'a'), 'netns', SW_NS, 'type', 'veth', 'peer', 'name', link_if(k, 'b'), 'netns', SW_NS)
+            for end in 'ab':
+                in_ns(SW_NS, 'ethtool', '-K', link_if(k, end), 'rxvlan', 'off', 'txvlan', 'off', 'rx-vlan-stag-hw-parse', 'off',
+                      'tx-vlan-stag-hw-insert', 'off', check=False)
+                in_ns(SW_NS, 'ip', 'link', 'set', link_if(k, end), 'up')
+        # Ports are added host ports first, then link ends: OVS floods in this (ofport) order.
+        self.label = {}  # (bridge, ofport) -> "pI" / "lKa"
+        for b in range(len(self.bridges)):
+            self.vsctl('add-br', bridge(b), '--', 'set', 'bridge', bridge(b), 'datapath_type=netdev')
+            names = [(sw_if(i), f'p{i + 1}') for i in range(self.n) if self.owner[i] == b]
+            names += [(link_if(k, end), f'l{k}{end}') for k, ends in enumerate(self.links) for end, owner in zip('ab', ends) if owner == b]
+            for name, _ in names:
+                self.vsctl('add-port', bridge(b), name)
+            for name, label in names:
+                self.label[(b, int(self.vsctl('get', 'interface', name, 'ofport').strip()))] = label
 
-    def configure(self, ports, vlan_limit):
+    def configure(self, ports, link_ports, vlan_limit):
         self.vsctl('set', 'Open_vSwitch', '.', f'other_config:vlan-limit={vlan_limit}')
-        for i, p in enumerate(ports):
-            name = sw_if(i)
+        named = [(sw_if(i), p) for i, p in enumerate(ports)]
+        named += [(link_if(k, end), cfg) for k, pair in enumerate(link_ports) for end, cfg in zip('ab', pair)]
+        for name, p in named:
             self.vsctl('clear', 'port', name, 'tag', 'trunks', 'cvlans', 'other_config')
             args = ['set', 'port', name, f"vlan_mode={p['mode']}"]
             if p.get('vlan'):
@@ -114,7 +142,8 @@ class World:
             if p.get('tpid') == '0x8100':
                 args.append('other_config:qinq-ethtype=802.1q')
             self.vsctl(*args)
-        self.appctl('fdb/flush', BRIDGE)
+        for b in range(len(self.bridges)):
+            self.appctl('fdb/flush', bridge(b))
         time.sleep(0.5)  # let ovs-vswitchd take the new configuration
 
     def sockets(self):
@@ -137,16 +166,19 @@ class World:
 
     def run(self, run, outdir, socks):
         os.makedirs(outdir, exist_ok=True)
-        self.configure(run['ports'], run.get('vlanLimit', 1))
+        self.configure(run['ports'], run.get('linkPorts', []), run.get('vlanLimit', 1))
         dumps = []
         for i in range(self.n):
             p = subprocess.Popen(['ip', 'netns', 'exec', host_ns(i), 'tcpdump', '-Q', 'in', '-U', '--immediate-mode', '-n', '-i', host_if(i),
                                   '-w', f'{outdir}/p{i + 1}.pcap'], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
             dumps.append(p)
-        for p in dumps:  # wait until each is listening
-            line = p.stderr.readline()
-            if 'listening' not in line:
-                raise RuntimeError(f'tcpdump: {line.strip()}')
+        for p in dumps:  # wait until each is listening (warnings may come first)
+            seen = []
+            while not seen or 'listening' not in seen[-1]:
+                line = p.stderr.readline()
+                if not line or len(seen) > 10:
+                    raise RuntimeError('tcpdump: ' + ' | '.join(seen + [line.strip()]))
+                seen.append(line.strip())
         time.sleep(0.2)
         for ev in run['events']:
             socks[ev['port']].send(bytes.fromhex(ev['hex']))
@@ -157,14 +189,18 @@ class World:
         for p in dumps:
             p.wait(timeout=10)
         fdb = []
-        for line in self.appctl('fdb/show', BRIDGE).splitlines()[1:]:
-            f = line.split()
-            if len(f) >= 3 and f[0].isdigit() and int(f[0]) in self.ofport:
-                fdb.append({'port': self.ofport[int(f[0])], 'vlan': int(f[1]), 'mac': f[2]})
+        for b in range(len(self.bridges)):
+            for line in self.appctl('fdb/show', bridge(b)).splitlines()[1:]:
+                f = line.split()
+                if len(f) >= 3 and f[0].isdigit() and (b, int(f[0])) in self.label:
+                    fdb.append({'bridge': b, 'port': self.label[(b, int(f[0]))], 'vlan': int(f[1]), 'mac': f[2]})
         with open(f'{outdir}/fdb.json', 'w') as out:
             json.dump(fdb, out)
 
     def down(self):
+        # Teardown runs to the end, whatever signal comes meanwhile.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         for pid_file in ('vswitchd.pid', 'ovsdb-server.pid'):
             try:
                 with open(f'{self.dir}/{pid_file}') as f:
@@ -182,9 +218,11 @@ class World:
 
 
 def main():
+    # A timeout's SIGTERM must still tear everything down (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     spec = json.load(open(sys.argv[1]))
     outdir = sys.argv[2]
-    world = World(spec['ports'])
+    world = World(spec['bridges'], spec.get('links', []))
     try:
         world.up()
         socks = world.sockets()

@@ -104,6 +104,31 @@ describe('native VLAN ports', () => {
   });
 });
 
+describe('native VLAN ports without "trunks"', () => {
+  it('trunk every VLAN but 0 (OVS forces the native VLAN in and VLAN 0 out)', () => {
+    const doc = (hex: string) => ({ switches: [{ name: 'br0', ports: [{ name: 't', trunks: [0, 77] }, { name: 'n', mode: 'native-untagged', vlan: 5 }] }], events: [{ port: 'br0/t', hex }] });
+    expect(run(doc(frame(BCAST, A, { tags: ['8100:004d'] }))).out('br0/n')).toEqual([frame(BCAST, A, { tags: ['8100:004d'] })]);
+    expect(run(doc(frame(BCAST, A))).out('br0/n')).toEqual([]); // VLAN 0: not on a native port
+  });
+});
+
+describe('vlanLimit 2 (OVS other_config:vlan-limit)', () => {
+  const doc = (vlanLimit: number) => ({
+    switches: [{ name: 'br0', vlanLimit, ports: [{ name: 't', trunks: [100] }, { name: 'a', vlan: 100 }, { name: 'q', mode: 'dot1q-tunnel', vlan: 100, cvlans: [10] }] }],
+    events: [{ port: 'br0/t', hex: frame(BCAST, A, { tags: ['88a8:0064', '8100:000a'] }) }],
+  });
+  it('with 1, the customer tag under an S-tag is payload: the access port gets it with the S-tag popped, cvlans see VLAN 0', () => {
+    const r = run(doc(1));
+    expect(r.out('br0/a')).toEqual([frame(BCAST, A, { tags: ['8100:000a'] })]);
+    expect(r.out('br0/q')).toEqual([]);
+  });
+  it('with 2, it is the customer VLAN: kept off access ports, admitted by cvlans [10]', () => {
+    const r = run(doc(2));
+    expect(r.out('br0/a')).toEqual([]);
+    expect(r.out('br0/q')).toEqual([frame(BCAST, A, { tags: ['8100:000a'] })]);
+  });
+});
+
 describe('dot1q-tunnel (QinQ provider edge)', () => {
   const doc = (events: object[], tunnel: object = {}) => ({
     switches: [{ name: 'pe', ports: [{ name: 'c1', mode: 'dot1q-tunnel', vlan: 100, ...tunnel }, { name: 'up', trunks: [100] }, { name: 'c2', mode: 'dot1q-tunnel', vlan: 100 }] }],
@@ -163,6 +188,25 @@ describe('learning, forwarding, aging', () => {
     r = run(basic([{ port: 'br0/p1', hex: frame('0180c2000000', A, { type: 0x0026 + 0x600 }) }]));
     expect(r.records[0]!.dropped).toMatch(/^reserved multicast destination 01:80:c2:00:00:00/);
     expect(r.tables.fdb).toEqual([]);
+  });
+});
+
+describe('a full MAC table', () => {
+  it('a MAC flood from one port evicts that port\'s own entries (OVS\'s fair eviction): the other hosts stay learnt', () => {
+    const flood = Array.from({ length: 6 }, (_, i) => ({ port: 'br0/p3', hex: frame(BCAST, mac(0x80 + i)) }));
+    const doc = {
+      switches: [{ name: 'br0', macTableSize: 4, ports: [{ name: 'p1', vlan: 1 }, { name: 'p2', vlan: 1 }, { name: 'p3', vlan: 1 }] }],
+      events: [{ port: 'br0/p1', hex: frame(BCAST, A) }, ...flood, { port: 'br0/p2', hex: frame(A, B) }],
+    };
+    const r = run(doc);
+    // After A (p1), p3 fills the table with 3 MACs, then each new one evicts p3's oldest.
+    expect(r.tables.fdb.map((e: any) => `${e.port} ${e.mac}`)).toEqual([
+      'p1 02:00:00:00:00:01',
+      'p2 02:00:00:00:00:02', // B's own learning evicted p3's oldest too
+      'p3 02:00:00:00:00:84',
+      'p3 02:00:00:00:00:85',
+    ]);
+    expect(r.records.at(-1)!.delivered).toEqual(['br0/p1']); // A is still known: no flood
   });
 });
 

@@ -26,7 +26,7 @@ with the frames hosts send, in time order, and writes every frame where it cross
                      read as a stream
 
 Scenario (JSON):
-  {"switches": [{"name": "br0", "agingTime": 300, "ports": [
+  {"switches": [{"name": "br0", "agingTime": 300, "macTableSize": 8192, "vlanLimit": 1, "ports": [
       {"name": "p1", "vlan": 10},                                   access
       {"name": "p4", "trunks": [10, 20]},                           trunk (no trunks: all VLANs)
       {"name": "p6", "mode": "native-untagged", "vlan": 30, "trunks": [10]},
@@ -38,6 +38,8 @@ Scenario (JSON):
    "maxFrames": 10000,
    "events": [{"time": "0.3", "port": "br0/p1", "hex": "ffffffffffff0200..."},
               {"port": "br0/p4", "layers": [{"layer": "ether", ...}, ...]}]}
+  agingTime, macTableSize and vlanLimit are OVS's mac-aging-time, mac-table-size and vlan-limit
+  (300 s, 8192, 1): with vlanLimit 2 the tag under an S-tag is the customer VLAN cvlans filter.
   Times are seconds (a number or a decimal string, nanoseconds kept); an event without "time"
   comes 1 ms after the previous one. Links have no delay unless given. A loop without a spanning
   tree storms: the run stops when one host frame has made maxFrames copies, and says so.
@@ -83,7 +85,6 @@ export const command: Command = {
     const shown: string[] = [];
     const SHOW = 60;
     let total = 0;
-    if (json) io.stdout('{"events": [');
     let summary: NetsimFileSummary;
     try {
       summary = await runNetsimFile(file, {
@@ -96,13 +97,14 @@ export const command: Command = {
           if (json) {
             const row: Record<string, unknown> = { ...r };
             if (tables) Object.assign(row, tables);
-            io.stdout((first ? '\n' : ',\n') + JSON.stringify(row));
+            // The document starts with the first event, so a scenario rejected before it leaves stdout empty.
+            io.stdout((first ? '{"events": [\n' : ',\n') + JSON.stringify(row));
             first = false;
           } else if (shown.length < SHOW) shown.push(formatEventLine(r));
         },
       });
     } catch (e) {
-      if (json) io.stdout('\n');
+      if (json && !first) io.stdout('\n');
       if (e instanceof VirtkitError && e.name === 'NetsimError' && !e.message.startsWith(file)) throw new UsageError(`${file}: ${e.message}`);
       throw e;
     }
@@ -110,7 +112,7 @@ export const command: Command = {
       const tail: Record<string, unknown> = { ...summary.tables };
       if (summary.stopped !== undefined) tail.stopped = summary.stopped;
       const rest = JSON.stringify(tail).slice(1);
-      io.stdout(`${first ? '' : '\n'}], ${rest}\n`);
+      io.stdout(`${first ? '{"events": [' : '\n'}], ${rest}\n`);
       return 0;
     }
     const say = (s = '') => io.stdout(s + '\n');
