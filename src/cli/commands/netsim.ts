@@ -12,7 +12,8 @@ const HELP = `usage: virtkit netsim SCENARIO.json|SCENARIO.jsonl -o OUT.pcapng [
 
 Simulates virtual switches (VLANs with Open vSwitch's port modes: access, trunk, native-tagged,
 native-untagged, dot1q-tunnel; per-VLAN MAC learning with aging; flooding; QinQ; storms) and
-VXLAN tunnel endpoints fed with the frames hosts send, in time order, and writes every frame where it crosses a port.
+VXLAN tunnel endpoints fed with the frames hosts send, in time order, and writes every frame
+where it crosses a port.
 
   -o, --output FILE  pcapng with one interface per port ("switch/port"), the direction of each
                      frame (epb_flags: inbound = into the switch) and comments on floods and drops
