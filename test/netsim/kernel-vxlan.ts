@@ -60,12 +60,13 @@ export function comparable(scenario: Scenario): Scenario {
 }
 
 /**
- * The outer IPv4 identification and header checksum hidden: Linux draws the identification from
- * a keyed hash, so neither can be compared (the simulation's checksum is checked on its own).
+ * An underlay frame's outer IPv4 identification and header checksum hidden (`outer`): Linux draws
+ * the identification from a keyed hash, so neither can be compared (the simulation's checksum is
+ * checked on its own). Inner frames are compared whole.
  */
-export function masked(frame: Uint8Array): string {
+export function masked(frame: Uint8Array, outer: boolean): string {
   const b = frame.slice();
-  if (b.length >= ETHER.length + IPV4.length && b[12] === 0x08 && b[13] === 0x00) {
+  if (outer && b.length >= ETHER.length + IPV4.length) {
     for (const f of [IPV4.f.id, IPV4.f.chksum]) for (let i = 0; i < f.bytes; i++) b[ETHER.length + f.byte + i] = 0;
   }
   return bytesToHex(b);
@@ -94,7 +95,7 @@ export function runKernel(scenario: Scenario): KernelRun {
         // Underlay: sent by this VTEP when the source MAC is its own. vx<vni> (`-Q in`): what the
         // VTEP delivered, i.e. out of the VTEP to its local side.
         const out = !underlay || bytesToHex(p.data, 6, 12) === macOf.get(vtep);
-        return { step: stepOf(p.sec * 1e9 + p.nsec), dir: out ? 'out' : 'in', hex: masked(p.data) };
+        return { step: stepOf(p.sec * 1e9 + p.nsec), dir: out ? 'out' : 'in', hex: masked(p.data, underlay) };
       });
       frames.set(c.iface, list);
     }
