@@ -39,6 +39,8 @@ interface Run {
   /** The link ends' configurations: [end on a, end on b] per link. */
   linkPorts?: [PortCfg, PortCfg][];
   vlanLimit?: number;
+  /** OVS other_config:mac-table-size (OVS takes 10 at least). */
+  macTableSize?: number;
   /** [host port index, frame hex] */
   events: [number, string][];
 }
@@ -117,6 +119,31 @@ const RUNS: Run[] = [
     ],
   },
   {
+    name: 'a full MAC table (mac-table-size 10): fair eviction, refreshes, unicast after eviction',
+    macTableSize: 10,
+    ports: [
+      { mode: 'access', vlan: 10 },
+      { mode: 'access', vlan: 10 },
+      { mode: 'access', vlan: 10 },
+      { mode: 'access', vlan: 20 },
+      { mode: 'trunk', trunks: [10, 20] },
+      { mode: 'access', vlan: 10 },
+    ],
+    events: [
+      [0, f(BCAST, 1)],
+      [1, f(BCAST, 2)],
+      [3, f(BCAST, 3)],
+      ...[0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37].map((m): [number, string] => [2, f(BCAST, m)]), // the table is full
+      [0, f(BCAST, 1)], // a refresh
+      [2, f(BCAST, 0x31)], // port 3's oldest seen again: no longer its least recently seen
+      [2, f(BCAST, 0x38)], // evicts one of port 3's (0x32)
+      [2, f(BCAST, 0x39)], // and another (0x33)
+      [1, f(M(0x31), 2)], // still learnt: to port 3 only
+      [1, f(M(0x32), 2)], // evicted: flooded
+      [4, f(BCAST, 0x40, ['8100:0014'])], // VLAN 20's counts in the same table
+    ],
+  },
+  {
     name: 'two switches joined by a trunk: a QinQ provider edge pair (vlan-limit 2) and a VLAN across it',
     bridges: [3, 3],
     links: [[0, 1]],
@@ -152,6 +179,7 @@ function virtkit(run: Run) {
     switches: bridges.map((_, b) => ({
       name: `s${b}`,
       vlanLimit: run.vlanLimit ?? 1,
+      ...(run.macTableSize ? { macTableSize: run.macTableSize } : {}),
       ports: [
         ...run.ports.flatMap((p, i) => (owner[i] === b ? [{ name: `p${i + 1}`, ...p }] : [])),
         ...links.flatMap(([a, z], k) => [...(a === b ? [{ name: `l${k}a`, ...run.linkPorts![k]![0] }] : []), ...(z === b ? [{ name: `l${k}b`, ...run.linkPorts![k]![1] }] : [])]),
@@ -184,7 +212,7 @@ run('Open vSwitch as the judge', () => {
         ...(JSON.parse(key) as object),
         runs: members.map((k) => {
           const r = RUNS[k]!;
-          return { ports: r.ports, linkPorts: r.linkPorts ?? [], vlanLimit: r.vlanLimit ?? 1, events: r.events.map(([port, hex]) => ({ port, hex })) };
+          return { ports: r.ports, linkPorts: r.linkPorts ?? [], vlanLimit: r.vlanLimit ?? 1, macTableSize: r.macTableSize, events: r.events.map(([port, hex]) => ({ port, hex })) };
         }),
       };
       const g = members[0]!;

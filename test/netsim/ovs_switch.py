@@ -5,7 +5,7 @@ cross-check (ovs-crosscheck.test.ts).
     ovs_switch.py RUNS.json OUTDIR
 
 RUNS.json: {"bridges": [N0, N1, ...], "links": [[A, B], ...], "runs": [{"ports": [{"mode",
-"vlan", "trunks", "cvlans", "tpid"}, ...], "linkPorts": [[CFG_A, CFG_B], ...], "vlanLimit": 1,
+"vlan", "trunks", "cvlans", "tpid"}, ...], "linkPorts": [[CFG_A, CFG_B], ...], "vlanLimit": 1, "macTableSize": N,
 "events": [{"port": i, "hex": "..."}]}]}: bridge b has Nb host ports (numbered on from bridge
 0's: "ports" configures them in that order), and each link joins bridges A and B with a veth
 pair whose two ends (configured by "linkPorts") are ports of A and B, added after their host
@@ -126,8 +126,13 @@ class World:
             for name, label in names:
                 self.label[(b, int(self.vsctl('get', 'interface', name, 'ofport').strip()))] = label
 
-    def configure(self, ports, link_ports, vlan_limit):
+    def configure(self, ports, link_ports, vlan_limit, mac_table_size):
         self.vsctl('set', 'Open_vSwitch', '.', f'other_config:vlan-limit={vlan_limit}')
+        for b in range(len(self.bridges)):
+            if mac_table_size:
+                self.vsctl('set', 'bridge', bridge(b), f'other_config:mac-table-size={mac_table_size}')
+            else:
+                self.vsctl('remove', 'bridge', bridge(b), 'other_config', 'mac-table-size')
         named = [(sw_if(i), p) for i, p in enumerate(ports)]
         named += [(link_if(k, end), cfg) for k, pair in enumerate(link_ports) for end, cfg in zip('ab', pair)]
         for name, p in named:
@@ -166,7 +171,7 @@ class World:
 
     def run(self, run, outdir, socks):
         os.makedirs(outdir, exist_ok=True)
-        self.configure(run['ports'], run.get('linkPorts', []), run.get('vlanLimit', 1))
+        self.configure(run['ports'], run.get('linkPorts', []), run.get('vlanLimit', 1), run.get('macTableSize'))
         dumps = []
         for i in range(self.n):
             p = subprocess.Popen(['ip', 'netns', 'exec', host_ns(i), 'tcpdump', '-Q', 'in', '-U', '--immediate-mode', '-n', '-i', host_if(i),
