@@ -100,7 +100,7 @@ export class VtepDevice implements Device, SwitchPortBinder, VtepSink {
   private readonly writer = new ByteWriter(this.scratch);
   private sim!: Simulation;
   /** An inner frame from a bound switch port, captured on its vtep/vni-N once its fate is known. */
-  private pendingLocal: { port: Port; bytes: Uint8Array; length: number } | null = null;
+  private pendingLocal: { port: Port; bytes: Uint8Array; length: number; note: string | undefined } | null = null;
 
   constructor(
     readonly name: string,
@@ -164,7 +164,8 @@ export class VtepDevice implements Device, SwitchPortBinder, VtepSink {
     s.set(frame.subarray(0, AT_TPID), 0);
     s.set(frame.subarray(AT_TAGGED_TYPE, length), AT_TPID);
     const inner = length - TAG;
-    this.pendingLocal = { port: this.vniPorts.get(mapped)!, bytes: s, length: inner };
+    const note = sim.sink ? `VLAN ${vlan} from ${b.port.name} into VNI ${mapped}, tag removed` : undefined;
+    this.pendingLocal = { port: this.vniPorts.get(mapped)!, bytes: s, length: inner, note };
     this.vtep.transmit(mapped, s, 0, inner, now, this);
     this.flushLocal();
   }
@@ -173,7 +174,7 @@ export class VtepDevice implements Device, SwitchPortBinder, VtepSink {
     const p = this.pendingLocal;
     if (p === null) return;
     this.pendingLocal = null;
-    capture(this.sim, p.port, DIR_IN, p.bytes, p.length, comment);
+    capture(this.sim, p.port, DIR_IN, p.bytes, p.length, comment === undefined ? p.note : `${p.note}; ${comment}`);
   }
 
   tables(now: number, add: (table: string, row: object) => void): void {
@@ -196,7 +197,7 @@ export class VtepDevice implements Device, SwitchPortBinder, VtepSink {
     const bound = this.boundVni.get(vni);
     const port = this.vniPorts.get(vni)!;
     if (bound === undefined) return sim.send(port, inner, length);
-    capture(sim, port, DIR_OUT, inner, length);
+    capture(sim, port, DIR_OUT, inner, length, sim.sink ? `to ${bound.map((t) => `${t.port.name} tagged VLAN ${t.vlan}`).join(', ')}` : undefined);
     // To the hypervisor's switch: tagged with the VLAN the VNI maps to (PCP 0, DEI 0).
     const s = this.scratch;
     for (const { port: switchPort, vlan } of bound) {

@@ -58,9 +58,14 @@ describe('hypervisors: VLAN ↔ VNI on a switch port bound to a VTEP', () => {
     expect(r.tables.fdb).toContainEqual({ switch: 'hv2', port: 'vx', vlan: 20, mac: '02:00:00:00:00:01' });
   });
 
-  it('comments say where floods went and what was learnt', () => {
+  it('comments say where floods went, what was learnt and how VLANs and VNIs map', () => {
     const comments = r.log.filter((c) => c.port.startsWith('vtep')).map((c) => c.comment).filter(Boolean);
-    expect(comments.slice(0, 2)).toEqual(['flood VNI 42 (broadcast) to group 239.1.1.1', 'vtep2 learnt VNI 42 02:00:00:00:00:01 behind 192.168.100.1']);
+    expect(comments.slice(0, 4)).toEqual([
+      'VLAN 10 from hv1/vx into VNI 42, tag removed',
+      'flood VNI 42 (broadcast) to group 239.1.1.1',
+      'vtep2 learnt VNI 42 02:00:00:00:00:01 behind 192.168.100.1',
+      'to hv2/vx tagged VLAN 10',
+    ]);
   });
 });
 
