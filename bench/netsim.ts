@@ -85,7 +85,7 @@ export function cases(): BenchCase[] {
         const sink: FrameSink = {
           frame(port, direction, t, bytes, length, comment) {
             const sec = Math.floor(t / 1e9);
-            chunker.add(length === bytes.length ? bytes : bytes.subarray(0, length), sec, t - sec * 1e9, comment, port.interfaceName, direction);
+            chunker.add(length === bytes.length ? bytes : bytes.subarray(0, length), sec, t - sec * 1e9, comment, port.interfaceName, undefined, direction);
           },
         };
         ({ network: net, frames } = benchNetwork(sink));

@@ -5,7 +5,7 @@
  * never remove the machine's own /dev/null or /dev/full.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawnSync, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { closeSync, existsSync, linkSync, lstatSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,6 +97,22 @@ describe('build -o keeps the existing file when anything fails', () => {
     const r = spawnCli(['build', spec, '-o', dev, '--format', 'pcapng']);
     expect(r.code).toBe(0);
     expect(statSync(dev).isCharacterDevice()).toBe(true);
+  });
+  it('a FIFO is written into (a reader gets the capture) and stays a FIFO', () => {
+    const fifo = join(dir, 'capture.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const got = join(dir, 'from-fifo.pcapng');
+    const reader = spawn('sh', ['-c', `cat '${fifo}' > '${got}'`], { stdio: 'ignore' });
+    const spec = join(dir, 'fifo.json');
+    writeFileSync(spec, PACKETS);
+    const r = spawnCli(['build', spec, '-o', fifo, '--format', 'pcapng']);
+    expect(r.code, r.stderr).toBe(0);
+    return new Promise<void>((resolve) => reader.on('close', () => resolve())).then(() => {
+      expect(lstatSync(fifo).isFIFO()).toBe(true);
+      const d = spawnCli(['decode', got]);
+      expect(d.code, d.stderr).toBe(0);
+      expect(d.stdout.trim().split('\n')).toHaveLength(2);
+    });
   });
   it('a full disk (ENOSPC from /dev/full) is exit 2 naming the reason, not "wrote N packets"', () => {
     const dev = device('full');

@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   bench: () => import('./commands/bench.js'),
   demo: () => import('./commands/demo.js'),
   netsim: () => import('./commands/netsim.js'),
+  layers: () => import('./commands/layers.js'),
 };
 
 function topHelp(summaries: [string, string][]): string {

@@ -9,41 +9,39 @@
 import { DecodeError } from '../errors.js';
 import { rawLayer } from './codec.js';
 import type { DecodedFrame, DecodeOptions, Dissector, DissectState, Layer } from './types.js';
-import { dissectEther } from './ether.js';
-import { dissectDot1q } from './dot1q.js';
-import { dissectDot1ad } from './dot1ad.js';
-import { dissectArp } from './arp.js';
-import { dissectIpv4 } from './ipv4.js';
-import { dissectIpv6 } from './ipv6.js';
-import { dissectUdp } from './udp.js';
-import { dissectIcmp } from './icmp.js';
-import { dissectVxlan } from './vxlan.js';
-import { dissectGre } from './gre.js';
-import { dissectMpls, dissectPwControlWord } from './mpls.js';
-import { dissectGeneve } from './geneve.js';
-import { DISSECTED_KINDS, KIND_ETHER, KIND_RAW } from './kinds.js';
+import { DISSECTORS, KIND_OF_LINKTYPE, LAYER_NAME_OF_CODE } from './registry.js';
+import { KIND, KIND_NAMES, KIND_RAW } from './kinds.js';
 
-export { DISSECTED_KINDS, KIND_RAW };
+/** Kind names by code (registry order); DISSECTED_KINDS[code] names a LayerTable entry's kind. */
+export const DISSECTED_KINDS: readonly string[] = KIND_NAMES;
+export { KIND_RAW, LAYER_NAME_OF_CODE };
 
-/** The dissector of each kind code (DISSECTED_KINDS order). */
-const DISSECTORS: readonly (Dissector | undefined)[] = [
-  undefined,
-  dissectEther,
-  dissectDot1q,
-  dissectDot1ad,
-  dissectArp,
-  dissectIpv4,
-  dissectIpv6,
-  dissectUdp,
-  dissectIcmp,
-  dissectVxlan,
-  dissectGre,
-  dissectMpls,
-  dissectGeneve,
-  dissectPwControlWord,
-];
+/** pcap link types: Ethernet, and raw IP (the version nibble tells IPv4 from IPv6). */
+export const LINKTYPE_ETHERNET = 1;
+export const LINKTYPE_RAW = 101;
 
-if (DISSECTORS.length !== DISSECTED_KINDS.length) throw new Error('a dissected kind has no dissector');
+/** The link types the decoder knows: raw IP and those a descriptor starts (registry). */
+export const LINKTYPES_DECODED: readonly number[] = [...new Set([...KIND_OF_LINKTYPE.keys(), LINKTYPE_RAW])].sort((a, b) => a - b);
+
+/** Kind code of a frame's first layer for a capture link type; -1 when the link type is not decoded. */
+export function firstKind(linkType: number, bytes: Uint8Array, end: number): number {
+  if (linkType === LINKTYPE_RAW) {
+    const nibble = end > 0 ? bytes[0]! >>> 4 : 0;
+    return nibble === 4 ? KIND.ipv4 : nibble === 6 ? KIND.ipv6 : KIND_RAW;
+  }
+  return KIND_OF_LINKTYPE.get(linkType) ?? -1;
+}
+
+/**
+ * Why a frame's first layer does not fit a capture link type (undefined when it does): a link
+ * type the decoder knows starts with its own kind (raw IP with ipv4 or ipv6); a `raw` first
+ * layer fits any link type.
+ */
+export function linkTypeMismatch(first: string | undefined, linkType: number): string | undefined {
+  if (first === undefined || first === 'raw' || !LINKTYPES_DECODED.includes(linkType)) return undefined;
+  const want = linkType === LINKTYPE_RAW ? ['ipv4', 'ipv6'] : [LAYER_NAME_OF_CODE[KIND_OF_LINKTYPE.get(linkType)!]!];
+  return want.includes(first) ? undefined : `starts with '${first}', but link type ${linkType} frames start with ${want.map((k) => `'${k}'`).join(' or ')}`;
+}
 
 /** Where each layer of a frame lies: parallel typed arrays, reusable from frame to frame. */
 export class LayerTable {
@@ -80,11 +78,17 @@ export class LayerTable {
 export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, table: LayerTable, st: DissectState = { opts, next: KIND_RAW, end }): void {
   table.count = 0;
   table.error = undefined;
-  st.next = KIND_ETHER;
   st.end = Math.min(end, bytes.length);
   st.short = undefined;
   st.quoted = false;
   end = st.end;
+  const linkType = opts.linkType;
+  st.next = linkType === undefined || linkType === LINKTYPE_ETHERNET ? KIND.ether : firstKind(linkType, bytes, end);
+  if (st.next < 0) {
+    table.error = new DecodeError('frame', 0, `link type ${linkType} is not decoded (known: ${LINKTYPES_DECODED.join(', ')})`);
+    if (end > 0) table.push(KIND_RAW, 0, end);
+    return;
+  }
   // Ends of enclosing extents: what lies between an inner extent's end and its parent's is padding.
   let depth = 0;
   let off = 0;
@@ -131,7 +135,7 @@ export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, t
 
 const scratch = new LayerTable();
 
-/** Decode a frame starting with Ethernet into layer objects (every field). Never throws for any bytes. */
+/** Decode a frame (Ethernet unless opts.linkType says otherwise) into layer objects (every field). Never throws for any bytes. */
 export function decodeFrame(bytes: Uint8Array, opts: DecodeOptions = {}): DecodedFrame {
   scanFrame(bytes, bytes.length, opts, scratch);
   const layers: Layer[] = [];

@@ -94,9 +94,9 @@ export class CaptureFileWriter {
     this.chunker.declareInterface(name);
   }
 
-  add(frame: Uint8Array, sec: number, nsec: number, comment?: string, interfaceName?: string, flags?: number): Promise<void> | undefined {
+  add(frame: Uint8Array, sec: number, nsec: number, comment?: string | readonly string[], interfaceName?: string, linkType?: number, flags?: number): Promise<void> | undefined {
     if (this.failed) throw this.failure;
-    this.chunker.add(frame, sec, nsec, comment, interfaceName, flags);
+    this.chunker.add(frame, sec, nsec, comment, interfaceName, linkType, flags);
     if (this.inFlight < 2) return undefined;
     return this.tail.then(() => {
       if (this.failed) throw this.failure;

@@ -63,7 +63,7 @@ class FileSink implements FrameSink {
     const [sec, nsec] = split(time);
     const frame = length === bytes.length ? bytes : bytes.subarray(0, length);
     if (this.pcapng) {
-      const w = this.pcapng.add(frame, sec, nsec, comment, port.interfaceName, direction);
+      const w = this.pcapng.add(frame, sec, nsec, comment, port.interfaceName, undefined, direction);
       if (w) this.pending.push(w);
     }
     const pp = this.perPort.get(port);

@@ -27,7 +27,9 @@
 import { constants as fsc, promises as fsp, type Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { FileError } from './file-error.js';
+import { FileError, ioReason } from './file-error.js';
+
+export { ioReason };
 
 export { FileError };
 
@@ -43,32 +45,6 @@ export interface OutputOptions {
 
 /** How an output is written: through a temporary file, straight into a device or FIFO, or to stdout. */
 export type OutputKind = 'file' | 'special' | 'stdout';
-
-const REASONS: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EISDIR: 'is a directory',
-  ENOTDIR: 'a component of the path is not a directory',
-  ENOSPC: 'no space left on device',
-  EDQUOT: 'disk quota exceeded',
-  EIO: 'input/output error',
-  EROFS: 'read-only file system',
-  EFBIG: 'file too large',
-  EPIPE: 'broken pipe',
-  EXDEV: 'cross-device link',
-  ENAMETOOLONG: 'file name too long',
-  ELOOP: 'too many levels of symbolic links',
-};
-
-/** The system's reason for an I/O error as a short phrase with its code, e.g. "no space left on device (ENOSPC)". */
-export function ioReason(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  const code = typeof err?.code === 'string' ? err.code : undefined;
-  if (code !== undefined && Object.prototype.hasOwnProperty.call(REASONS, code)) return `${REASONS[code]} (${code})`;
-  if (code !== undefined) return code;
-  return err instanceof Error ? err.message.split('\n')[0]! : String(e);
-}
 
 function outputError(path: string, e: unknown, doing: string): FileError {
   if (e instanceof FileError) return e;

@@ -9,13 +9,15 @@ import { specPacket, specPackets, type SpecPacket } from '../pcap/index.js';
 import { fileError } from './capture-file.js';
 
 const READ_SIZE = 1 << 20;
+/** Longest JSON Lines line read (characters). */
+const MAX_JSON_LINE = 256 << 20;
 
 /**
  * The text of a file (or standard input for `-`) in pieces, read into one reused buffer: a
  * stream's fresh Buffer per read would be external memory that V8 frees only lazily, which
  * over millions of lines shows as a creeping RSS.
  */
-async function* textChunks(path: string): AsyncGenerator<string> {
+export async function* textChunks(path: string): AsyncGenerator<string> {
   const fd = path === '-' ? 0 : await new Promise<number>((resolve, reject) => open(path, 'r', (e, f) => (e ? reject(e) : resolve(f))));
   const buf = Buffer.allocUnsafe(READ_SIZE);
   const decoder = new TextDecoder('utf-8');
@@ -99,16 +101,21 @@ export async function* readJsonLinesSpec(path: string): AsyncGenerator<SpecPacke
   // newline arrives: each chunk is searched once, so a line of any length costs linear time
   // (appending to one string and searching it from 0 after every chunk was quadratic).
   let partial: string[] = [];
+  let partialLength = 0;
   try {
     for await (const chunk of textChunks(path)) {
       let nl = chunk.indexOf('\n');
       if (nl < 0) {
         partial.push(chunk);
+        partialLength += chunk.length;
+        // A string cannot grow much past 512 MB in V8; say so before JSON.parse cannot.
+        if (partialLength > MAX_JSON_LINE) throw new UsageError(`${path} line ${line + 1}: longer than ${MAX_JSON_LINE} characters`);
         continue;
       }
       partial.push(chunk.slice(0, nl));
       const first = parse(partial.length === 1 ? partial[0]! : partial.join(''));
       partial = [];
+      partialLength = 0;
       if (first) yield first;
       let from = nl + 1;
       nl = chunk.indexOf('\n', from);
@@ -118,7 +125,10 @@ export async function* readJsonLinesSpec(path: string): AsyncGenerator<SpecPacke
         from = nl + 1;
         nl = chunk.indexOf('\n', from);
       }
-      if (from < chunk.length) partial.push(chunk.slice(from));
+      if (from < chunk.length) {
+        partial.push(chunk.slice(from));
+        partialLength = chunk.length - from;
+      }
     }
   } catch (e) {
     if (e instanceof VirtkitError) throw e;
@@ -141,4 +151,48 @@ export async function checkReadable(path: string): Promise<void> {
   } catch (e) {
     throw fileError(path, e);
   }
+}
+
+/** A run of whole lines of a text file: `text` ends with a newline except at the end of the file. */
+export interface LinePiece {
+  text: string;
+  /** 1-based number of the first line in `text`. */
+  firstLine: number;
+}
+
+/**
+ * A text file (`-`: stdin) as runs of whole lines, about a megabyte each, so a line-oriented
+ * parser sees the file in bounded memory whatever its size. A line longer than `maxLine`
+ * characters is an error naming it (a file without newlines would otherwise be read whole).
+ */
+export async function* linePieces(path: string, maxLine = 16 << 20): AsyncGenerator<LinePiece> {
+  let partial: string[] = [];
+  let partialLength = 0;
+  let line = 1;
+  const take = (text: string): LinePiece => {
+    const piece = { text, firstLine: line };
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) line++;
+    return piece;
+  };
+  try {
+    for await (const chunk of textChunks(path)) {
+      const nl = chunk.lastIndexOf('\n');
+      if (nl < 0) {
+        partial.push(chunk);
+        partialLength += chunk.length;
+        if (partialLength > maxLine) throw new UsageError(`${path} line ${line}: longer than ${maxLine} characters`);
+        continue;
+      }
+      partial.push(chunk.slice(0, nl + 1));
+      const text = partial.length === 1 ? partial[0]! : partial.join('');
+      partial = [chunk.slice(nl + 1)];
+      partialLength = partial[0]!.length;
+      yield take(text);
+    }
+  } catch (e) {
+    if (e instanceof VirtkitError) throw e;
+    throw fileError(path, e);
+  }
+  const rest = partial.join('');
+  if (rest !== '') yield take(rest);
 }

@@ -32,7 +32,7 @@ import {
   SNAPLEN,
   pad4,
 } from './layout.js';
-import { NS_PER_SEC } from './time.js';
+import { NS_PER_SEC, formatTime } from './time.js';
 
 export type CaptureFormat = 'pcap' | 'pcapng';
 
@@ -42,6 +42,8 @@ export interface CaptureWriterOptions {
   usec?: boolean;
   /** pcapng: name of interface 0, the one packets without an interface go to. */
   interfaceName?: string;
+  /** Link type of the frames (pcap header, every pcapng interface): LINKTYPE_ETHERNET (1) unless given. */
+  linkType?: number;
 }
 
 export const DEFAULT_INTERFACE = 'virtkit0';
@@ -74,8 +76,11 @@ function checkFrame(frame: Uint8Array): void {
 export class CaptureWriter {
   readonly format: CaptureFormat;
   readonly usec: boolean;
+  readonly linkType: number;
   /** pcapng interface names, index = interface id. */
   readonly interfaces: string[];
+  /** Link type of each interface (pcapng), index = interface id; pcap: the file's one. */
+  readonly linkTypes: number[];
   private readonly interfaceIds = new Map<string, number>();
   /** Split of the last pcapng timestamp (kept in fields so splitting allocates nothing). */
   private tsHigh = 0;
@@ -84,10 +89,13 @@ export class CaptureWriter {
   constructor(opts: CaptureWriterOptions) {
     this.format = opts.format;
     this.usec = opts.usec === true;
+    this.linkType = opts.linkType ?? LINKTYPE_ETHERNET;
+    if (!Number.isInteger(this.linkType) || this.linkType < 0 || this.linkType > 0xffff) throw new VirtkitError(`link type ${String(opts.linkType)} is not 0..65535`);
     if (this.usec && this.format !== 'pcap') throw new VirtkitError('microsecond timestamps (--usec) are for pcap only; pcapng is written in nanoseconds');
     const name = opts.interfaceName ?? DEFAULT_INTERFACE;
     checkInterfaceName(name);
     this.interfaces = [name];
+    this.linkTypes = [this.linkType];
     this.interfaceIds.set(name, 0);
   }
 
@@ -107,7 +115,7 @@ export class CaptureWriter {
       v.setUint32(off + H.thiszone, 0, LE);
       v.setUint32(off + H.sigfigs, 0, LE);
       v.setUint32(off + H.snaplen, SNAPLEN, LE);
-      v.setUint32(off + H.linktype, LINKTYPE_ETHERNET, LE);
+      v.setUint32(off + H.linktype, this.linkType, LE);
       return off + PCAP_FILE_HEADER.size;
     }
     off = this.writeSectionHeader(buf, v, off);
@@ -118,14 +126,19 @@ export class CaptureWriter {
    * Interface id for a name (pcapng), adding it when new. `isNew` is set when the caller must
    * write its Interface Description Block (writeInterfaceBlock) before the next record using it.
    */
-  interfaceId(name: string | undefined): number {
-    if (name === undefined) return 0;
-    const id = this.interfaceIds.get(name);
+  interfaceId(name: string | undefined, linkType = this.linkType): number {
+    if (name === undefined && linkType === this.linkType) return 0;
+    const itfName = name ?? this.interfaces[0]!;
+    // An interface is a name and a link type (a capture may name two links alike).
+    const key = linkType === this.linkType ? itfName : `${itfName}\u0000${linkType}`;
+    const id = this.interfaceIds.get(key);
     if (id !== undefined) return id;
-    checkInterfaceName(name);
+    checkInterfaceName(itfName);
+    if (!Number.isInteger(linkType) || linkType < 0 || linkType > 0xffff) throw new VirtkitError(`link type ${linkType} is not 0..65535`);
     const added = this.interfaces.length;
-    this.interfaces.push(name);
-    this.interfaceIds.set(name, added);
+    this.interfaces.push(itfName);
+    this.linkTypes.push(linkType);
+    this.interfaceIds.set(key, added);
     return added;
   }
 
@@ -141,13 +154,13 @@ export class CaptureWriter {
     );
   }
 
-  /** The Interface Description Block of interface `id`: Ethernet, snaplen, if_name, if_tsresol 9. */
+  /** The Interface Description Block of interface `id`: the link type, snaplen, if_name, if_tsresol 9. */
   writeInterfaceBlock(buf: Uint8Array, off: number, id: number): number {
     const v = viewOf(buf);
     const start = off;
     const name = utf8.encode(this.interfaces[id]!);
     off += BLOCK_HEADER.size;
-    v.setUint16(off + IDB_BODY.at.linkType, LINKTYPE_ETHERNET, LE);
+    v.setUint16(off + IDB_BODY.at.linkType, this.linkTypes[id] ?? this.linkType, LE);
     v.setUint16(off + IDB_BODY.at.reserved, 0, LE);
     v.setUint32(off + IDB_BODY.at.snapLen, SNAPLEN, LE);
     off += IDB_BODY.size;
@@ -160,11 +173,16 @@ export class CaptureWriter {
     return closeBlock(v, start, off, BT_IDB);
   }
 
-  /** Upper bound of the bytes a record for this frame, comment and epb_flags takes. */
-  maxRecordLength(frameLength: number, comment?: string, flags?: number): number {
+  /** Upper bound of the bytes a record for this frame, comment (or comments) and epb_flags takes. */
+  maxRecordLength(frameLength: number, comment?: string | readonly string[], flags?: number): number {
     if (this.format === 'pcap') return PCAP_RECORD_HEADER.size + frameLength;
     let n = BLOCK_HEADER.size + EPB_BODY.size + frameLength + 3 + BLOCK_TRAILER_SIZE;
-    if (comment !== undefined && comment.length > 0) n += 2 * OPTION_HEADER.size + comment.length * 3 + 3;
+    if (typeof comment === 'string') {
+      if (comment.length > 0) n += 2 * OPTION_HEADER.size + comment.length * 3 + 3;
+    } else if (comment !== undefined) {
+      n += OPTION_HEADER.size;
+      for (const c of comment) n += OPTION_HEADER.size + c.length * 3 + 3;
+    }
     if (flags !== undefined) n += 2 * OPTION_HEADER.size + 4;
     return n;
   }
@@ -174,9 +192,10 @@ export class CaptureWriter {
    * the comment as opt_comment and `flags` as epb_flags (bits 0-1: direction, 1 inbound,
    * 2 outbound); pcap has nowhere to put either, they are left out.
    */
-  writeRecord(buf: Uint8Array, off: number, frame: Uint8Array, sec: number, nsec: number, comment?: string, interfaceId = 0, flags?: number): number {
+  writeRecord(buf: Uint8Array, off: number, frame: Uint8Array, sec: number, nsec: number, comment?: string | readonly string[], interfaceId = 0, flags?: number): number {
     checkFrame(frame);
-    if (!(nsec >= 0 && nsec < NS_PER_SEC && sec >= 0)) throw new VirtkitError(`timestamp ${sec}s ${nsec}ns is out of range`);
+    if (sec < 0) throw new VirtkitError(`time ${formatTime(sec, nsec)} is before 1970: capture timestamps count up from 1970 (a negative if_tsoffset is not written)`);
+    if (!(nsec >= 0 && nsec < NS_PER_SEC)) throw new VirtkitError(`timestamp ${sec}s ${nsec}ns is out of range`);
     const v = viewOf(buf);
     if (this.format === 'pcap') {
       if (sec >= TWO32) throw new VirtkitError(`time ${sec} s does not fit a pcap timestamp (32-bit seconds)`);
@@ -202,21 +221,24 @@ export class CaptureWriter {
     buf.set(frame, off);
     off += frame.length;
     off = zeroPad(buf, off, start);
-    const hasComment = comment !== undefined && comment.length > 0;
-    if (hasComment) {
-      // Encode the UTF-8 straight into place, then fill in its length.
-      const valueAt = off + OPTION_HEADER.size;
-      const written = writeUtf8(buf, valueAt, comment);
-      if (written > MAX_OPTION) throw new VirtkitError(`comment of ${written} bytes is longer than a pcapng option can hold (65535)`);
-      writeOptionHead(v, off, OPT_COMMENT, written);
-      off = zeroPad(buf, valueAt + written, start);
+    let options = false;
+    if (typeof comment === 'string') {
+      if (comment.length > 0) {
+        off = writeComment(buf, v, off, comment, start);
+        options = true;
+      }
+    } else if (comment !== undefined && comment.length > 0) {
+      // Several opt_comment options, in order (what decode gives for a packet with several).
+      for (const c of comment) off = writeComment(buf, v, off, c, start);
+      options = true;
     }
     if (flags !== undefined) {
       off = writeOptionHead(v, off, EPB_FLAGS, 4);
       v.setUint32(off, flags, LE);
       off += 4;
+      options = true;
     }
-    if (hasComment || flags !== undefined) off = writeOptionHead(v, off, OPT_ENDOFOPT, 0);
+    if (options) off = writeOptionHead(v, off, OPT_ENDOFOPT, 0);
     return closeBlock(v, start, off, BT_EPB);
   }
 
@@ -285,6 +307,15 @@ function writeUtf8(buf: Uint8Array, off: number, text: string): number {
     buf[off + i] = c;
   }
   return n;
+}
+
+/** One opt_comment: the UTF-8 encoded straight into place, then its length filled in. */
+function writeComment(buf: Uint8Array, v: DataView, off: number, comment: string, blockStart: number): number {
+  const valueAt = off + OPTION_HEADER.size;
+  const written = writeUtf8(buf, valueAt, comment);
+  if (written > MAX_OPTION) throw new VirtkitError(`comment of ${written} bytes is longer than a pcapng option can hold (65535)`);
+  writeOptionHead(v, off, OPT_COMMENT, written);
+  return zeroPad(buf, valueAt + written, blockStart);
 }
 
 function writeOptionHead(v: DataView, off: number, code: number, length: number): number {

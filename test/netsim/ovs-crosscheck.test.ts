@@ -223,8 +223,7 @@ run('Open vSwitch as the judge', () => {
     }
   });
   afterAll(() => {
-    if (dir && !process.env.VK14_KEEP) rmSync(dir, { recursive: true, force: true });
-    else if (dir) console.log("kept", dir);
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   RUNS.forEach((spec, k) => {

@@ -6,7 +6,7 @@ import { UsageError, VirtkitError } from '../../errors.js';
 import { parseArgs, flagBool, flagString } from '../args.js';
 import type { Command, CommandIO } from '../command.js';
 import { encodeFrame } from '../../net/index.js';
-import { DEFAULT_START, DEFAULT_STEP, SpecError, parseTime, type CaptureFormat, type SpecPacket, type Timestamp } from '../../pcap/index.js';
+import { DEFAULT_START, DEFAULT_STEP, LINKTYPE_NAMES, SpecError, parseLinkType, parseTime, type CaptureFormat, type SpecPacket, type Timestamp } from '../../pcap/index.js';
 import { formatFromPath, writeCaptureFile } from '../../node/build.js';
 import { checkReadable, isJsonLines, readJsonLinesSpec, readJsonSpec } from '../../node/spec-file.js';
 
@@ -25,6 +25,9 @@ form, read as a stream. "-" reads standard input.
                          straight into. FILE may not be SPEC itself.
   --format pcap|pcapng   file format (default: from the extension of FILE)
   --usec                 pcap with microsecond timestamps (magic a1b2c3d4); default nanoseconds
+  --linktype TYPE        link type of the file, a number or name: ethernet (1, default), raw
+                         (101: frames start with ipv4/ipv6), linux_sll (113: with sll),
+                         linux_sll2 (276: with sll2), null (0: with loopback), ipv4 (228), ipv6 (229)
   --jsonl                SPEC is JSON Lines
   --hex                  print one lowercase hex line per frame on stdout instead of a file
   --start TIME           time of the first packet without "time" (seconds, default 1700000000;
@@ -45,11 +48,14 @@ function timeFlag(text: string | undefined, fallback: Timestamp, what: string): 
     const ms = Date.now();
     return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 };
   }
+  let t: Timestamp;
   try {
-    return parseTime(text);
+    t = parseTime(text);
   } catch (e) {
     throw new UsageError(`${what}: ${(e as Error).message}`);
   }
+  if (t.sec < 0) throw new UsageError(`${what}: '${text}' is negative`);
+  return t;
 }
 
 /** A progress line on stderr for long runs on a terminal; nothing when piped. */
@@ -85,7 +91,7 @@ export const command: Command = {
   async run(argv, io) {
     const p = parseArgs(
       argv,
-      { output: 'string', format: 'string', usec: 'bool', jsonl: 'bool', hex: 'bool', json: 'bool', start: 'string', step: 'string' },
+      { output: 'string', format: 'string', usec: 'bool', jsonl: 'bool', hex: 'bool', json: 'bool', start: 'string', step: 'string', linktype: 'string' },
       { o: 'output' },
     );
     if (p.positional.length !== 1) throw new UsageError(`expected one SPEC file, got ${p.positional.length ? p.positional.join(' ') : 'none'} (see --help)`);
@@ -138,6 +144,9 @@ export const command: Command = {
       format = out === '-' ? 'pcapng' : formatFromPath(out!);
       if (!format) throw new UsageError(`${out}: cannot tell the format from the extension; use .pcap/.pcapng or --format`);
     }
+    const linkTypeText = flagString(p, 'linktype');
+    const linkType = linkTypeText === undefined ? undefined : parseLinkType(linkTypeText);
+    if (linkTypeText !== undefined && linkType === undefined) throw new UsageError(`--linktype: '${linkTypeText}' is not a link type number 0..65535 or one of ${[...LINKTYPE_NAMES.values()].join(', ')}`);
     const usec = flagBool(p, 'usec');
     if (usec && format !== 'pcap') throw new UsageError('--usec is for pcap; pcapng is written with nanosecond timestamps (if_tsresol 9)');
     const start = timeFlag(flagString(p, 'start'), DEFAULT_START, '--start');
@@ -145,7 +154,7 @@ export const command: Command = {
     const bar = progress(io, Array.isArray(packets) ? packets.length : undefined);
     let summary;
     try {
-      summary = await writeCaptureFile(out!, packets, { format, usec, start, step, onProgress: bar.tick, inputs: [spec] });
+      summary = await writeCaptureFile(out!, packets, { format, usec, start, step, linkType, onProgress: bar.tick, inputs: [spec] });
     } finally {
       bar.done();
     }

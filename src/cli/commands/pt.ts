@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { writeOutputFile } from '../../node/safe-output.js';
 import { UsageError, VirtkitError } from '../../errors.js';
 import { PhysicalMemory } from '../../mem/phys.js';
-import { BuilderError, PageTableBuilder, listMappings, sizeName, type PageFlags, type PageSize } from '../../mem/builder.js';
+import { BuilderError, MappingLimitError, PageTableBuilder, sizeName, walkMappings, type PageFlags, type PageSize, type TableLoop } from '../../mem/builder.js';
 import { LO_A, LO_D, LO_G, LO_PAT_LARGE, LO_PCD, LO_PS, LO_PWT, LO_RW, LO_US } from '../../mem/pte.js';
 import {
   ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, PFEC_I, PFEC_P, PFEC_PK, PFEC_RSVD, PFEC_U, PFEC_W, PageWalker, RIGHT_NX, RIGHT_U, RIGHT_W, WALK_GP, WALK_OK,
@@ -19,8 +19,8 @@ import type { Command, CommandIO } from '../command.js';
 const HELP = `usage:
   virtkit pt build MAP.json -o MEM.bin [--json]
   virtkit pt walk MEM.bin --cr3 X --va Y [--levels 4|5] [--access r|w|x] [--user] [--wp]
-                  [--nxe] [--smep] [--smap] [--maxphyaddr N] [--json]
-  virtkit pt dump MEM.bin --cr3 X [--levels 4|5] [--json]
+                  [--nxe] [--smep] [--smap] [--maxphyaddr N] [--map MAP.json] [--json]
+  virtkit pt dump MEM.bin --cr3 X [--levels 4|5] [--max-mappings N] [--json]
 
 build   Build 4- or 5-level x86-64 page tables from a map file into a physical-memory image.
         Map file: {"levels": 4, "memBytes": "16M", "tablesAt": "0x100000", "nxe": true,
@@ -35,11 +35,16 @@ walk    One translation as Intel SDM Vol. 3A ch. 4 defines it: canonical check (
         bits and access rights (#PF with its error code). Control bits are off unless given:
         --wp (CR0.WP), --nxe (EFER.NXE), --smep, --smap (CR4); EFLAGS.AC is 0; MAXPHYADDR 52
         unless --maxphyaddr. --user is a CPL-3 access. The image is only read.
+        --map MAP.json takes cr3 (the root at tablesAt), levels, nxe and maxPhyAddr from the
+        map the image was built from; flags given as well win.
         Prints {"va", "pa", "pageSize", "flags", "refs"} or {"va", "fault", "refs"}; flags are
         the effective rights over all levels (w, u, nx) and the leaf's pwt, pcd, pat, a, d, g.
         A fault is an answer: exit status 0.
 dump    Every present leaf reachable from CR3, in virtual-address order, upper-half addresses
         sign-extended: {"mappings": [{"va", "pa", "size", "flags"}]} (the leaf's own flags).
+        An entry pointing back at a table on its own path (a self-map or a loop) is not
+        followed; it is listed under "loops": [{"va", "level", "entry", "table"}]. More than
+        --max-mappings leaves (default 1048576; aliased tables multiply them) is an error.
 
 Numbers: hex (0x...) or decimal, sizes with K/M/G suffixes.
 `;
@@ -190,11 +195,36 @@ async function build(argv: string[], io: CommandIO): Promise<number> {
   return 0;
 }
 
+/**
+ * `--map MAP.json`: the settings the image was built with (the root table at tablesAt, levels,
+ * nxe, maxPhyAddr) become the defaults of --cr3, --levels, --nxe and --maxphyaddr; flags given
+ * on the command line win.
+ */
+function applyMapSettings(p: ReturnType<typeof parseArgs>, mapPath: string): void {
+  const doc = readJson(mapPath);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new UsageError(`${mapPath}: expected a JSON object`);
+  const m = doc as Record<string, unknown>;
+  for (const k of Object.keys(m)) if (!MAP_KEYS.has(k)) throw new UsageError(`${mapPath}: unknown key '${k}' (valid: ${[...MAP_KEYS].join(', ')})`);
+  const levels = m.levels ?? 4;
+  if (levels !== 4 && levels !== 5) throw new UsageError(`${mapPath}: levels must be 4 or 5, not ${JSON.stringify(levels)}`);
+  const tablesAt = numberField(m.tablesAt ?? 0x100000, `${mapPath}: tablesAt`);
+  const nxe = m.nxe ?? true;
+  if (typeof nxe !== 'boolean') throw new UsageError(`${mapPath}: nxe must be true or false`);
+  const maxPhyAddr = m.maxPhyAddr ?? 52;
+  if (typeof maxPhyAddr !== 'number' || !Number.isInteger(maxPhyAddr) || maxPhyAddr < 32 || maxPhyAddr > 52) throw new UsageError(`${mapPath}: maxPhyAddr must be an integer 32..52`);
+  if (!p.flags.has('cr3')) p.flags.set('cr3', hex(tablesAt));
+  if (!p.flags.has('levels')) p.flags.set('levels', String(levels));
+  if (!p.flags.has('maxphyaddr')) p.flags.set('maxphyaddr', String(maxPhyAddr));
+  if (nxe) p.flags.set('nxe', true);
+}
+
 async function walk(argv: string[], io: CommandIO): Promise<number> {
   const p = parseArgs(argv, {
-    cr3: 'string', va: 'string', levels: 'string', access: 'string', user: 'bool', wp: 'bool', nxe: 'bool', smep: 'bool', smap: 'bool', maxphyaddr: 'string', json: 'bool',
+    cr3: 'string', va: 'string', levels: 'string', access: 'string', user: 'bool', wp: 'bool', nxe: 'bool', smep: 'bool', smap: 'bool', maxphyaddr: 'string', json: 'bool', map: 'string',
   });
   if (p.positional.length !== 1) throw new UsageError('pt walk takes one MEM.bin (see --help)');
+  const mapPath = flagString(p, 'map');
+  if (mapPath !== undefined) applyMapSettings(p, mapPath);
   const mem = readImage(p.positional[0]!);
   const cr3 = cr3Flag(p, mem);
   const vaText = flagString(p, 'va');
@@ -247,19 +277,54 @@ async function walk(argv: string[], io: CommandIO): Promise<number> {
 }
 
 async function dump(argv: string[], io: CommandIO): Promise<number> {
-  const p = parseArgs(argv, { cr3: 'string', levels: 'string', json: 'bool' });
+  const p = parseArgs(argv, { cr3: 'string', levels: 'string', json: 'bool', 'max-mappings': 'string' });
   if (p.positional.length !== 1) throw new UsageError('pt dump takes one MEM.bin (see --help)');
   const mem = readImage(p.positional[0]!);
   const cr3 = cr3Flag(p, mem);
   const levels = levelsFlag(p);
-  const rows = listMappings(mem, cr3, levels).map((m) => ({ va: formatVa(m.va), pa: hex(m.pa), size: sizeName(m.size), flags: leafFlagNames(m.lo, m.hi, m.level) }));
-  if (flagBool(p, 'json')) io.stdout(JSON.stringify({ mappings: rows }) + '\n');
-  else {
-    const lines = [`${'va'.padEnd(18)}  ${'pa'.padEnd(15)}  size  flags`];
-    for (const r of rows) lines.push(`${r.va.padStart(18)}  ${r.pa.padStart(15)}  ${r.size.padEnd(4)}  ${r.flags.join(' ')}`);
-    lines.push(`${rows.length} mapping${rows.length === 1 ? '' : 's'}`);
-    io.stdout(lines.join('\n') + '\n');
+  const maxText = flagString(p, 'max-mappings');
+  const limits = { maxLeaves: maxText === undefined ? 1 << 20 : parseNumber(maxText, '--max-mappings', 1, 1 << 26) };
+  const json = flagBool(p, 'json');
+  // A first pass counts (no output), so an image over the limits is one error line rather than
+  // half a document; the second streams the rows in ~64 KiB pieces, waiting for a slow reader.
+  try {
+    for (const _ of walkMappings(mem, cr3, levels, limits)) void _;
+  } catch (e) {
+    if (e instanceof MappingLimitError) throw new UsageError(`${p.positional[0]}: ${e.message}; raise --max-mappings to list them anyway`);
+    throw e;
   }
+  let pending = json ? '{"mappings": [' : `${'va'.padEnd(18)}  ${'pa'.padEnd(15)}  size  flags\n`;
+  let rows = 0;
+  const loops: TableLoop[] = [];
+  for (const m of walkMappings(mem, cr3, levels, limits)) {
+    if ('loop' in m) {
+      loops.push(m);
+      continue;
+    }
+    const va = formatVa(m.va);
+    const pa = hex(m.pa);
+    const size = sizeName(m.size);
+    const flags = leafFlagNames(m.lo, m.hi, m.level);
+    if (json) pending += (rows > 0 ? ', ' : '') + JSON.stringify({ va, pa, size, flags });
+    else pending += `${va.padStart(18)}  ${pa.padStart(15)}  ${size.padEnd(4)}  ${flags.join(' ')}\n`;
+    rows++;
+    if (pending.length >= 65536) {
+      const wait = io.stdout(pending);
+      pending = '';
+      if (wait) await wait;
+    }
+  }
+  const loopText = (l: TableLoop): string => `level-${l.level} entry ${hex(l.entryPa)} (va ${formatVa(l.va)}) points back at the table ${hex(l.table)} on its own path`;
+  if (json) {
+    pending += ']';
+    // A loop is not followed (it would list the same tables forever); each one is reported.
+    if (loops.length) pending += `, "loops": ${JSON.stringify(loops.map((l) => ({ va: formatVa(l.va), level: l.level, entry: hex(l.entryPa), table: hex(l.table) })))}`;
+    pending += '}\n';
+  } else {
+    pending += `${rows} mapping${rows === 1 ? '' : 's'}\n`;
+    for (const l of loops) pending += `loop: ${loopText(l)} (not followed)\n`;
+  }
+  await io.stdout(pending);
   return 0;
 }
 
