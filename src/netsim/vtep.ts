@@ -33,9 +33,9 @@ import { fragmentFrame } from '../net/fragment.js';
 import { getField } from '../net/fields.js';
 import { IPV4, IPV4_DF, IPV4_FLAGS_SHIFT, IPV4_MF, encodeIpv4 } from '../net/ipv4.js';
 import { IPV6 } from '../net/ipv6.js';
-import { ETHERTYPE_OF, IPPROTO_OF, UDP_PORT_VXLAN } from '../net/protocols.js';
+import { ETHERTYPE_OF, IPPROTO_OF } from '../net/registry.js';
 import { UDP, encodeUdp } from '../net/udp.js';
-import { VXLAN, VXLAN_FLAG_I, encodeVxlan } from '../net/vxlan.js';
+import { UDP_PORT_VXLAN, VXLAN, VXLAN_FLAG_I, encodeVxlan } from '../net/vxlan.js';
 import { LEARN_MOVED, LEARN_NEW, VtepFdb, type LearnOutcome, type VtepFdbRow } from './vtep-fdb.js';
 
 /** Bytes VXLAN over IPv4 adds to the inner frame inside the outer IP packet: IPv4 + UDP + VXLAN headers. */
@@ -53,8 +53,8 @@ export const VTEP_TTL_MULTICAST = 1;
 const T_IPV4 = ETHERTYPE_OF.ipv4!;
 const T_IPV6 = ETHERTYPE_OF.ipv6!;
 const P_UDP = IPPROTO_OF.udp!;
-const P_TCP = 6; // IANA protocol numbers of the other transports whose ports name a flow
-const P_SCTP = 132;
+const P_TCP = IPPROTO_OF.tcp!;
+const P_SCTP = 132; // SCTP has no codec here: its IANA protocol number
 /** The largest outer frame: an Ethernet header and the largest IPv4 packet. */
 const MAX_FRAME = ETHER.length + IPV4.f.len.max;
 
