@@ -9,10 +9,12 @@
  *                                      records with direction flags into memory chunks
  * - netsim-fdb-lookup-1000mac          the baseline: one MAC table lookup (the hash lookup a
  *                                      forwarding decision is)
+ * - vxlan-encap-learn, vxlan-encap-learn-engine: two VTEPs with 10000 learnt MACs (bench/vtep.ts)
  */
 import type { BenchCase } from './harness.js';
 import { CaptureChunker } from '../src/pcap/index.js';
 import { MacTable, Network, type FrameSink, type ScenarioEvent, type Switch } from '../src/netsim/index.js';
+import { cases as vtepCases } from './vtep.js';
 
 const BATCH = 10_000;
 const PORTS = 48;
@@ -110,5 +112,6 @@ export function cases(): BenchCase[] {
         if (found < 0) throw new Error('unreachable');
       },
     },
+    ...vtepCases(),
   ];
 }

@@ -6,4 +6,7 @@ export { Switch, switchType, parseSwitchPort, MODE_NAMES, TPID_8021Q, TPID_8021A
 export { DEVICE_TYPES, Network, parseScenario, simulateScenario, eventFrame, DEFAULT_EVENT_STEP_NS, type ScenarioEvent, type ScenarioOptions } from './scenario.js';
 export { isSwitchPortBinder, type BuildContext, type DeviceType, type SwitchPortBinder } from './device-type.js';
 export * as scenarioValues from './parse.js';
+export { Vtep, Underlay, VtepError, flowHash, groupMac, outerTos, VTEP_IP_OVERHEAD, VTEP_OUTER_HEADERS, type VtepConfig, type VtepVniConfig, type VtepSink } from './vtep.js';
+export { VtepFdb, LEARN_NEW, LEARN_REFRESHED, LEARN_MOVED, type LearnOutcome, type VtepFdbRow } from './vtep-fdb.js';
+export { VtepDevice, UnderlayDevice, vtepType, parseVtep, UNDERLAY_DEVICE } from './vtep-device.js';
 export { formatEventLine, EVENT_HEADER } from './report.js';

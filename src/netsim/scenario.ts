@@ -16,9 +16,10 @@ import { Simulation, type EventRecord, type FrameSink, type Port } from './engin
 import { NetsimError } from './errors.js';
 import { array, integer, isObject, object, onlyKeys, seconds } from './parse.js';
 import { switchType } from './switch.js';
+import { vtepType } from './vtep-device.js';
 
 /** The device types scenarios know, by their key. A new type is appended here (engine.ts tells how). */
-export const DEVICE_TYPES: DeviceType[] = [switchType];
+export const DEVICE_TYPES: DeviceType[] = [switchType, vtepType];
 
 const TOP_KEYS = ['links', 'events', 'maxFrames'];
 const EVENT_KEYS = ['time', 'port', 'hex', 'layers'];

@@ -41,7 +41,7 @@ describe('bad scenarios name the place', () => {
     [{ switches: [sw([{ name: 'p1', vlan: 10, vlans: 3 }])] }, 'switches[0].ports[0]: unknown key "vlans" (valid: name, mode, vlan, trunks, cvlans, tpid, classify, police, vtep, map)'],
     [{ switches: [sw([{ name: 'p1' }])], events: [ev('br0/p1', { time: '1' }), ev('br0/p1', { time: '0.5' })] }, 'events[1].time: "0.5" is before the previous event\'s time (events come in time order)'],
     [{ switches: [sw([{ name: 'vx', vtep: 'vtep9', map: { '10': 42 } }])] }, 'switches[0].ports[0].vtep: no VTEP named "vtep9"'],
-    [{ links: [] }, 'scenario: describes no devices (give "switches")'],
+    [{ links: [] }, 'scenario: describes no devices (give "switches" or "vteps")'],
   ])('%#: %s', (doc, message) => {
     expect(error(doc)).toBe(message);
   });

@@ -11,8 +11,9 @@ import type { Command } from '../command.js';
 const HELP = `usage: virtkit netsim SCENARIO.json|SCENARIO.jsonl -o OUT.pcapng [--ports DIR] [--json] [--fdb-trace]
 
 Simulates virtual switches (VLANs with Open vSwitch's port modes: access, trunk, native-tagged,
-native-untagged, dot1q-tunnel; per-VLAN MAC learning with aging; flooding; QinQ; storms) fed
-with the frames hosts send, in time order, and writes every frame where it crosses a port.
+native-untagged, dot1q-tunnel; per-VLAN MAC learning with aging; flooding; QinQ; storms) and
+VXLAN tunnel endpoints fed with the frames hosts send, in time order, and writes every frame
+where it crosses a port.
 
   -o, --output FILE  pcapng with one interface per port ("switch/port"), the direction of each
                      frame (epb_flags: inbound = into the switch) and comments on floods and drops
@@ -47,12 +48,28 @@ Scenario (JSON):
   then the port's VLAN.
   Policing: a token bucket per VLAN on a port's egress, "rate" in bit/s, "burst" in bytes.
 
+VXLAN tunnel endpoints (RFC 7348, as the Linux vxlan device behaves):
+  {"vteps": [{"name": "vtep1", "ip": "192.168.100.1", "mac": "02:00:c0:a8:64:01",
+      "vnis": [{"vni": 42, "group": "239.1.1.1"},                   flood to a multicast group
+               {"vni": 43, "flood": ["192.168.100.2"]}],           or head-end replication
+      "port": 4789, "mtu": 1500, "fragment": false, "ttl": 0, "srcport": [49152, 65536],
+      "agingTime": 300}],
+   "switches": [{"name": "hv1", "ports": [{"name": "vm1", "vlan": 10},
+      {"name": "vx", "vtep": "vtep1", "map": {"10": 42}}]}],      VLAN 10 <-> VNI 42
+   "events": [{"vtep": "vtep1", "vni": 42, "hex": "ffffffffffff02aa..."}]}
+  Ports (pcapng interfaces): vtep/underlay (outer packets, both ways; --ports: vtep-underlay.pcap)
+  and vtep/vni-N (inner frames: inbound = encapsulated, outbound = delivered; --ports:
+  vtep-decap.pcap). The VTEPs share one underlay IP segment. A VTEP learns inner source MAC ->
+  outer source IP per VNI from what it receives; known unicast goes to the learnt VTEP, the rest
+  is flooded; an outer packet over the underlay MTU is dropped (with "fragment": IPv4 fragments).
+  "srcport" is [MIN, MAX) like ip-link's; "ttl" 0: 1 to a group, 64 unicast.
+
 Exit status 2 with one line on stderr naming the place of a bad scenario (an unknown port, a
 VLAN outside 1..4094, a port in two links, a frame that is not Ethernet).
 `;
 
 export const command: Command = {
-  summary: 'virtual switches (VLANs, QinQ, learning, storms) forwarding frames, port by port into pcapng',
+  summary: 'virtual switches (VLANs, QinQ, learning, storms) and VXLAN VTEPs forwarding frames, port by port into pcapng',
   help: HELP,
   async run(argv, io) {
     const p = parseArgs(argv, { output: 'string', ports: 'string', json: 'bool', 'fdb-trace': 'bool', jsonl: 'bool' }, { o: 'output' });
@@ -110,6 +127,14 @@ export const command: Command = {
     say(' switch       port         vlan  mac');
     for (const r of fdb.slice(0, SHOW)) say(` ${r.switch.padEnd(12)} ${r.port.padEnd(12)} ${String(r.vlan).padStart(4)}  ${r.mac}`);
     if (fdb.length > SHOW) say(`  … ${fdb.length - SHOW} more`);
+    const vtepFdb = (summary.tables.vtepFdb ?? []) as { vtep: string; vni: number; mac: string; remote: string }[];
+    if (vtepFdb.length > 0) {
+      say();
+      say(`VTEP tables at the end (${vtepFdb.length} entries):`);
+      say(' vtep         vni       mac                remote');
+      for (const r of vtepFdb.slice(0, SHOW)) say(` ${r.vtep.padEnd(12)} ${String(r.vni).padEnd(9)} ${r.mac}  ${r.remote}`);
+      if (vtepFdb.length > SHOW) say(`  … ${vtepFdb.length - SHOW} more`);
+    }
     say();
     say(`${summary.events} events, ${summary.framesSent} frames sent, ${summary.framesDropped} dropped`);
     if (output !== undefined) say(`wrote ${output}: ${summary.packets} port crossings (inbound and outbound), one interface per port`);
