@@ -1,7 +1,8 @@
-/** ARP for IPv4 over Ethernet (RFC 826): the 28-byte packet. */
-import { DecodeError } from '../errors.js';
+/** ARP (RFC 826) and RARP (RFC 903): the 28-byte Ethernet/IPv4 packet, or any address lengths the header gives. */
+import { EncodeError } from '../errors.js';
+import { bytesToHex, hexToBytes } from '../bytes/hex.js';
 import type { ByteWriter } from '../bytes/view.js';
-import { defineLayout, fieldNames, getField, putFields, readFields } from './fields.js';
+import { checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
 import { needBytes, prepareFixed } from './codec.js';
 import type { Codec, Dissector, Layer } from './types.js';
 import { KIND_RAW } from './kinds.js';
@@ -42,31 +43,84 @@ export function encodeArp(out: ByteWriter, off: number, op: number, hwsrc: Uint8
   return off + ARP.length;
 }
 
-export const arpCodec: Codec = {
-  kind: 'arp',
-  names: fieldNames(ARP),
-  prepare(layer, index) {
-    return prepareFixed(layer, index, this, ARP);
-  },
-  link() {},
-  emit(buf, off, _end, list, i) {
-    putFields(buf, off, ARP, list[i]!.v);
-  },
-};
+/** The fixed start every ARP packet shares; the addresses after it have the lengths it gives. */
+export const ARP_HEADER = defineLayout('arp', 8, {
+  hwtype: { bit: 0, width: 16, def: 1 },
+  ptype: { bit: 16, width: 16, def: 0x0800 },
+  hwlen: { bit: 32, width: 8 },
+  plen: { bit: 40, width: 8 },
+  op: { bit: 48, width: 16, def: 1 },
+});
+const ADDRESSES = ['hwsrc', 'psrc', 'hwdst', 'pdst'] as const;
 
-export const dissectArp: Dissector = {
-  scan(buf, off, st) {
-    needBytes('arp', off, ARP.length, st);
-    if (getField(buf, off, F.hwlen) !== 6 || getField(buf, off, F.plen) !== 4) {
-      // Other address sizes would move every following field: not this layout.
-      throw new DecodeError('arp', off, `address lengths ${getField(buf, off, F.hwlen)}/${getField(buf, off, F.plen)}, only Ethernet/IPv4 (6/4) is decoded`);
-    }
-    st.next = KIND_RAW; // what follows is Ethernet padding
-    return ARP.length;
-  },
-  fields(buf, off) {
-    const layer: Layer = { layer: 'arp' };
-    readFields(buf, off, ARP, layer);
-    return layer;
-  },
-};
+/**
+ * ARP and RARP (RFC 903, EtherType 0x8035) share the packet. Ethernet/IPv4 addresses (lengths
+ * 6/4) are MAC and dotted-quad text; other lengths (RFC 826 allows any) are hex of the lengths
+ * the header gives, with `hwlen` and `plen` written out.
+ */
+function arpCodecOf(kind: 'arp' | 'rarp'): Codec {
+  const names = fieldNames(ARP);
+  return {
+    kind,
+    names,
+    prepare(layer, index) {
+      const hwlen = layer.hwlen ?? 6;
+      const plen = layer.plen ?? 4;
+      if (hwlen === 6 && plen === 4) return prepareFixed(layer, index, this, ARP);
+      checkKnownFields(layer, index, names);
+      const v = takeFields({ ...layer, hwlen, plen }, index, ARP_HEADER);
+      const lens = [v.nums[2]!, v.nums[3]!, v.nums[2]!, v.nums[3]!];
+      const data = new Uint8Array(lens[0]! * 2 + lens[1]! * 2);
+      let o = 0;
+      ADDRESSES.forEach((name, k) => {
+        const b = typeof layer[name] === 'string' ? hexToBytes(layer[name] as string) : null;
+        if (!b || b.length !== lens[k]) throw new EncodeError(index, kind, name, `is not hex of ${lens[k]} bytes (the header's ${k % 2 ? 'plen' : 'hwlen'})`);
+        data.set(b, o);
+        o += b.length;
+      });
+      return { index, layer, codec: this, v, headerLength: ARP_HEADER.length + data.length, data, layout: ARP_HEADER };
+    },
+    link() {},
+    emit(buf, off, _end, list, i) {
+      const p = list[i]!;
+      if (p.layout === ARP_HEADER) {
+        putFields(buf, off, ARP_HEADER, p.v);
+        buf.set(p.data!, off + ARP_HEADER.length);
+      } else putFields(buf, off, ARP, p.v);
+    },
+  };
+}
+
+function dissectArpOf(kind: 'arp' | 'rarp'): Dissector {
+  return {
+    scan(buf, off, st) {
+      needBytes(kind, off, ARP_HEADER.length, st);
+      const len = ARP_HEADER.length + 2 * (getField(buf, off, F.hwlen) + getField(buf, off, F.plen));
+      needBytes(kind, off, len, st);
+      st.next = KIND_RAW; // what follows is Ethernet padding
+      return len;
+    },
+    fields(buf, off, len) {
+      const layer: Layer = { layer: kind };
+      const hwlen = getField(buf, off, F.hwlen);
+      const plen = getField(buf, off, F.plen);
+      if (hwlen === 6 && plen === 4 && len === ARP.length) {
+        readFields(buf, off, ARP, layer);
+        return layer;
+      }
+      readFields(buf, off, ARP_HEADER, layer);
+      let o = off + ARP_HEADER.length;
+      for (const [k, name] of ADDRESSES.entries()) {
+        const n = k % 2 ? plen : hwlen;
+        layer[name] = bytesToHex(buf, o, o + n);
+        o += n;
+      }
+      return layer;
+    },
+  };
+}
+
+export const arpCodec = arpCodecOf('arp');
+export const rarpCodec = arpCodecOf('rarp');
+export const dissectArp = dissectArpOf('arp');
+export const dissectRarp = dissectArpOf('rarp');

@@ -12,7 +12,13 @@ import type { DecodedFrame, DecodeOptions, Dissector, DissectState, Layer } from
 import { dissectEther } from './ether.js';
 import { dissectDot1q } from './dot1q.js';
 import { dissectDot1ad } from './dot1ad.js';
-import { dissectArp } from './arp.js';
+import { dissectArp, dissectRarp } from './arp.js';
+import { dissectPpp } from './ppp.js';
+import { dissectPppoe } from './pppoe.js';
+import { dissectErspan, dissectErspanTypeI } from './erspan.js';
+import { dissectGtpu } from './gtpu.js';
+import { dissectVxlanGpe } from './vxlangpe.js';
+import { dissectNsh } from './nsh.js';
 import { dissectIpv4 } from './ipv4.js';
 import { dissectIpv6 } from './ipv6.js';
 import { dissectUdp } from './udp.js';
@@ -41,6 +47,14 @@ const DISSECTORS: readonly (Dissector | undefined)[] = [
   dissectMpls,
   dissectGeneve,
   dissectPwControlWord,
+  dissectPpp,
+  dissectPppoe,
+  dissectErspan,
+  dissectErspanTypeI,
+  dissectGtpu,
+  dissectRarp,
+  dissectVxlanGpe,
+  dissectNsh,
 ];
 
 if (DISSECTORS.length !== DISSECTED_KINDS.length) throw new Error('a dissected kind has no dissector');
@@ -48,6 +62,7 @@ if (DISSECTORS.length !== DISSECTED_KINDS.length) throw new Error('a dissected k
 /** Where each layer of a frame lies: parallel typed arrays, reusable from frame to frame. */
 export class LayerTable {
   count = 0;
+  note: string | undefined = undefined;
   kind = new Uint8Array(16);
   start = new Int32Array(16);
   length = new Int32Array(16);
@@ -80,11 +95,18 @@ export class LayerTable {
 export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, table: LayerTable, st: DissectState = { opts, next: KIND_RAW, end }): void {
   table.count = 0;
   table.error = undefined;
+  table.note = undefined;
   st.next = KIND_ETHER;
   st.end = Math.min(end, bytes.length);
   st.short = undefined;
   st.quoted = false;
+  st.note = undefined;
   end = st.end;
+  // One rule for every frame too short for an Ethernet header, empty ones included.
+  if (end === 0) {
+    table.error = new DecodeError('ether', 0, `needs 14 bytes, 0 left`);
+    return;
+  }
   // Ends of enclosing extents: what lies between an inner extent's end and its parent's is padding.
   let depth = 0;
   let off = 0;
@@ -100,18 +122,24 @@ export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, t
       continue;
     }
     const before = st.end;
+    const dissector = DISSECTORS[code]!;
+    if (dissector.accepts && !dissector.accepts(bytes, off, st)) {
+      st.next = KIND_RAW;
+      continue;
+    }
     let len: number;
     try {
-      len = DISSECTORS[code]!.scan(bytes, off, st);
+      len = dissector.scan(bytes, off, st);
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
       if (st.quoted) {
-        // An ICMP error's quote ends where its bytes do: the rest of it is raw, not damage.
+        // An ICMP error's quote (or a first fragment) ends where its bytes do: the rest of it is raw, not damage.
         st.next = KIND_RAW;
         continue;
       }
       // A fatal error outranks a length that merely claimed too much earlier.
       table.error = e;
+      table.note = st.note;
       if (off < end) table.push(KIND_RAW, off, end - off);
       return;
     }
@@ -127,6 +155,7 @@ export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, t
     }
     if (st.short && !table.error) table.error = st.short;
   }
+  table.note = st.note;
 }
 
 const scratch = new LayerTable();
@@ -142,5 +171,7 @@ export function decodeFrame(bytes: Uint8Array, opts: DecodeOptions = {}): Decode
     layers.push(d ? d.fields(bytes, start, len) : rawLayer(bytes, start, start + len));
   }
   const error = scratch.error;
-  return error ? { layers, error } : { layers };
+  const frame: DecodedFrame = error ? { layers, error } : { layers };
+  if (scratch.note !== undefined) frame.note = scratch.note;
+  return frame;
 }

@@ -2,14 +2,18 @@
  * GRE (RFC 2784 with the RFC 2890 key and sequence number): a 4-byte base header whose C, K
  * and S bits say which optional 32-bit words follow, in the order checksum (+ reserved1), key,
  * sequence. Protocol 0x6558 carries a whole Ethernet frame (transparent bridging, NVGRE).
+ * Version 1 is PPTP's enhanced GRE (RFC 2637): the key word holds the payload length and call
+ * id, and an acknowledgment number follows the sequence number when the A bit is set; it
+ * carries PPP (0x880b).
  */
 import { DecodeError, EncodeError } from '../errors.js';
 import { internetChecksum } from '../bytes/checksum.js';
 import type { ByteWriter } from '../bytes/view.js';
 import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, setField, shiftIn, takeFields } from './fields.js';
 import { needBytes } from './codec.js';
-import { NEXT_OF_ETHERTYPE, linkNext, TUNNEL_TYPE_OF } from './protocols.js';
-import { KIND_RAW } from './kinds.js';
+import { NEXT_OF_GRE, NEXT_OF_GRE_V1, linkNext, TUNNEL_TYPE_OF } from './protocols.js';
+import { KIND_ERSPAN_TYPE_I, KIND_RAW } from './kinds.js';
+import { GRE_PROTO_ERSPAN, greProtoOfErspan } from './erspan.js';
 import type { Codec, Dissector, Layer } from './types.js';
 
 export const GRE = defineLayout('gre', 4, {
@@ -17,7 +21,9 @@ export const GRE = defineLayout('gre', 4, {
   routing_present: { bit: 1, width: 1, internal: true },
   key_present: { bit: 2, width: 1, internal: true },
   seq_present: { bit: 3, width: 1, internal: true },
-  reserved0: { bit: 4, width: 9, def: 0, hidden: true },
+  reserved0: { bit: 4, width: 4, def: 0, hidden: true },
+  ack_present: { bit: 8, width: 1, internal: true },
+  flags: { bit: 9, width: 4, def: 0, hidden: true },
   version: { bit: 13, width: 3, def: 0 },
   proto: { bit: 16, width: 16, auto: true },
 });
@@ -29,6 +35,10 @@ export const GRE_CHECKSUM = defineLayout('gre', 4, {
 });
 export const GRE_KEY = defineLayout('gre', 4, { key: { bit: 0, width: 32 } });
 export const GRE_SEQ = defineLayout('gre', 4, { seq: { bit: 0, width: 32 } });
+/** Version 1 (PPTP, RFC 2637): the key word holds the payload length and the call id. */
+export const GRE_PPTP_KEY = defineLayout('gre', 4, { paylen: { bit: 0, width: 16, auto: true }, callid: { bit: 16, width: 16 } });
+/** Version 1: the acknowledgment number, present when the A bit (ack_present) is set. */
+export const GRE_ACK = defineLayout('gre', 4, { ack: { bit: 0, width: 32 } });
 
 const F = GRE.f;
 
@@ -66,13 +76,19 @@ export function greChecksum(out: ByteWriter, off: number, end: number): number {
   return c;
 }
 
-const NAMES = fieldNames(GRE, 'chksum', 'reserved1', 'key', 'seq');
-/** aux slots: checksum (NONE / AUTO / value), reserved1, key (NONE / value), seq (NONE / value). */
+const NAMES = fieldNames(GRE, 'chksum', 'reserved1', 'key', 'seq', 'paylen', 'callid', 'ack');
+/**
+ * aux slots: checksum (NONE / AUTO / value), reserved1, key (NONE / value), seq (NONE / value),
+ * ack (NONE / value), PPTP payload length (NONE / AUTO / value), PPTP call id.
+ */
 const NONE = -2;
 const A_CSUM = 0;
 const A_RES1 = 1;
 const A_KEY = 2;
 const A_SEQ = 3;
+const A_ACK = 4;
+const A_PAYLEN = 5;
+const A_CALLID = 6;
 
 export const greCodec: Codec = {
   kind: 'gre',
@@ -80,7 +96,7 @@ export const greCodec: Codec = {
   prepare(layer, index) {
     checkKnownFields(layer, index, NAMES);
     const v = takeFields(layer, index, GRE);
-    const aux = [NONE, 0, NONE, NONE];
+    const aux = [NONE, 0, NONE, NONE, NONE, NONE, 0];
     const c = layer.chksum;
     if (c === true) aux[A_CSUM] = AUTO;
     else if (c !== undefined && c !== null && c !== false) {
@@ -91,14 +107,27 @@ export const greCodec: Codec = {
       aux[A_RES1] = takeFields({ layer: 'gre', chksum: 0, reserved1: layer.reserved1 }, index, GRE_CHECKSUM).nums[1]!;
     }
     if (layer.key !== undefined && layer.key !== null) aux[A_KEY] = takeFields(layer, index, GRE_KEY).nums[0]!;
+    if (layer.callid !== undefined || layer.paylen !== undefined) {
+      if (aux[A_KEY] !== NONE) throw new EncodeError(index, 'gre', 'callid', 'and key cannot both be given (version 1 puts payload length and call id in the key word)');
+      const k = takeFields(layer, index, GRE_PPTP_KEY).nums;
+      aux[A_PAYLEN] = k[0]!;
+      aux[A_CALLID] = k[1]!;
+      aux[A_KEY] = 0;
+    }
+    if (layer.ack !== undefined && layer.ack !== null) aux[A_ACK] = takeFields(layer, index, GRE_ACK).nums[0]!;
     if (layer.seq !== undefined && layer.seq !== null) aux[A_SEQ] = takeFields(layer, index, GRE_SEQ).nums[0]!;
     v.nums[F.chksum_present.index] = aux[A_CSUM] === NONE ? 0 : 1;
     v.nums[F.key_present.index] = aux[A_KEY] === NONE ? 0 : 1;
     v.nums[F.seq_present.index] = aux[A_SEQ] === NONE ? 0 : 1;
-    const words = v.nums[F.chksum_present.index]! + v.nums[F.key_present.index]! + v.nums[F.seq_present.index]!;
+    v.nums[F.ack_present.index] = aux[A_ACK] === NONE ? 0 : 1;
+    const words = v.nums[F.chksum_present.index]! + v.nums[F.key_present.index]! + v.nums[F.seq_present.index]! + v.nums[F.ack_present.index]!;
     return { index, layer, codec: this, v, headerLength: GRE.length + 4 * words, aux };
   },
   link(list, i) {
+    const next = list[i + 1];
+    const p = list[i]!;
+    // ERSPAN's protocol type depends on its version (type III has its own).
+    if (next?.codec.kind === 'erspan' && p.v.nums[F.proto.index] === AUTO) p.v.nums[F.proto.index] = greProtoOfErspan(next.aux![0]!);
     linkNext(list, i, F.proto.index, 'proto', TUNNEL_TYPE_OF);
   },
   emit(buf, off, end, list, i) {
@@ -112,12 +141,23 @@ export const greCodec: Codec = {
       setField(buf, o, GRE_CHECKSUM.f.reserved1, aux[A_RES1]!);
       o += 4;
     }
-    if (aux[A_KEY] !== NONE) {
+    if (aux[A_PAYLEN] !== NONE) {
+      // The payload length counts the bytes after the GRE header (RFC 2637 §4.1).
+      const paylen = aux[A_PAYLEN] === AUTO ? end - off - p.headerLength : aux[A_PAYLEN]!;
+      if (paylen > 0xffff) throw new EncodeError(i, 'gre', 'paylen', `${paylen} bytes exceed 65535`);
+      setField(buf, o, GRE_PPTP_KEY.f.paylen, paylen);
+      setField(buf, o, GRE_PPTP_KEY.f.callid, aux[A_CALLID]!);
+      o += 4;
+    } else if (aux[A_KEY] !== NONE) {
       setField(buf, o, GRE_KEY.f.key, aux[A_KEY]!);
       o += 4;
     }
     if (aux[A_SEQ] !== NONE) {
       setField(buf, o, GRE_SEQ.f.seq, aux[A_SEQ]!);
+      o += 4;
+    }
+    if (aux[A_ACK] !== NONE) {
+      setField(buf, o, GRE_ACK.f.ack, aux[A_ACK]!);
       o += 4;
     }
     // The checksum covers the GRE header and its payload (RFC 2784 §2.5).
@@ -131,10 +171,14 @@ export const dissectGre: Dissector = {
     if (getField(buf, off, F.routing_present)) {
       throw new DecodeError('gre', off, 'routing present bit set (RFC 1701 source routing is not decoded)');
     }
-    const hlen = GRE.length + 4 * (getField(buf, off, F.chksum_present) + getField(buf, off, F.key_present) + getField(buf, off, F.seq_present));
+    const seq = getField(buf, off, F.seq_present);
+    const hlen = GRE.length + 4 * (getField(buf, off, F.chksum_present) + getField(buf, off, F.key_present) + seq + getField(buf, off, F.ack_present));
     needBytes('gre', off, hlen, st);
-    // Version 1 (PPTP) has another layout after the base header: keep its payload raw.
-    st.next = getField(buf, off, F.version) === 0 ? NEXT_OF_ETHERTYPE[getField(buf, off, F.proto)]! : KIND_RAW;
+    const version = getField(buf, off, F.version);
+    const proto = getField(buf, off, F.proto);
+    // ERSPAN type I is 0x88be without a sequence number (no ERSPAN header; Wireshark decides so too).
+    if (version === 0) st.next = proto === GRE_PROTO_ERSPAN && !seq ? KIND_ERSPAN_TYPE_I : NEXT_OF_GRE[proto]!;
+    else st.next = version === 1 ? NEXT_OF_GRE_V1[proto]! : KIND_RAW;
     return hlen;
   },
   fields(buf, off) {
@@ -145,10 +189,14 @@ export const dissectGre: Dissector = {
       o += 4;
     }
     if (getField(buf, off, F.key_present)) {
-      readFields(buf, o, GRE_KEY, layer);
+      readFields(buf, o, getField(buf, off, F.version) === 1 ? GRE_PPTP_KEY : GRE_KEY, layer);
       o += 4;
     }
-    if (getField(buf, off, F.seq_present)) readFields(buf, o, GRE_SEQ, layer);
+    if (getField(buf, off, F.seq_present)) {
+      readFields(buf, o, GRE_SEQ, layer);
+      o += 4;
+    }
+    if (getField(buf, off, F.ack_present)) readFields(buf, o, GRE_ACK, layer);
     readFields(buf, off, GRE, layer);
     return layer;
   },

@@ -47,7 +47,11 @@ export const dissectIpv6: Dissector = {
     needBytes('ipv6', off, IPV6.length, st);
     const version = getField(buf, off, F.version);
     if (version !== 6) throw new DecodeError('ipv6', off, `version ${version}, expected 6`);
-    narrowExtent('ipv6', off, off + IPV6.length + getField(buf, off, F.plen), st, 'payload length');
+    const plen = getField(buf, off, F.plen);
+    // Payload length 0 (TSO/GSO capture, or a jumbogram's hop-by-hop option): the rest of the
+    // frame, as Wireshark takes it, marked as for IPv4 total length 0.
+    if (plen === 0) st.note ??= `ipv6 at ${off}: payload length 0, taken as the rest of the frame (TSO/GSO capture)`;
+    else narrowExtent('ipv6', off, off + IPV6.length + plen, st, 'payload length');
     st.next = NEXT_OF_IPPROTO[getField(buf, off, F.nh)]!;
     return IPV6.length;
   },

@@ -9,7 +9,13 @@ import type { Codec, Layer, Prepared } from './types.js';
 import { etherCodec } from './ether.js';
 import { dot1qCodec } from './dot1q.js';
 import { dot1adCodec } from './dot1ad.js';
-import { arpCodec } from './arp.js';
+import { arpCodec, rarpCodec } from './arp.js';
+import { pppCodec } from './ppp.js';
+import { pppoeCodec } from './pppoe.js';
+import { erspanCodec } from './erspan.js';
+import { gtpuCodec } from './gtpu.js';
+import { vxlanGpeCodec } from './vxlangpe.js';
+import { nshCodec } from './nsh.js';
 import { ipv4Codec } from './ipv4.js';
 import { ipv6Codec } from './ipv6.js';
 import { udpCodec } from './udp.js';
@@ -22,7 +28,7 @@ import { rawCodec } from './raw.js';
 
 /** Every layer kind the encoder knows, by its `layer` name. */
 export const CODECS: ReadonlyMap<string, Codec> = new Map(
-  [etherCodec, dot1qCodec, dot1adCodec, arpCodec, ipv4Codec, ipv6Codec, udpCodec, icmpCodec, vxlanCodec, greCodec, mplsCodec, geneveCodec, rawCodec].map(
+  [etherCodec, dot1qCodec, dot1adCodec, arpCodec, ipv4Codec, ipv6Codec, udpCodec, icmpCodec, vxlanCodec, greCodec, mplsCodec, geneveCodec, rawCodec, pppCodec, pppoeCodec, erspanCodec, gtpuCodec, rarpCodec, vxlanGpeCodec, nshCodec].map(
     (c) => [c.kind, c],
   ),
 );
