@@ -75,8 +75,8 @@ add('gtpu_seq_ipv6', 'GTP-U with the S flag: sequence number, N-PDU number and n
 add('rarp_request', 'RARP request (EtherType 0x8035, op 3: who am I)',
     [{'layer': 'ether', 'dst': 'ff:ff:ff:ff:ff:ff', 'src': '02:00:00:00:00:01'}, {'layer': 'rarp', 'op': 3, 'hwsrc': '02:00:00:00:00:01', 'psrc': '0.0.0.0', 'hwdst': '02:00:00:00:00:01', 'pdst': '0.0.0.0'}],
     Ether(dst='ff:ff:ff:ff:ff:ff', src='02:00:00:00:00:01', type=0x8035) / ARP(op=3, hwsrc='02:00:00:00:00:01', psrc='0.0.0.0', hwdst='02:00:00:00:00:01', pdst='0.0.0.0'))
-add('arp_other_lengths', 'ARP whose header gives other address lengths (hardware 8 bytes, protocol 4): addresses as hex',
-    [E, {'layer': 'arp', 'hwtype': 6, 'hwlen': 8, 'plen': 4, 'op': 1, 'hwsrc': '0102030405060708', 'psrc': 'c0000201', 'hwdst': '0000000000000000', 'pdst': 'c0000202'}],
+add('arp_other_lengths', 'ARP whose header gives other address lengths (hardware 8 bytes, protocol 4): hardware addresses as hex',
+    [E, {'layer': 'arp', 'hwtype': 6, 'hwlen': 8, 'plen': 4, 'op': 1, 'hwsrc': '0102030405060708', 'psrc': '192.0.2.1', 'hwdst': '0000000000000000', 'pdst': '192.0.2.2'}],
     Ether(**SE) / ARP(hwtype=6, hwlen=8, plen=4, op=1, hwsrc=bytes.fromhex('0102030405060708'), psrc='192.0.2.1', hwdst=bytes(8), pdst='192.0.2.2'))
 add('vxlan_gpe_nsh_ipv4', 'VXLAN-GPE (UDP 4790, next protocol NSH) and NSH MD type 1 (16 bytes of context) carrying IPv4/UDP',
     [E, IP4, U(49152, 4790), {'layer': 'vxlangpe', 'vni': 5001}, {'layer': 'nsh', 'mdtype': 1, 'ttl': 63, 'spi': 0x123, 'si': 254, 'context': '00000001000000020000000300000004'}, IN4, U(1234, 5678), RAW],

@@ -1,6 +1,7 @@
 /** ARP (RFC 826) and RARP (RFC 903): the 28-byte Ethernet/IPv4 packet, or any address lengths the header gives. */
 import { EncodeError } from '../errors.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
+import { formatIpv4, formatMac, parseIpv4, parseMacInto } from '../bytes/addr.js';
 import type { ByteWriter } from '../bytes/view.js';
 import { checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
 import { needBytes, prepareFixed } from './codec.js';
@@ -52,6 +53,22 @@ export const ARP_HEADER = defineLayout('arp', 8, {
   op: { bit: 48, width: 16, def: 1 },
 });
 const ADDRESSES = ['hwsrc', 'psrc', 'hwdst', 'pdst'] as const;
+const IPV4_ADDR = defineLayout('arp', 4, { a: { bit: 0, width: 32 } }).f.a;
+
+/** An address of `n` bytes from its text: MAC (n = 6), dotted quad (n = 4) or hex. */
+function addressBytes(v: unknown, n: number): Uint8Array | null {
+  if (typeof v !== 'string') return null;
+  const b = new Uint8Array(n);
+  if (n === 6 && parseMacInto(v, b, 0)) return b;
+  if (n === 4 && v.includes('.')) {
+    const a = parseIpv4(v);
+    if (a < 0) return null;
+    new DataView(b.buffer).setUint32(0, a);
+    return b;
+  }
+  const h = hexToBytes(v);
+  return h && h.length === n ? h : null;
+}
 
 /**
  * ARP and RARP (RFC 903, EtherType 0x8035) share the packet. Ethernet/IPv4 addresses (lengths
@@ -73,8 +90,8 @@ function arpCodecOf(kind: 'arp' | 'rarp'): Codec {
       const data = new Uint8Array(lens[0]! * 2 + lens[1]! * 2);
       let o = 0;
       ADDRESSES.forEach((name, k) => {
-        const b = typeof layer[name] === 'string' ? hexToBytes(layer[name] as string) : null;
-        if (!b || b.length !== lens[k]) throw new EncodeError(index, kind, name, `is not hex of ${lens[k]} bytes (the header's ${k % 2 ? 'plen' : 'hwlen'})`);
+        const b = addressBytes(layer[name], lens[k]!);
+        if (!b) throw new EncodeError(index, kind, name, `is not ${k % 2 ? 'an IPv4 address or ' : 'a MAC address or '}hex of ${lens[k]} bytes (the header's ${k % 2 ? 'plen' : 'hwlen'})`);
         data.set(b, o);
         o += b.length;
       });
@@ -110,9 +127,11 @@ function dissectArpOf(kind: 'arp' | 'rarp'): Dissector {
       }
       readFields(buf, off, ARP_HEADER, layer);
       let o = off + ARP_HEADER.length;
+      const ipv4 = plen === 4 && getField(buf, off, F.ptype) === 0x0800;
       for (const [k, name] of ADDRESSES.entries()) {
         const n = k % 2 ? plen : hwlen;
-        layer[name] = bytesToHex(buf, o, o + n);
+        // As Wireshark shows them: MAC text for 6-byte hardware, dotted quad for IPv4, else hex.
+        layer[name] = k % 2 ? (ipv4 ? formatIpv4(getField(buf, o, IPV4_ADDR)) : bytesToHex(buf, o, o + n)) : n === 6 ? formatMac(buf, o) : bytesToHex(buf, o, o + n);
         o += n;
       }
       return layer;

@@ -6,10 +6,11 @@
  * occurrence=a`: every occurrence, outer layers first, as virtkit lists its layers).
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { decodeFrame, encodeFrame, type Layer } from '../../src/net/index.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodeFrame, encodeFrame, hexToBytes, type Layer } from '../../src/net/index.js';
 import { readCapture } from '../../src/pcap/index.js';
 import { ROOT } from '../helpers/cli.js';
 import { toolsAvailable } from '../helpers/tools.js';
@@ -58,6 +59,7 @@ const FIELDS: [string, string, string, Conv][] = [
   ['arp', 'op', 'arp.opcode', num],
   ['arp', 'psrc', 'arp.src.proto_ipv4', str],
   ['arp', 'pdst', 'arp.dst.proto_ipv4', str],
+  ['arp', 'hwsrc', 'arp.src.hw_mac', str],
   ['ipv4', 'src', 'ip.src', str],
   ['ipv4', 'dst', 'ip.dst', str],
   ['ipv4', 'ttl', 'ip.ttl', num],
@@ -158,8 +160,38 @@ function tsharkDepth(t: TsharkFrame): string[] {
 
 const haveTshark = toolsAvailable('tshark');
 
-describe.each(FILES)('%s', (name) => {
-  const file = join(DIR, name);
+const tmp = mkdtempSync(join(tmpdir(), 'virtkit-depth-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** The scapy-made golden tunnel frames, as a capture of their own. */
+function goldenCapture(): string {
+  const g = JSON.parse(readFileSync(join(ROOT, 'fixtures', 'vectors', 'golden-tunnels.json'), 'utf8')) as { vectors: { hex: string }[] };
+  const file = join(tmp, 'golden-tunnels.pcap');
+  writeFileSync(file, pcap(g.vectors.map((v) => hexToBytes(v.hex)!)));
+  return file;
+}
+
+/** A classic pcap (LINKTYPE_ETHERNET, microsecond timestamps), frame i at i seconds. */
+function pcap(frames: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(24 + frames.reduce((n, f) => n + 16 + f.length, 0));
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, 0xa1b2c3d4);
+  dv.setUint16(4, 2);
+  dv.setUint16(6, 4);
+  dv.setUint32(16, 65535);
+  dv.setUint32(20, LINKTYPE_ETHERNET);
+  let o = 24;
+  frames.forEach((f, i) => {
+    dv.setUint32(o, i + 1);
+    dv.setUint32(o + 8, f.length);
+    dv.setUint32(o + 12, f.length);
+    out.set(f, o + 16);
+    o += 16 + f.length;
+  });
+  return out;
+}
+
+describe.each([...FILES.map((f) => [f, join(DIR, f)]), ['golden-tunnels.json', goldenCapture()]])('%s', (name, file) => {
   const packets = readCapture(new Uint8Array(readFileSync(file)));
   const ether = packets.filter((p) => p.linkType === LINKTYPE_ETHERNET);
 
@@ -179,7 +211,8 @@ describe.each(FILES)('%s', (name) => {
       const d = decodeFrame(p.data);
       const where = `${name} frame ${n + 1}`;
       expect(d.error, where).toBeUndefined();
-      const ours = d.layers.filter((l) => l.layer !== 'raw');
+      // Wireshark dissects RARP with its ARP dissector (protocol `arp`, fields arp.*).
+      const ours = d.layers.filter((l) => l.layer !== 'raw').map((l) => (l.layer === 'rarp' ? { ...l, layer: 'arp' } : l));
       const want = tsharkDepth(rows[n]!);
       expect(
         ours.map((l) => l.layer),
@@ -187,7 +220,9 @@ describe.each(FILES)('%s', (name) => {
       ).toEqual(want);
       for (const [kind, field, tfield, conv] of FIELDS) {
         // ERSPAN type I has no header: its `ver` 0 is virtkit's name for that, not a field on the wire.
-        const mine = ours.filter((l: Layer) => l.layer === kind && l[field] !== undefined && !(kind === 'erspan' && l.ver === 0)).map((l) => (typeof l[field] === 'number' ? l[field] : String(l[field])));
+        // tshark's arp.src.hw_mac exists for 6-byte hardware addresses only.
+        const skip = (l: Layer) => (kind === 'erspan' && l.ver === 0) || (tfield === 'arp.src.hw_mac' && l.hwlen !== undefined && l.hwlen !== 6);
+        const mine = ours.filter((l: Layer) => l.layer === kind && l[field] !== undefined && !skip(l)).map((l) => (typeof l[field] === 'number' ? l[field] : String(l[field])));
         const theirs = (rows[n]!.fields.get(tfield) ?? []).map((s) => (conv === num ? tsharkNumber(s) : conv(s)));
         // tshark has the field in layers virtkit leaves raw (beyond its depth): compare the ones both have.
         expect(theirs.slice(0, mine.length), `${where}: ${kind}.${field} vs ${tfield}`).toEqual(mine);
