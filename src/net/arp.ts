@@ -5,7 +5,7 @@ import { formatIpv4, formatMac, parseIpv4, parseMacInto } from '../bytes/addr.js
 import type { ByteWriter } from '../bytes/view.js';
 import { checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
 import { needBytes, prepareFixed } from './codec.js';
-import type { Codec, Dissector, Layer } from './types.js';
+import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
 import { KIND_RAW } from './kinds.js';
 
 export const ARP = defineLayout('arp', 28, {
@@ -143,3 +143,37 @@ export const arpCodec = arpCodecOf('arp');
 export const rarpCodec = arpCodecOf('rarp');
 export const dissectArp = dissectArpOf('arp');
 export const dissectRarp = dissectArpOf('rarp');
+
+const ARP_FIELDS = {
+  op: 'operation: 1 request, 2 reply; RARP 3 request, 4 reply (1)',
+  hwsrc: 'sender hardware address: MAC text when hwlen is 6, else hex of hwlen bytes',
+  psrc: 'sender protocol address: IPv4 text when plen is 4 (and ptype 0x0800 for other lengths), else hex of plen bytes',
+  hwdst: 'target hardware address ("00:00:00:00:00:00")',
+  pdst: 'target protocol address',
+  hwtype: 'hardware type (1, Ethernet; written by the decoder only when different, or with other address lengths)',
+  ptype: 'protocol type (0x0800; as hwtype)',
+  hwlen: 'hardware address length (6; as hwtype)',
+  plen: 'protocol address length (4; as hwtype)',
+} as const;
+
+export const arpProtocol = defineProtocol({
+  kind: 'arp',
+  title: 'ARP (RFC 826): Ethernet/IPv4, or any address lengths the header gives',
+  layouts: [ARP, ARP_HEADER],
+  fields: ARP_FIELDS,
+  codec: arpCodec,
+  dissector: dissectArp,
+  selectedBy: [{ table: 'ethertype', value: 0x0806 }],
+  display: { name: 'ARP', info: (l) => (l.op === 2 ? `${String(l.psrc)} is at ${String(l.hwsrc)}` : `Who has ${String(l.pdst)}? Tell ${String(l.psrc)}`) },
+});
+
+export const rarpProtocol = defineProtocol({
+  kind: 'rarp',
+  title: 'RARP (RFC 903, EtherType 0x8035): the ARP packet; op 3 request, 4 reply',
+  layouts: [ARP, ARP_HEADER],
+  fields: ARP_FIELDS,
+  codec: rarpCodec,
+  dissector: dissectRarp,
+  selectedBy: [{ table: 'ethertype', value: 0x8035 }],
+  display: { name: 'RARP', info: (l) => (l.op === 3 ? `Who is ${String(l.hwdst)}?` : l.op === 4 ? `${String(l.hwdst)} is ${String(l.pdst)}` : undefined) },
+});

@@ -9,59 +9,17 @@
 import { DecodeError } from '../errors.js';
 import { rawLayer } from './codec.js';
 import type { DecodedFrame, DecodeOptions, Dissector, DissectState, Layer } from './types.js';
-import { dissectEther } from './ether.js';
-import { dissectDot1q } from './dot1q.js';
-import { dissectDot1ad } from './dot1ad.js';
-import { dissectArp, dissectRarp } from './arp.js';
-import { dissectPpp } from './ppp.js';
-import { dissectPppoe } from './pppoe.js';
-import { dissectErspan, dissectErspanTypeI } from './erspan.js';
-import { dissectGtpu } from './gtpu.js';
-import { dissectVxlanGpe } from './vxlangpe.js';
-import { dissectNsh } from './nsh.js';
-import { dissectIpv4 } from './ipv4.js';
-import { dissectIpv6 } from './ipv6.js';
-import { dissectUdp } from './udp.js';
-import { dissectIcmp } from './icmp.js';
-import { dissectVxlan } from './vxlan.js';
-import { dissectGre } from './gre.js';
-import { dissectMpls, dissectPwControlWord } from './mpls.js';
-import { dissectGeneve } from './geneve.js';
-import { DISSECTED_KINDS, KIND_ETHER, KIND_RAW } from './kinds.js';
+import { DISSECTORS, LAYER_NAME_OF_CODE } from './registry.js';
+import { KIND, KIND_NAMES, KIND_RAW } from './kinds.js';
 
-export { DISSECTED_KINDS, KIND_RAW };
-
-/** The dissector of each kind code (DISSECTED_KINDS order). */
-const DISSECTORS: readonly (Dissector | undefined)[] = [
-  undefined,
-  dissectEther,
-  dissectDot1q,
-  dissectDot1ad,
-  dissectArp,
-  dissectIpv4,
-  dissectIpv6,
-  dissectUdp,
-  dissectIcmp,
-  dissectVxlan,
-  dissectGre,
-  dissectMpls,
-  dissectGeneve,
-  dissectPwControlWord,
-  dissectPpp,
-  dissectPppoe,
-  dissectErspan,
-  dissectErspanTypeI,
-  dissectGtpu,
-  dissectRarp,
-  dissectVxlanGpe,
-  dissectNsh,
-];
-
-if (DISSECTORS.length !== DISSECTED_KINDS.length) throw new Error('a dissected kind has no dissector');
+/** Kind names by code (registry order); DISSECTED_KINDS[code] names a LayerTable entry's kind. */
+export const DISSECTED_KINDS: readonly string[] = KIND_NAMES;
+export { KIND_RAW, LAYER_NAME_OF_CODE };
 
 /** Where each layer of a frame lies: parallel typed arrays, reusable from frame to frame. */
 export class LayerTable {
   count = 0;
+  /** The frame's note (DecodedFrame.note), if a dissector left one. */
   note: string | undefined = undefined;
   kind = new Uint8Array(16);
   start = new Int32Array(16);
@@ -96,7 +54,7 @@ export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, t
   table.count = 0;
   table.error = undefined;
   table.note = undefined;
-  st.next = KIND_ETHER;
+  st.next = KIND.ether;
   st.end = Math.min(end, bytes.length);
   st.short = undefined;
   st.quoted = false;

@@ -9,8 +9,8 @@
 import { DecodeError, EncodeError } from '../errors.js';
 import { checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, takeFields, type Layout } from './fields.js';
 import { needBytes } from './codec.js';
-import { KIND_ETHER, KIND_RAW } from './kinds.js';
-import type { Codec, Dissector, Layer } from './types.js';
+import { KIND, KIND_RAW } from './kinds.js';
+import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
 
 export const ERSPAN_II = defineLayout('erspan', 8, {
   ver: { bit: 0, width: 4, def: 1 },
@@ -59,7 +59,7 @@ const PLATFORM_FIELDS = [...fieldNames(ERSPAN_PLATFORM)];
 /** aux: [ver, platform sub-header present (0/1)]; data: the platform sub-header's values. */
 export const erspanCodec: Codec = {
   kind: 'erspan',
-  names: NAMES_III,
+  names: new Set([...NAMES_II, ...NAMES_III]),
   prepare(layer, index) {
     const ver = layer.ver ?? 1;
     if (ver === 0) {
@@ -94,11 +94,6 @@ export const erspanCodec: Codec = {
   },
 };
 
-/** The GRE protocol type an `erspan` layer of this prepared version needs. */
-export function greProtoOfErspan(ver: number): number {
-  return ver === 2 ? GRE_PROTO_ERSPAN_III : GRE_PROTO_ERSPAN;
-}
-
 function layoutOf(ver: number): Layout | undefined {
   return ver === 1 ? ERSPAN_II : ver === 2 ? ERSPAN_III : undefined;
 }
@@ -113,13 +108,13 @@ export const dissectErspan: Dissector = {
     if (!layout) throw new DecodeError('erspan', off, `version ${ver} is not 1 (type II) or 2 (type III)`);
     needBytes('erspan', off, layout.length, st);
     if (ver === 1) {
-      st.next = KIND_ETHER;
+      st.next = KIND.ether;
       return layout.length;
     }
     const platform = getField(buf, off, ERSPAN_III.f.o);
     const len = layout.length + (platform ? ERSPAN_PLATFORM.length : 0);
     needBytes('erspan', off, len, st);
-    st.next = getField(buf, off, ERSPAN_III.f.ft) === 0 ? KIND_ETHER : KIND_RAW;
+    st.next = getField(buf, off, ERSPAN_III.f.ft) === 0 ? KIND.ether : KIND_RAW;
     return len;
   },
   fields(buf, off, len) {
@@ -135,10 +130,55 @@ export const dissectErspan: Dissector = {
 /** Type I: GRE 0x88be without a sequence number, nothing before the mirrored frame. */
 export const dissectErspanTypeI: Dissector = {
   scan(_buf, _off, st) {
-    st.next = KIND_ETHER;
+    st.next = KIND.ether;
     return 0;
   },
   fields() {
     return { layer: 'erspan', ver: 0 };
   },
 };
+
+export const erspanProtocol = defineProtocol({
+  kind: 'erspan',
+  title: 'ERSPAN type I, II, III (draft-foschiano-erspan): mirrored Ethernet frames in GRE 0x88be (I: no header, II) and 0x22eb (III)',
+  layouts: [ERSPAN_II, ERSPAN_III, ERSPAN_PLATFORM],
+  fields: {
+    ver: 'version: 0 type I (no header bytes; the GRE header has no sequence number), 1 type II, 2 type III (1)',
+    vlan: 'VLAN of the mirrored frame (0)',
+    cos: 'class of service (0)',
+    en: 'type II: encapsulation type (0)',
+    bso: 'type III: bad/short/oversized (0)',
+    t: 'truncated (0)',
+    session_id: 'session id, 0..1023',
+    reserved: 'type II: the 12 bits before index (0; written by the decoder only when not 0)',
+    index: 'type II: port index (0)',
+    timestamp: 'type III: timestamp (0)',
+    sgt_other: 'type III: security group tag (0)',
+    p: 'type III: P bit (0)',
+    ft: 'type III: frame type, 0 Ethernet (0)',
+    hw: 'type III: hardware id (0)',
+    d: 'type III: direction, 0 ingress 1 egress (0)',
+    gra: 'type III: timestamp granularity (0)',
+    o: 'type III: platform sub-header present (auto: 1 when platf_id is given)',
+    platf_id: 'type III platform sub-header: platform id',
+    info1: 'type III platform sub-header: 26 bits after the platform id (0)',
+    info2: 'type III platform sub-header: last 32 bits (0)',
+  },
+  codec: erspanCodec,
+  dissector: dissectErspan,
+  selectedBy: [
+    { table: 'ethertype', value: GRE_PROTO_ERSPAN, scope: 'tunnel' },
+    { table: 'ethertype', value: GRE_PROTO_ERSPAN_III, scope: 'tunnel', direction: 'decode' },
+  ],
+  display: { name: 'ERSPAN', info: (l) => (l.ver === 0 ? 'ERSPAN type I' : `ERSPAN session ${String(l.session_id)}`) },
+});
+
+/** Decoder-internal: GRE picks it for 0x88be without a sequence number; its layer is `erspan` with `ver` 0. */
+export const erspanTypeIProtocol = defineProtocol({
+  kind: 'erspan-type-i',
+  title: 'ERSPAN type I (no header bytes), decoded as an erspan layer with ver 0',
+  layouts: [],
+  fields: {},
+  dissector: dissectErspanTypeI,
+  display: { name: 'ERSPAN' },
+});

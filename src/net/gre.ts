@@ -11,10 +11,15 @@ import { internetChecksum } from '../bytes/checksum.js';
 import type { ByteWriter } from '../bytes/view.js';
 import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, setField, shiftIn, takeFields } from './fields.js';
 import { needBytes } from './codec.js';
-import { NEXT_OF_GRE, NEXT_OF_GRE_V1, linkNext, TUNNEL_TYPE_OF } from './protocols.js';
-import { KIND_ERSPAN_TYPE_I, KIND_RAW } from './kinds.js';
-import { GRE_PROTO_ERSPAN, greProtoOfErspan } from './erspan.js';
-import type { Codec, Dissector, Layer } from './types.js';
+import { nextField } from './protocols.js';
+import { KIND, KIND_RAW } from './kinds.js';
+import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
+
+/** ERSPAN (erspan.ts): type I and II share protocol 0x88be, type III has 0x22eb. */
+const GRE_PROTO_ERSPAN = 0x88be;
+const GRE_PROTO_ERSPAN_III = 0x22eb;
+/** GRE-in-UDP (RFC 8086). */
+export const UDP_PORT_GRE = 4754;
 
 export const GRE = defineLayout('gre', 4, {
   chksum_present: { bit: 0, width: 1, internal: true },
@@ -41,6 +46,9 @@ export const GRE_PPTP_KEY = defineLayout('gre', 4, { paylen: { bit: 0, width: 16
 export const GRE_ACK = defineLayout('gre', 4, { ack: { bit: 0, width: 32 } });
 
 const F = GRE.f;
+/** Protocol type: EtherTypes, plus 0x6558 for a whole Ethernet frame, PPP and ERSPAN (scope `tunnel`). */
+const NEXT = nextField(F.proto, 'ethertype', 'tunnel');
+const NEXT_OF_PROTO = NEXT.table.decode;
 
 /** Presence bits for encodeGre, as they sit in the first 16 bits of the header. */
 export const GRE_C = 1 << shiftIn(F.chksum_present, 0, 2);
@@ -124,11 +132,10 @@ export const greCodec: Codec = {
     return { index, layer, codec: this, v, headerLength: GRE.length + 4 * words, aux };
   },
   link(list, i) {
+    // The registry filled an auto proto from the next layer's binding; ERSPAN type III has its own.
     const next = list[i + 1];
     const p = list[i]!;
-    // ERSPAN's protocol type depends on its version (type III has its own).
-    if (next?.codec.kind === 'erspan' && p.v.nums[F.proto.index] === AUTO) p.v.nums[F.proto.index] = greProtoOfErspan(next.aux![0]!);
-    linkNext(list, i, F.proto.index, 'proto', TUNNEL_TYPE_OF);
+    if (next?.codec.kind === 'erspan' && next.layer.ver === 2 && (p.layer.proto === undefined || p.layer.proto === null)) p.v.nums[F.proto.index] = GRE_PROTO_ERSPAN_III;
   },
   emit(buf, off, end, list, i) {
     const p = list[i]!;
@@ -177,8 +184,8 @@ export const dissectGre: Dissector = {
     const version = getField(buf, off, F.version);
     const proto = getField(buf, off, F.proto);
     // ERSPAN type I is 0x88be without a sequence number (no ERSPAN header; Wireshark decides so too).
-    if (version === 0) st.next = proto === GRE_PROTO_ERSPAN && !seq ? KIND_ERSPAN_TYPE_I : NEXT_OF_GRE[proto]!;
-    else st.next = version === 1 ? NEXT_OF_GRE_V1[proto]! : KIND_RAW;
+    if (version > 1) st.next = KIND_RAW;
+    else st.next = proto === GRE_PROTO_ERSPAN && !seq ? KIND['erspan-type-i'] : NEXT_OF_PROTO[proto]!;
     return hlen;
   },
   fields(buf, off) {
@@ -201,3 +208,34 @@ export const dissectGre: Dissector = {
     return layer;
   },
 };
+
+export const greProtocol = defineProtocol({
+  kind: 'gre',
+  title: 'GRE (RFC 2784, key and sequence number RFC 2890; NVGRE = protocol 0x6558 with a key; version 1 = PPTP enhanced GRE, RFC 2637; GRE-in-UDP RFC 8086)',
+  layouts: [GRE, GRE_CHECKSUM, GRE_KEY, GRE_SEQ, GRE_PPTP_KEY, GRE_ACK],
+  fields: {
+    key: 'key (absent: no K bit)',
+    seq: 'sequence number (absent: no S bit)',
+    chksum: 'checksum (absent: no C bit; true: C bit and computed; a number: written as given)',
+    reserved1: 'the 16 bits after the checksum (0; only with chksum)',
+    reserved0: 'the 4 bits after the S bit: strict source route and recursion control (0; written by the decoder only when not 0)',
+    flags: 'the 4 bits after the A bit (0; written by the decoder only when not 0)',
+    version: 'version (0; 1 for PPTP)',
+    proto: 'protocol type: EtherType of the next layer, 0x6558 for Ethernet, 0x880b for PPP, 0x88be / 0x22eb for ERSPAN II / III',
+    callid: 'version 1: call id, the low 16 bits of the key word (K bit set)',
+    paylen: 'version 1: payload length, the high 16 bits of the key word (auto: bytes after the GRE header)',
+    ack: 'version 1: acknowledgment number (absent: no A bit)',
+  },
+  codec: greCodec,
+  dissector: dissectGre,
+  selectedBy: [
+    { table: 'ipproto', value: 47 },
+    { table: 'udp.dport', value: UDP_PORT_GRE },
+  ],
+  next: NEXT,
+  display: {
+    name: 'GRE',
+    info: (l) => (l.key !== undefined ? `GRE key 0x${Number(l.key).toString(16)}` : l.callid !== undefined ? `PPTP call ${String(l.callid)}` : undefined),
+    hex: ['proto', 'chksum'],
+  },
+});

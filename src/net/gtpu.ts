@@ -10,8 +10,8 @@ import { DecodeError, EncodeError } from '../errors.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
 import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
 import { narrowExtent, needBytes } from './codec.js';
-import { KIND_IPV4, KIND_IPV6, KIND_RAW } from './kinds.js';
-import type { Codec, Dissector, Layer } from './types.js';
+import { KIND, KIND_RAW } from './kinds.js';
+import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
 
 export const GTPU = defineLayout('gtpu', 8, {
   version: { bit: 0, width: 3, def: 1 },
@@ -32,6 +32,7 @@ export const GTPU_OPT = defineLayout('gtpu', 4, {
 });
 
 
+export const UDP_PORT_GTPU = 2152;
 /** G-PDU: the message carries a user packet. */
 export const GTPU_TYPE_GPDU = 255;
 
@@ -105,7 +106,7 @@ export const dissectGtpu: Dissector = {
     st.next = KIND_RAW;
     if (getField(buf, off, F.gtp_type) === GTPU_TYPE_GPDU && off + len < st.end) {
       const nibble = buf[off + len]! >>> 4;
-      st.next = nibble === 4 ? KIND_IPV4 : nibble === 6 ? KIND_IPV6 : KIND_RAW;
+      st.next = nibble === 4 ? KIND.ipv4 : nibble === 6 ? KIND.ipv6 : KIND_RAW;
     }
     return len;
   },
@@ -119,3 +120,28 @@ export const dissectGtpu: Dissector = {
     return layer;
   },
 };
+
+export const gtpuProtocol = defineProtocol({
+  kind: 'gtpu',
+  title: 'GTP-U (3GPP TS 29.281, UDP 2152): a G-PDU carries IPv4 or IPv6',
+  layouts: [GTPU, GTPU_OPT],
+  fields: {
+    teid: 'tunnel endpoint identifier',
+    gtp_type: 'message type (255, G-PDU)',
+    version: 'version (1)',
+    pt: 'protocol type (1, GTP)',
+    reserved: 'the bit after pt (0; written by the decoder only when not 0)',
+    e: 'extension header flag (0)',
+    s: 'sequence number flag (0)',
+    pn: 'N-PDU number flag (0)',
+    length: 'bytes after the first 8 (auto)',
+    seq: 'sequence number (0; present when e, s or pn is 1)',
+    npdu: 'N-PDU number (0; as seq)',
+    next_ex: 'next extension header type (0; as seq)',
+    ext: 'the extension headers after next_ex, hex (each: length in 4-byte units, content, next type)',
+  },
+  codec: gtpuCodec,
+  dissector: dissectGtpu,
+  selectedBy: [{ table: 'udp.dport', value: UDP_PORT_GTPU }],
+  display: { name: 'GTP-U', info: (l) => `TEID 0x${Number(l.teid).toString(16)}` },
+});

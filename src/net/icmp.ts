@@ -9,8 +9,8 @@ import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, setFie
 import { internetChecksum } from '../bytes/checksum.js';
 import type { ByteWriter } from '../bytes/view.js';
 import { needBytes } from './codec.js';
-import type { Codec, Dissector, Layer } from './types.js';
-import { KIND_IPV4, KIND_RAW } from './kinds.js';
+import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
+import { KIND, KIND_RAW } from './kinds.js';
 
 const COMMON = {
   type: { bit: 0, width: 8 },
@@ -111,7 +111,7 @@ export const dissectIcmp: Dissector = {
     needBytes('icmp', off, 8, st);
     if (ICMP_ERROR_TYPES.has(getField(buf, off, ICMP_OTHER.f.type))) {
       // The quoted packet is decoded, knowing it is cut short by design.
-      st.next = KIND_IPV4;
+      st.next = KIND.ipv4;
       st.quoted = true;
     } else {
       st.next = KIND_RAW; // echo data and the like
@@ -124,3 +124,26 @@ export const dissectIcmp: Dissector = {
     return layer;
   },
 };
+
+export const icmpProtocol = defineProtocol({
+  kind: 'icmp',
+  title: 'ICMP for IPv4 (RFC 792); an error message quotes the packet that caused it, decoded as layers',
+  layouts: [ICMP_ECHO, ICMP_FRAG_NEEDED, ICMP_OTHER],
+  fields: {
+    type: 'message type',
+    code: 'code (0)',
+    chksum: 'checksum over the whole message, quoted packet included',
+    id: 'identifier (echo, types 0 and 8)',
+    seq: 'sequence number (echo, types 0 and 8)',
+    mtu: 'next-hop MTU (type 3 code 4, RFC 1191)',
+    unused: 'the 4 bytes after the checksum (other types; 0)',
+  },
+  codec: icmpCodec,
+  dissector: dissectIcmp,
+  selectedBy: [{ table: 'ipproto', value: 1 }],
+  display: {
+    name: 'ICMP',
+    info: (l) => (l.type === 8 ? `Echo request id=${String(l.id)} seq=${String(l.seq)}` : l.type === 0 ? `Echo reply id=${String(l.id)} seq=${String(l.seq)}` : `type ${String(l.type)} code ${String(l.code)}${l.mtu !== undefined ? ` mtu ${String(l.mtu)}` : ''}`),
+    hex: ['chksum'],
+  },
+});

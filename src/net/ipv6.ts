@@ -3,8 +3,8 @@ import { DecodeError, EncodeError } from '../errors.js';
 import type { ByteWriter } from '../bytes/view.js';
 import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, shiftIn } from './fields.js';
 import { narrowExtent, needBytes, prepareFixed } from './codec.js';
-import { IPPROTO_OF, NEXT_OF_IPPROTO, linkNext } from './protocols.js';
-import type { Codec, Dissector, Layer } from './types.js';
+import { nextField } from './protocols.js';
+import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
 
 export const IPV6 = defineLayout('ipv6', 40, {
   version: { bit: 0, width: 4, def: 6 },
@@ -18,6 +18,8 @@ export const IPV6 = defineLayout('ipv6', 40, {
 });
 
 const F = IPV6.f;
+const NEXT = nextField(F.nh, 'ipproto');
+const NEXT_OF_NH = NEXT.table.decode;
 const VERSION_SHIFT = shiftIn(F.version, 0, 4);
 const TC_SHIFT = shiftIn(F.tc, 0, 4);
 const FL_SHIFT = shiftIn(F.fl, 0, 4);
@@ -28,9 +30,7 @@ export const ipv6Codec: Codec = {
   prepare(layer, index) {
     return prepareFixed(layer, index, this, IPV6);
   },
-  link(list, i) {
-    linkNext(list, i, F.nh.index, 'nh', IPPROTO_OF);
-  },
+  link() {},
   emit(buf, off, end, list, i) {
     const n = list[i]!.v.nums;
     if (n[F.plen.index] === AUTO) {
@@ -52,7 +52,7 @@ export const dissectIpv6: Dissector = {
     // frame, as Wireshark takes it, marked as for IPv4 total length 0.
     if (plen === 0) st.note ??= `ipv6 at ${off}: payload length 0, taken as the rest of the frame (TSO/GSO capture)`;
     else narrowExtent('ipv6', off, off + IPV6.length + plen, st, 'payload length');
-    st.next = NEXT_OF_IPPROTO[getField(buf, off, F.nh)]!;
+    st.next = NEXT_OF_NH[getField(buf, off, F.nh)]!;
     return IPV6.length;
   },
   fields(buf, off) {
@@ -90,3 +90,29 @@ export function encodeIpv6(
   }
   return off + IPV6.length;
 }
+
+export const ipv6Protocol = defineProtocol({
+  kind: 'ipv6',
+  title: 'IPv6 fixed header (RFC 8200)',
+  layouts: [IPV6],
+  fields: {
+    src: 'source address',
+    dst: 'destination address',
+    hlim: 'hop limit (64)',
+    tc: 'traffic class (0)',
+    fl: 'flow label (0)',
+    version: 'version (6)',
+    plen: 'payload length (extension headers included)',
+    nh: 'next header: IP protocol of the next layer',
+  },
+  codec: ipv6Codec,
+  dissector: dissectIpv6,
+  selectedBy: [
+    { table: 'ethertype', value: 0x86dd },
+    { table: 'ipproto', value: 41 },
+    { table: 'ppp', value: 0x0057 },
+    { table: 'gpe', value: 2 },
+  ],
+  next: NEXT,
+  display: { name: 'IPv6', addresses: 'network' },
+});

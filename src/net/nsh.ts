@@ -8,8 +8,8 @@ import { DecodeError, EncodeError } from '../errors.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
 import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
 import { needBytes } from './codec.js';
-import { GPE_PROTO_OF, NEXT_OF_GPE, linkNext } from './protocols.js';
-import type { Codec, Dissector, Layer } from './types.js';
+import { nextField } from './protocols.js';
+import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
 
 export const NSH = defineLayout('nsh', 8, {
   ver: { bit: 0, width: 2, def: 0 },
@@ -26,6 +26,8 @@ export const NSH = defineLayout('nsh', 8, {
 
 
 const F = NSH.f;
+const NEXT = nextField(F.nextproto, 'gpe');
+const NEXT_OF_GPE = NEXT.table.decode;
 const NAMES = fieldNames(NSH, 'context');
 
 export const nshCodec: Codec = {
@@ -44,9 +46,7 @@ export const nshCodec: Codec = {
     if (v.nums[F.length.index] === AUTO) v.nums[F.length.index] = (NSH.length + data.length) / 4;
     return { index, layer, codec: this, v, headerLength: NSH.length + data.length, data };
   },
-  link(list, i) {
-    linkNext(list, i, F.nextproto.index, 'nextproto', GPE_PROTO_OF);
-  },
+  link() {},
   emit(buf, off, _end, list, i) {
     const p = list[i]!;
     putFields(buf, off, NSH, p.v);
@@ -70,3 +70,30 @@ export const dissectNsh: Dissector = {
     return layer;
   },
 };
+
+export const nshProtocol = defineProtocol({
+  kind: 'nsh',
+  title: 'NSH, Network Service Header (RFC 8300): service path and index, context headers; after VXLAN-GPE or EtherType 0x894f',
+  layouts: [NSH],
+  fields: {
+    spi: 'service path identifier',
+    si: 'service index (255)',
+    ver: 'version (0)',
+    oam: 'O bit (0)',
+    unused1: 'the bit after O (0; written by the decoder only when not 0)',
+    ttl: 'time to live (63)',
+    length: 'header length in 4-byte words (auto)',
+    unused2: 'the 4 bits before mdtype (0; as unused1)',
+    mdtype: 'metadata type: 1 fixed 16-byte context, 2 variable TLVs (2)',
+    nextproto: 'next protocol: 1 IPv4, 2 IPv6, 3 Ethernet, 4 NSH, 5 MPLS (auto)',
+    context: 'context headers after the 8-byte base and service path header, hex, a multiple of 4 bytes ("")',
+  },
+  codec: nshCodec,
+  dissector: dissectNsh,
+  selectedBy: [
+    { table: 'gpe', value: 4 },
+    { table: 'ethertype', value: 0x894f },
+  ],
+  next: NEXT,
+  display: { name: 'NSH', info: (l) => `SPI ${String(l.spi)} SI ${String(l.si)}` },
+});

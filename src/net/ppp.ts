@@ -7,8 +7,8 @@
 import { EncodeError } from '../errors.js';
 import { checkKnownFields, defineLayout, getField, putFields, takeFields } from './fields.js';
 import { needBytes } from './codec.js';
-import { NEXT_OF_PPP, PPP_PROTO_OF, linkNext } from './protocols.js';
-import type { Codec, Dissector, Layer } from './types.js';
+import { nextField } from './protocols.js';
+import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
 
 export const PPP_HDLC = defineLayout('ppp', 2, {
   address: { bit: 0, width: 8 },
@@ -16,6 +16,9 @@ export const PPP_HDLC = defineLayout('ppp', 2, {
 });
 export const PPP = defineLayout('ppp', 2, { proto: { bit: 0, width: 16, auto: true } });
 const PPP_PFC = defineLayout('ppp', 1, { proto: { bit: 0, width: 8, auto: true } });
+/** IPv4 0x0021, IPv6 0x0057, MPLS 0x0281 (the `ppp` table); PPP_PFC's proto has the same index. */
+const NEXT = nextField(PPP.f.proto, 'ppp');
+const NEXT_OF_PPP = NEXT.table.decode;
 
 const NAMES: ReadonlySet<string> = new Set(['proto', 'address', 'control', 'pfc']);
 /** aux: [has address/control (0/1), address, control, protocol field compressed (0/1)]. */
@@ -39,7 +42,6 @@ export const pppCodec: Codec = {
     };
   },
   link(list, i) {
-    linkNext(list, i, 0, 'proto', PPP_PROTO_OF);
     const p = list[i]!;
     if (p.aux![3] && p.v.nums[0]! > 0xff) throw new EncodeError(i, 'ppp', 'proto', `0x${p.v.nums[0]!.toString(16)} does not fit a compressed (1-byte) protocol field`);
   },
@@ -86,3 +88,20 @@ export const dissectPpp: Dissector = {
     return layer;
   },
 };
+
+export const pppProtocol = defineProtocol({
+  kind: 'ppp',
+  title: 'PPP (RFC 1661): optional address/control (RFC 1662), then the protocol field; in PPTP GRE (0x880b) and PPPoE',
+  layouts: [PPP_HDLC, PPP],
+  fields: {
+    proto: 'protocol: 0x0021 IPv4, 0x0057 IPv6, 0x0281 MPLS (auto from the next layer); LCP 0xc021, IPCP 0x8021, … with a raw payload',
+    address: 'HDLC-like address, 0xff (absent: no address/control pair, as in PPPoE; given with control)',
+    control: 'HDLC-like control, 0x03 (with address)',
+    pfc: 'true: protocol field compressed to 1 byte (RFC 1661 section 6.5; the protocol is then below 0x100)',
+  },
+  codec: pppCodec,
+  dissector: dissectPpp,
+  selectedBy: [{ table: 'ethertype', value: 0x880b, scope: 'tunnel' }],
+  next: NEXT,
+  display: { name: 'PPP', hex: ['proto'] },
+});

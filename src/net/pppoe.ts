@@ -5,8 +5,8 @@
 import { EncodeError } from '../errors.js';
 import { AUTO, defineLayout, fieldNames, getField, putFields, readFields } from './fields.js';
 import { narrowExtent, needBytes, prepareFixed } from './codec.js';
-import { KIND_PPP, KIND_RAW } from './kinds.js';
-import type { Codec, Dissector, Layer } from './types.js';
+import { KIND, KIND_RAW } from './kinds.js';
+import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
 
 export const PPPOE = defineLayout('pppoe', 6, {
   version: { bit: 0, width: 4, def: 1 },
@@ -40,7 +40,7 @@ export const dissectPppoe: Dissector = {
     needBytes('pppoe', off, PPPOE.length, st);
     narrowExtent('pppoe', off, off + PPPOE.length + getField(buf, off, F.len), st, 'length');
     // Session data (code 0) is a PPP frame; anything else is not a session packet.
-    st.next = getField(buf, off, F.code) === 0 ? KIND_PPP : KIND_RAW;
+    st.next = getField(buf, off, F.code) === 0 ? KIND.ppp : KIND_RAW;
     return PPPOE.length;
   },
   fields(buf, off) {
@@ -49,3 +49,20 @@ export const dissectPppoe: Dissector = {
     return layer;
   },
 };
+
+export const pppoeProtocol = defineProtocol({
+  kind: 'pppoe',
+  title: 'PPPoE session stage (RFC 2516, EtherType 0x8864): carries a PPP frame',
+  layouts: [PPPOE],
+  fields: {
+    sessionid: 'session id',
+    version: 'version (1)',
+    type: 'type (1)',
+    code: 'code (0: session data)',
+    len: 'length of the PPP frame after the header (auto)',
+  },
+  codec: pppoeCodec,
+  dissector: dissectPppoe,
+  selectedBy: [{ table: 'ethertype', value: 0x8864 }],
+  display: { name: 'PPPoE', info: (l) => `session 0x${Number(l.sessionid).toString(16)}` },
+});

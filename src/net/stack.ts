@@ -6,31 +6,14 @@
 import { EncodeError } from '../errors.js';
 import { BufferTooSmallError } from '../bytes/view.js';
 import type { Codec, Layer, Prepared } from './types.js';
-import { etherCodec } from './ether.js';
-import { dot1qCodec } from './dot1q.js';
-import { dot1adCodec } from './dot1ad.js';
-import { arpCodec, rarpCodec } from './arp.js';
-import { pppCodec } from './ppp.js';
-import { pppoeCodec } from './pppoe.js';
-import { erspanCodec } from './erspan.js';
-import { gtpuCodec } from './gtpu.js';
-import { vxlanGpeCodec } from './vxlangpe.js';
-import { nshCodec } from './nsh.js';
-import { ipv4Codec } from './ipv4.js';
-import { ipv6Codec } from './ipv6.js';
-import { udpCodec } from './udp.js';
-import { icmpCodec } from './icmp.js';
-import { vxlanCodec } from './vxlan.js';
-import { greCodec } from './gre.js';
-import { mplsCodec } from './mpls.js';
-import { geneveCodec } from './geneve.js';
-import { rawCodec } from './raw.js';
+import { CODECS, DESCRIPTORS, KNOWN_KINDS } from './registry.js';
+import { linkNext, type NextField } from './protocols.js';
 
-/** Every layer kind the encoder knows, by its `layer` name. */
-export const CODECS: ReadonlyMap<string, Codec> = new Map(
-  [etherCodec, dot1qCodec, dot1adCodec, arpCodec, ipv4Codec, ipv6Codec, udpCodec, icmpCodec, vxlanCodec, greCodec, mplsCodec, geneveCodec, rawCodec, pppCodec, pppoeCodec, erspanCodec, gtpuCodec, rarpCodec, vxlanGpeCodec, nshCodec].map(
-    (c) => [c.kind, c],
-  ),
+export { CODECS };
+
+/** The auto next-protocol field of each codec (from its descriptor), looked up once per layer while linking. */
+const NEXT_OF_CODEC: ReadonlyMap<Codec, NextField> = new Map(
+  [...DESCRIPTORS.values()].filter((d) => d.codec && d.next).map((d) => [d.codec!, d.next!]),
 );
 
 function prepareAll(layers: readonly Layer[]): Prepared[] {
@@ -44,7 +27,7 @@ function prepareAll(layers: readonly Layer[]): Prepared[] {
     const kind = layer.layer;
     const codec = typeof kind === 'string' ? CODECS.get(kind) : undefined;
     if (!codec) {
-      throw new EncodeError(i, String(kind), 'layer', `'${String(kind)}' is not a known kind (known: ${[...CODECS.keys()].join(', ')})`);
+      throw new EncodeError(i, String(kind), 'layer', `'${String(kind)}' is not a known kind (known: ${KNOWN_KINDS.join(', ')})`);
     }
     list.push(codec.prepare(layer, i));
   }
@@ -53,21 +36,34 @@ function prepareAll(layers: readonly Layer[]): Prepared[] {
 
 function totalLength(list: readonly Prepared[]): number {
   let n = 0;
-  for (const p of list) n += p.headerLength;
+  for (const p of list) n += p.headerLength + (p.trailerLength ?? 0);
   return n;
 }
 
+/**
+ * Link, then write innermost first. Each layer gets its own end: a layer with a trailer (ESP,
+ * an FCS) ends after it, and the layers inside it end before it.
+ */
 function emitAll(list: Prepared[], buf: Uint8Array, offset: number, total: number): number {
-  for (let i = 0; i < list.length; i++) list[i]!.codec.link(list, i);
-  const starts = new Array<number>(list.length);
-  let off = offset;
   for (let i = 0; i < list.length; i++) {
-    starts[i] = off;
-    off += list[i]!.headerLength;
+    const p = list[i]!;
+    const next = NEXT_OF_CODEC.get(p.codec);
+    if (next) linkNext(list, i, next);
+    p.codec.link(list, i);
   }
-  const end = offset + total;
-  for (let i = list.length - 1; i >= 0; i--) list[i]!.codec.emit(buf, starts[i]!, end, list, i);
-  return end;
+  const starts = new Array<number>(list.length);
+  const ends = new Array<number>(list.length);
+  let off = offset;
+  let end = offset + total;
+  for (let i = 0; i < list.length; i++) {
+    const p = list[i]!;
+    starts[i] = off;
+    ends[i] = end;
+    off += p.headerLength;
+    end -= p.trailerLength ?? 0;
+  }
+  for (let i = list.length - 1; i >= 0; i--) list[i]!.codec.emit(buf, starts[i]!, ends[i]!, list, i);
+  return offset + total;
 }
 
 /**

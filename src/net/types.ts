@@ -4,6 +4,7 @@
  */
 import type { DecodeError } from '../errors.js';
 import type { FieldValues, Layout } from './fields.js';
+import type { Binding, NextField } from './protocols.js';
 
 /** One object of the JSON layer format (../shared/spec/layers.md). */
 export type Layer = { layer: string; [field: string]: unknown };
@@ -38,25 +39,38 @@ export interface Prepared {
   readonly v: FieldValues;
   /** Bytes this layer writes before its payload (the whole layer for `raw`). */
   headerLength: number;
+  /**
+   * Bytes this layer writes after its payload (ESP's padding, pad length, next header and ICV;
+   * an Ethernet FCS); absent = 0. The layers inside end before them.
+   */
+  trailerLength?: number;
   /** The variable part, when the header has one (IPv4 options, Geneve options, raw bytes). */
   data?: Uint8Array;
   /** Codec-specific numbers beyond the fixed part (GRE's optional words). */
   aux?: number[];
   /** The layout used, for headers whose layout depends on a field (ICMP by type). */
   layout?: Layout;
+  /** A routing header's final destination (segments left > 0): upper-layer pseudo-headers use it. */
+  finalDst?: Uint8Array;
 }
 
 export interface Codec {
   readonly kind: string;
   /** Field names the layer may carry (anything else is an EncodeError). */
   readonly names: ReadonlySet<string>;
+  /**
+   * Part of an IP packet's header chain (IPv6 extension headers, ESP in transport mode): an
+   * upper layer after it takes its pseudo-header from the ipv4/ipv6 layer before it.
+   */
+  readonly ipExtension?: boolean;
   /** Check a layer's fields and measure it; raises EncodeError naming index, kind and field. */
   prepare(layer: Layer, index: number): Prepared;
   /** Resolve auto fields taken from neighbouring layers (next-protocol, MPLS S bit). */
   link(list: readonly Prepared[], i: number): void;
   /**
-   * Write the layer at `off`. Layers are written innermost first, so the payload
-   * [off + headerLength, end) is already final when lengths and checksums are computed.
+   * Write the layer at `off`; `end` is this layer's own end (after its trailer, if it has one).
+   * Layers are written innermost first, so the payload [off + headerLength, end − trailerLength)
+   * is already final when lengths, checksums, padding or encryption are computed.
    */
   emit(buf: Uint8Array, off: number, end: number, list: readonly Prepared[], i: number): void;
 }
@@ -100,4 +114,47 @@ export interface Dissector {
   accepts?(buf: Uint8Array, off: number, st: DissectState): boolean;
   /** The layer object (every field) of a header scan() accepted with length `len`. */
   fields(buf: Uint8Array, off: number, len: number): Layer;
+}
+
+/** How `virtkit decode` shows a layer kind. */
+export interface Display {
+  /** Short name in the stack column of the summary line (ETH/IPv4/UDP/DATA). */
+  readonly name: string;
+  /** The layer's `src`/`dst` are the summary's addresses: a network layer's win over a link layer's. */
+  readonly addresses?: 'link' | 'network';
+  /** The layer's `sport`/`dport` are the summary's ports (the last such layer's). */
+  readonly ports?: boolean;
+  /** What the summary line says about a layer of this kind (nothing when undefined). */
+  readonly info?: (layer: Layer) => string | undefined;
+  /** Numeric fields `decode -v` shows in hex, as Wireshark does (EtherTypes, checksums). */
+  readonly hex?: readonly string[];
+}
+
+/**
+ * Everything virtkit knows about one protocol, exported by that protocol's file and listed
+ * once in registry.ts, which derives every table from these (see registry.ts).
+ */
+export interface ProtocolDescriptor<K extends string = string> {
+  /** The `layer` name in the JSON format. */
+  readonly kind: K;
+  /** One line: what the header is, with its defining document. */
+  readonly title: string;
+  /** The fixed parts of the header, as described once (more than one when a field selects the layout, as ICMP's type does). */
+  readonly layouts: readonly Layout[];
+  /** One line for every JSON field the layer accepts (layout fields and variable parts such as `options`). */
+  readonly fields: Readonly<Record<string, string>>;
+  /** Layers → bytes. Absent for a decoder-internal kind, whose bytes come out as `raw`. */
+  readonly codec?: Codec;
+  /** Bytes → layers. Absent for an encode-only kind. */
+  readonly dissector?: Dissector;
+  /** The numbers that select this protocol in the next-protocol tables of the layers before it. */
+  readonly selectedBy?: readonly Binding[];
+  /** The header's auto next-protocol field and its table (filled from the following layer's kind). */
+  readonly next?: NextField;
+  readonly display: Display;
+}
+
+/** Check a descriptor's shape and keep its kind as a literal type (for KindName and LayerOf). */
+export function defineProtocol<const K extends string>(d: ProtocolDescriptor<K>): ProtocolDescriptor<K> {
+  return d;
 }

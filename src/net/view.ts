@@ -5,7 +5,7 @@
  * view for many frames: scanning allocates nothing per frame.
  */
 import { getField, type Field } from './fields.js';
-import { DISSECTED_KINDS, LayerTable, scanFrame } from './dissect.js';
+import { LAYER_NAME_OF_CODE, LayerTable, scanFrame } from './dissect.js';
 import type { DecodeError } from '../errors.js';
 import type { DecodedFrame, DecodeOptions, DissectState, Layer } from './types.js';
 import { decodeFrame } from './dissect.js';
@@ -41,8 +41,7 @@ export class FrameView {
 
   /** Layer kind of layer i ('raw' for payload, padding and undecoded bytes). */
   kind(i: number): string {
-    const k = DISSECTED_KINDS[this.table.kind[i]!]!;
-    return k === 'pw-control-word' ? 'raw' : k;
+    return LAYER_NAME_OF_CODE[this.table.kind[i]!]!;
   }
 
   start(i: number): number {

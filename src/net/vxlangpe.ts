@@ -4,8 +4,8 @@
  */
 import { defineLayout, fieldNames, putFields, readFields, getField } from './fields.js';
 import { needBytes, prepareFixed } from './codec.js';
-import { GPE_PROTO_OF, NEXT_OF_GPE, linkNext } from './protocols.js';
-import type { Codec, Dissector, Layer } from './types.js';
+import { nextField } from './protocols.js';
+import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
 
 export const VXLAN_GPE = defineLayout('vxlangpe', 8, {
   flags: { bit: 0, width: 8, def: 0x0c },
@@ -15,7 +15,9 @@ export const VXLAN_GPE = defineLayout('vxlangpe', 8, {
   reserved2: { bit: 56, width: 8, hidden: true, def: 0 },
 });
 
-
+export const UDP_PORT_VXLAN_GPE = 4790;
+const NEXT = nextField(VXLAN_GPE.f.nextproto, 'gpe');
+const NEXT_OF_GPE = NEXT.table.decode;
 
 export const vxlanGpeCodec: Codec = {
   kind: 'vxlangpe',
@@ -23,9 +25,7 @@ export const vxlanGpeCodec: Codec = {
   prepare(layer, index) {
     return prepareFixed(layer, index, this, VXLAN_GPE);
   },
-  link(list, i) {
-    linkNext(list, i, VXLAN_GPE.f.nextproto.index, 'nextproto', GPE_PROTO_OF);
-  },
+  link() {},
   emit(buf, off, _end, list, i) {
     putFields(buf, off, VXLAN_GPE, list[i]!.v);
   },
@@ -43,3 +43,21 @@ export const dissectVxlanGpe: Dissector = {
     return layer;
   },
 };
+
+export const vxlanGpeProtocol = defineProtocol({
+  kind: 'vxlangpe',
+  title: 'VXLAN-GPE (draft-ietf-nvo3-vxlan-gpe, UDP 4790): VXLAN with a next protocol (IPv4, IPv6, Ethernet, NSH, MPLS)',
+  layouts: [VXLAN_GPE],
+  fields: {
+    vni: 'VXLAN network identifier, 0..2^24-1',
+    flags: 'flags (0x0c: I and P bits)',
+    nextproto: 'next protocol: 1 IPv4, 2 IPv6, 3 Ethernet, 4 NSH, 5 MPLS (auto)',
+    reserved1: 'the 16 bits after the flags (0; written by the decoder only when not 0)',
+    reserved2: 'the 8 bits after the VNI (0; as reserved1)',
+  },
+  codec: vxlanGpeCodec,
+  dissector: dissectVxlanGpe,
+  selectedBy: [{ table: 'udp.dport', value: UDP_PORT_VXLAN_GPE }],
+  next: NEXT,
+  display: { name: 'VXLAN-GPE', info: (l) => `VNI ${String(l.vni)}` },
+});

@@ -38,6 +38,12 @@ const KIND_OF_TSHARK: Record<string, string> = {
   erspan: 'erspan',
   gtp: 'gtpu',
   nsh: 'nsh',
+  tcp: 'tcp',
+  icmpv6: 'icmpv6',
+  'ipv6.hopopts': 'ipv6hbh',
+  'ipv6.dstopts': 'ipv6dest',
+  'ipv6.routing': 'ipv6rh',
+  'ipv6.fraghdr': 'ipv6frag',
 };
 /** Names frame.protocols lists that are no layer of their own (the EtherType field's pseudo-protocol). */
 const NOT_LAYERS = new Set(['ethertype']);
@@ -73,6 +79,14 @@ const FIELDS: [string, string, string, Conv][] = [
   ['udp', 'sport', 'udp.srcport', num],
   ['udp', 'dport', 'udp.dstport', num],
   ['udp', 'len', 'udp.length', num],
+  ['tcp', 'sport', 'tcp.srcport', num],
+  ['tcp', 'dport', 'tcp.dstport', num],
+  ['tcp', 'seq', 'tcp.seq_raw', num],
+  ['tcp', 'ack', 'tcp.ack_raw', num],
+  ['tcp', 'flags', 'tcp.flags', num],
+  ['tcp', 'window', 'tcp.window_size_value', num],
+  ['icmpv6', 'type', 'icmpv6.type', num],
+  ['icmpv6', 'code', 'icmpv6.code', num],
   ['gre', 'proto', 'gre.proto', num],
   ['gre', 'version', 'gre.flags.version', num],
   ['gre', 'key', 'gre.key', num],

@@ -5,7 +5,7 @@
 import { UsageError } from '../../errors.js';
 import { parseArgs, flagBool, flagString } from '../args.js';
 import type { Command } from '../command.js';
-import { decodeFrame, type DecodeOptions, type Layer } from '../../net/index.js';
+import { decodeFrame, protocolOf, type DecodeOptions, type Layer } from '../../net/index.js';
 import { CaptureError, CaptureReader, LINKTYPE_ETHERNET, formatTime, type CaptureRecord } from '../../pcap/index.js';
 import { readCaptureFile } from '../../node/capture-file.js';
 
@@ -24,22 +24,6 @@ damaged file (bad magic, a block length disagreeing with its trailer, a record c
 the frames before the damage, then exits 2 with the byte offset of the damage on stderr.
 `;
 
-const SHORT: Record<string, string> = {
-  ether: 'ETH',
-  dot1q: '802.1Q',
-  dot1ad: '802.1ad',
-  arp: 'ARP',
-  ipv4: 'IPv4',
-  ipv6: 'IPv6',
-  udp: 'UDP',
-  icmp: 'ICMP',
-  vxlan: 'VXLAN',
-  gre: 'GRE',
-  mpls: 'MPLS',
-  geneve: 'Geneve',
-  raw: 'DATA',
-};
-
 interface Decoded {
   layers: Layer[];
   error?: string;
@@ -56,7 +40,10 @@ function decodeRecord(r: CaptureRecord, opts: DecodeOptions): Decoded {
 
 const str = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '?');
 
-/** One line like tshark's summary: addresses of the innermost IP (else Ethernet), the stack, and what each tunnel says. */
+/**
+ * One line like tshark's summary: addresses of the innermost network layer (else the link
+ * layer), the stack, and what each layer says; all from the protocols' display descriptions.
+ */
 export function summaryLine(n: number, time: string, length: number, d: Decoded): string {
   let src = '';
   let dst = '';
@@ -64,64 +51,29 @@ export function summaryLine(n: number, time: string, length: number, d: Decoded)
   let ports = '';
   let haveIp = false;
   for (const l of d.layers) {
-    switch (l.layer) {
-      case 'ether':
-        if (!haveIp) {
-          src = str(l.src);
-          dst = str(l.dst);
-        }
-        break;
-      case 'ipv4':
-      case 'ipv6':
-        haveIp = true;
-        src = str(l.src);
-        dst = str(l.dst);
-        break;
-      case 'arp':
-        info.push(l.op === 2 ? `${str(l.psrc)} is at ${str(l.hwsrc)}` : `Who has ${str(l.pdst)}? Tell ${str(l.psrc)}`);
-        break;
-      case 'dot1q':
-      case 'dot1ad':
-        info.push(`VLAN ${str(l.vid)}`);
-        break;
-      case 'vxlan':
-        info.push(`VNI ${str(l.vni)}`);
-        break;
-      case 'geneve':
-        info.push(`VNI ${str(l.vni)}${Array.isArray(l.options) && l.options.length ? ` +${l.options.length} opt` : ''}`);
-        break;
-      case 'gre':
-        if (l.key !== undefined) info.push(`GRE key 0x${Number(l.key).toString(16)}`);
-        break;
-      case 'mpls':
-        info.push(`label ${str(l.label)}`);
-        break;
-      case 'udp':
-        ports = `${str(l.sport)} → ${str(l.dport)}`;
-        break;
-      case 'icmp':
-        info.push(
-          l.type === 8 ? `Echo request id=${str(l.id)} seq=${str(l.seq)}` : l.type === 0 ? `Echo reply id=${str(l.id)} seq=${str(l.seq)}` : `type ${str(l.type)} code ${str(l.code)}${l.mtu !== undefined ? ` mtu ${str(l.mtu)}` : ''}`,
-        );
-        break;
+    const show = protocolOf(l.layer)?.display;
+    if (!show) continue;
+    if (show.addresses === 'network' || (show.addresses === 'link' && !haveIp)) {
+      haveIp ||= show.addresses === 'network';
+      src = str(l.src);
+      dst = str(l.dst);
     }
+    if (show.ports) ports = `${str(l.sport)} → ${str(l.dport)}`;
+    const said = show.info?.(l);
+    if (said) info.push(said);
   }
   if (ports) info.push(ports);
   if (d.error) info.push(`[${d.error}]`);
-  const stack = d.layers.map((l) => SHORT[l.layer] ?? l.layer).join('/');
+  const stack = d.layers.map((l) => protocolOf(l.layer)?.display.name ?? l.layer).join('/');
   return `${String(n).padStart(5)} ${time}  ${src} → ${dst}  ${stack}  ${length}  ${info.join(', ')}`.trimEnd();
 }
 
-/** Fields Wireshark shows in hex: EtherTypes and checksums. */
-function isHexField(kind: string, field: string): boolean {
-  return field === 'chksum' || ((field === 'type' || field === 'proto') && kind !== 'icmp' && kind !== 'ipv4');
-}
-
 function layerLine(l: Layer): string {
+  const hex = protocolOf(l.layer)?.display.hex;
   const parts: string[] = [];
   for (const [k, v] of Object.entries(l)) {
     if (k === 'layer') continue;
-    const text = typeof v === 'number' && isHexField(l.layer, k) ? '0x' + v.toString(16).padStart(4, '0') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    const text = typeof v === 'number' && hex?.includes(k) ? '0x' + v.toString(16).padStart(4, '0') : typeof v === 'object' ? JSON.stringify(v) : String(v);
     parts.push(`${k}=${text}`);
   }
   return `        ${l.layer}${parts.length ? ' ' + parts.join(' ') : ''}`;
