@@ -3,7 +3,7 @@ import { EncodeError } from '../errors.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
 import { formatIpv4, formatMac, parseIpv4, parseMacInto } from '../bytes/addr.js';
 import type { ByteWriter } from '../bytes/view.js';
-import { checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
+import { checkKnownFields, defineLayout, fieldNames, type LayerType, getField, putFields, readFields, takeFields } from './fields.js';
 import { needBytes, prepareFixed } from './codec.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
 import { KIND_RAW } from './kinds.js';
@@ -156,7 +156,10 @@ const ARP_FIELDS = {
   plen: 'protocol address length (4; as hwtype)',
 } as const;
 
-export const arpProtocol = defineProtocol({
+/** An `arp` layer. */
+export type ArpLayer = LayerType<'arp', typeof ARP>;
+
+export const arpProtocol = defineProtocol<ArpLayer>({
   kind: 'arp',
   title: 'ARP (RFC 826): Ethernet/IPv4, or any address lengths the header gives',
   layouts: [ARP, ARP_HEADER],
@@ -167,7 +170,10 @@ export const arpProtocol = defineProtocol({
   display: { name: 'ARP', info: (l) => (l.op === 2 ? `${String(l.psrc)} is at ${String(l.hwsrc)}` : `Who has ${String(l.pdst)}? Tell ${String(l.psrc)}`) },
 });
 
-export const rarpProtocol = defineProtocol({
+/** A `rarp` layer (the ARP packet). */
+export type RarpLayer = LayerType<'rarp', typeof ARP>;
+
+export const rarpProtocol = defineProtocol<RarpLayer>({
   kind: 'rarp',
   title: 'RARP (RFC 903, EtherType 0x8035): the ARP packet; op 3 request, 4 reply',
   layouts: [ARP, ARP_HEADER],

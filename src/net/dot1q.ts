@@ -3,7 +3,7 @@
  * layer's EtherType, 0x8100). The 802.1ad S-tag (dot1ad.ts) has the same layout.
  */
 import type { ByteWriter } from '../bytes/view.js';
-import { defineLayout, fieldNames, getField, putFields, readFields, shiftIn } from './fields.js';
+import { defineLayout, fieldNames, type LayerType, getField, putFields, readFields, shiftIn } from './fields.js';
 import { prepareFixed, needBytes } from './codec.js';
 import { nextField } from './protocols.js';
 import { defineProtocol, type Codec, type Dissector, type Layer, type ProtocolDescriptor } from './types.js';
@@ -64,6 +64,9 @@ export function tagDissector(kind: 'dot1q' | 'dot1ad'): Dissector {
 }
 
 
+/** A `dot1q` or `dot1ad` layer. */
+export type TagLayer<K extends 'dot1q' | 'dot1ad'> = LayerType<K, typeof VLAN_TAG>;
+
 const TAG_FIELDS = {
   vid: 'VLAN identifier, 0..4095',
   pcp: 'priority code point (0)',
@@ -72,8 +75,8 @@ const TAG_FIELDS = {
 };
 
 /** The descriptor of a VLAN tag kind (dot1q here, dot1ad in dot1ad.ts): the same layout, another TPID. */
-export function tagProtocol<const K extends 'dot1q' | 'dot1ad'>(kind: K, title: string, name: string, selectedBy: ProtocolDescriptor['selectedBy']): ProtocolDescriptor<K> {
-  return defineProtocol({
+export function tagProtocol<const K extends 'dot1q' | 'dot1ad'>(kind: K, title: string, name: string, selectedBy: ProtocolDescriptor['selectedBy']): ProtocolDescriptor<K, TagLayer<K>> {
+  return defineProtocol<TagLayer<K>>({
     kind,
     title,
     layouts: [VLAN_TAG],

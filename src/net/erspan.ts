@@ -7,7 +7,7 @@
  * Type I is written as `{"layer": "erspan", "ver": 0}`, a layer of no bytes.
  */
 import { DecodeError, EncodeError } from '../errors.js';
-import { checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, takeFields, type Layout } from './fields.js';
+import { checkKnownFields, type LayerType, defineLayout, fieldNames, getField, putFields, readFields, takeFields, type Layout } from './fields.js';
 import { needBytes } from './codec.js';
 import { KIND, KIND_RAW } from './kinds.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
@@ -138,7 +138,13 @@ export const dissectErspanTypeI: Dissector = {
   },
 };
 
-export const erspanProtocol = defineProtocol({
+/** An `erspan` layer: type I (ver 0, no fields), II (ver 1, the default) or III (ver 2). */
+export type ErspanLayer =
+  | { layer: 'erspan'; ver: 0 }
+  | LayerType<'erspan', typeof ERSPAN_II, { ver?: 1 }>
+  | LayerType<'erspan', typeof ERSPAN_III, { ver: 2; platf_id?: number; info1?: number; info2?: number }>;
+
+export const erspanProtocol = defineProtocol<ErspanLayer>({
   kind: 'erspan',
   title: 'ERSPAN type I, II, III (draft-foschiano-erspan): mirrored Ethernet frames in GRE 0x88be (I: no header, II) and 0x22eb (III)',
   layouts: [ERSPAN_II, ERSPAN_III, ERSPAN_PLATFORM],
@@ -174,7 +180,7 @@ export const erspanProtocol = defineProtocol({
 });
 
 /** Decoder-internal: GRE picks it for 0x88be without a sequence number; its layer is `erspan` with `ver` 0. */
-export const erspanTypeIProtocol = defineProtocol({
+export const erspanTypeIProtocol = defineProtocol<never, 'erspan-type-i'>({
   kind: 'erspan-type-i',
   title: 'ERSPAN type I (no header bytes), decoded as an erspan layer with ver 0',
   layouts: [],

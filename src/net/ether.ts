@@ -1,6 +1,6 @@
 /** Ethernet II header: destination and source MAC, EtherType. */
 import type { ByteWriter } from '../bytes/view.js';
-import { defineLayout, fieldNames, getField, putFields, readFields } from './fields.js';
+import { defineLayout, fieldNames, type LayerType, getField, putFields, readFields } from './fields.js';
 import { prepareFixed, needBytes } from './codec.js';
 import { nextField } from './protocols.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
@@ -61,7 +61,10 @@ export const dissectEther: Dissector = {
   },
 };
 
-export const etherProtocol = defineProtocol({
+/** An `ether` layer. */
+export type EtherLayer = LayerType<'ether', typeof ETHER>;
+
+export const etherProtocol = defineProtocol<EtherLayer>({
   kind: 'ether',
   title: 'Ethernet II header (IEEE 802.3): destination and source MAC, EtherType',
   layouts: [ETHER],

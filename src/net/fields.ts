@@ -55,8 +55,10 @@ export interface Field {
   readonly internal: boolean;
 }
 
-export interface Layout<N extends string = string> {
+export interface Layout<N extends string = string, S = Record<N, FieldSpec>> {
   readonly kind: string;
+  /** The field table as written (types only: LayoutFields derives a layer's JSON type from it). */
+  readonly spec?: S;
   /** Length of the fixed part in bytes. */
   readonly length: number;
   readonly fields: readonly Field[];
@@ -65,14 +67,15 @@ export interface Layout<N extends string = string> {
 }
 
 /** Build a layout from its field table (checked once at module load). */
-export function defineLayout<N extends string>(kind: string, length: number, spec: { [K in N]: FieldSpec }): Layout<N> {
+export function defineLayout<const S extends Record<string, FieldSpec>>(kind: string, length: number, spec: S): Layout<keyof S & string, S> {
+  type N = keyof S & string;
   const fields: Field[] = [];
   const byName = {} as { [K in N]: Field };
   // Every bit of the fixed part belongs to exactly one field, so writing all fields overwrites
   // whatever a reused buffer held before.
   const covered = new Uint8Array(length * 8);
   for (const name of Object.keys(spec) as N[]) {
-    const s = spec[name];
+    const s: FieldSpec = spec[name]!;
     const fkind = s.kind ?? (s.width === 1 && typeof s.def === 'boolean' ? 'bool' : 'uint');
     const byte = s.bit >>> 3;
     const lastByte = (s.bit + s.width - 1) >>> 3;
@@ -105,6 +108,30 @@ export function defineLayout<N extends string>(kind: string, length: number, spe
   if (gap >= 0) throw new Error(`layout ${kind}: bit ${gap} belongs to no field`);
   return { kind, length, fields, f: byName };
 }
+
+/** The JSON type of one field of a layout table: addresses are text, booleans booleans, the rest numbers. */
+type SpecValue<F> = F extends { kind: 'mac' | 'ipv4' | 'ipv6' } ? string : F extends { kind: 'bool' } ? boolean : number;
+/** Fields with a default or computed when left out may be left out. */
+type SpecOptional<F> = F extends { auto: true } ? true : F extends { def: number | boolean | string } ? true : false;
+type Visible<S> = { [K in keyof S]: S[K] extends { internal: true } ? never : K }[keyof S];
+
+/** The JSON fields a layout's table defines: required where the table has no default and no auto. */
+export type LayoutFields<L> =
+  L extends Layout<string, infer S>
+    ? { -readonly [K in Visible<S> as SpecOptional<S[K]> extends true ? never : K]: SpecValue<S[K]> } & {
+        -readonly [K in Visible<S> as SpecOptional<S[K]> extends true ? K : never]?: SpecValue<S[K]>;
+      }
+    : never;
+
+/** Flatten an intersection for readable hover text and error messages. */
+export type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/**
+ * The JSON layer type of kind K laid out by L, with `Extra` fields (variable parts such as
+ * `options`, or a wider type for a layout field, such as IPv4's flags as text) replacing or
+ * adding to the layout's.
+ */
+export type LayerType<K extends string, L, Extra = {}> = Simplify<{ layer: K } & Omit<LayoutFields<L>, keyof Extra> & Extra>;
 
 /** Read an unsigned field (≤ 32 bits) of the header at `off`. The caller has checked the length. */
 export function getField(buf: Uint8Array, off: number, f: Field): number {

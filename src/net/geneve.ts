@@ -5,7 +5,7 @@
 import { DecodeError, EncodeError } from '../errors.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
 import type { ByteWriter } from '../bytes/view.js';
-import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, shiftIn, takeFields } from './fields.js';
+import { AUTO, checkKnownFields, type LayerType, type LayoutFields, defineLayout, fieldNames, getField, putFields, readFields, shiftIn, takeFields } from './fields.js';
 import { needBytes } from './codec.js';
 import { nextField } from './protocols.js';
 import { KIND_RAW } from './kinds.js';
@@ -168,7 +168,12 @@ export const dissectGeneve: Dissector = {
   },
 };
 
-export const geneveProtocol = defineProtocol({
+/** One Geneve option: class, type, data (hex, a multiple of 4 bytes). */
+export type GeneveOption = LayoutFields<typeof GENEVE_OPTION> & { data?: string };
+/** A `geneve` layer. */
+export type GeneveLayer = LayerType<'geneve', typeof GENEVE, { options?: readonly GeneveOption[] }>;
+
+export const geneveProtocol = defineProtocol<GeneveLayer>({
   kind: 'geneve',
   title: 'Geneve (RFC 8926): 8-byte base header, then TLV options',
   layouts: [GENEVE, GENEVE_OPTION],

@@ -9,7 +9,7 @@
 import { DecodeError, EncodeError } from '../errors.js';
 import { internetChecksum } from '../bytes/checksum.js';
 import type { ByteWriter } from '../bytes/view.js';
-import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, setField, shiftIn, takeFields } from './fields.js';
+import { AUTO, checkKnownFields, type LayerType, defineLayout, fieldNames, getField, putFields, readFields, setField, shiftIn, takeFields } from './fields.js';
 import { needBytes } from './codec.js';
 import { nextField } from './protocols.js';
 import { KIND, KIND_RAW } from './kinds.js';
@@ -209,7 +209,10 @@ export const dissectGre: Dissector = {
   },
 };
 
-export const greProtocol = defineProtocol({
+/** A `gre` layer: key, seq and chksum present or not. */
+export type GreLayer = LayerType<'gre', typeof GRE, { key?: number; seq?: number; chksum?: number | boolean; reserved1?: number; callid?: number; paylen?: number; ack?: number }>;
+
+export const greProtocol = defineProtocol<GreLayer>({
   kind: 'gre',
   title: 'GRE (RFC 2784, key and sequence number RFC 2890; NVGRE = protocol 0x6558 with a key; version 1 = PPTP enhanced GRE, RFC 2637; GRE-in-UDP RFC 8086)',
   layouts: [GRE, GRE_CHECKSUM, GRE_KEY, GRE_SEQ, GRE_PPTP_KEY, GRE_ACK],

@@ -8,7 +8,7 @@
  */
 import { DecodeError, EncodeError } from '../errors.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
-import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
+import { AUTO, type LayerType, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
 import { narrowExtent, needBytes } from './codec.js';
 import { KIND, KIND_RAW } from './kinds.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
@@ -121,7 +121,10 @@ export const dissectGtpu: Dissector = {
   },
 };
 
-export const gtpuProtocol = defineProtocol({
+/** A `gtpu` layer. */
+export type GtpuLayer = LayerType<'gtpu', typeof GTPU, { seq?: number; npdu?: number; next_ex?: number; ext?: string }>;
+
+export const gtpuProtocol = defineProtocol<GtpuLayer>({
   kind: 'gtpu',
   title: 'GTP-U (3GPP TS 29.281, UDP 2152): a G-PDU carries IPv4 or IPv6',
   layouts: [GTPU, GTPU_OPT],

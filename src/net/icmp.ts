@@ -5,7 +5,7 @@
  * including a quoted packet given as the following layers.
  */
 import { EncodeError } from '../errors.js';
-import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, setField, takeField, takeFields, type FieldSpec, type Layout } from './fields.js';
+import { AUTO, defineLayout, type LayerType, fieldNames, getField, putFields, readFields, setField, takeField, takeFields, type FieldSpec, type Layout } from './fields.js';
 import { internetChecksum } from '../bytes/checksum.js';
 import type { ByteWriter } from '../bytes/view.js';
 import { needBytes } from './codec.js';
@@ -16,7 +16,7 @@ const COMMON = {
   type: { bit: 0, width: 8 },
   code: { bit: 8, width: 8, def: 0 },
   chksum: { bit: 16, width: 16, auto: true },
-} satisfies Record<string, FieldSpec>;
+} as const satisfies Record<string, FieldSpec>;
 
 export const ICMP_ECHO = defineLayout('icmp', 8, {
   ...COMMON,
@@ -125,7 +125,10 @@ export const dissectIcmp: Dissector = {
   },
 };
 
-export const icmpProtocol = defineProtocol({
+/** An `icmp` layer: its fields depend on the type. */
+export type IcmpLayer = LayerType<'icmp', typeof ICMP_ECHO> | LayerType<'icmp', typeof ICMP_FRAG_NEEDED> | LayerType<'icmp', typeof ICMP_OTHER>;
+
+export const icmpProtocol = defineProtocol<IcmpLayer>({
   kind: 'icmp',
   title: 'ICMP for IPv4 (RFC 792); an error message quotes the packet that caused it, decoded as layers',
   layouts: [ICMP_ECHO, ICMP_FRAG_NEEDED, ICMP_OTHER],
@@ -143,7 +146,10 @@ export const icmpProtocol = defineProtocol({
   selectedBy: [{ table: 'ipproto', value: 1 }],
   display: {
     name: 'ICMP',
-    info: (l) => (l.type === 8 ? `Echo request id=${String(l.id)} seq=${String(l.seq)}` : l.type === 0 ? `Echo reply id=${String(l.id)} seq=${String(l.seq)}` : `type ${String(l.type)} code ${String(l.code)}${l.mtu !== undefined ? ` mtu ${String(l.mtu)}` : ''}`),
+    info: (layer) => {
+      const l = layer as Layer; // the fields depend on the type
+      return (l.type === 8 ? `Echo request id=${String(l.id)} seq=${String(l.seq)}` : l.type === 0 ? `Echo reply id=${String(l.id)} seq=${String(l.seq)}` : `type ${String(l.type)} code ${String(l.code)}${l.mtu !== undefined ? ` mtu ${String(l.mtu)}` : ''}`);
+    },
     hex: ['chksum'],
   },
 });

@@ -9,7 +9,7 @@
 import { EncodeError } from '../errors.js';
 import { foldSum, onesSum } from '../bytes/checksum.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
-import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, setField, takeField, takeFields, type FieldSpec, type Layout } from './fields.js';
+import { AUTO, defineLayout, type LayerType, fieldNames, getField, putFields, readFields, setField, takeField, takeFields, type FieldSpec, type Layout } from './fields.js';
 import { needBytes } from './codec.js';
 import { KIND, KIND_RAW } from './kinds.js';
 import { pseudoHeaderLayer, pseudoHeaderSum } from './pseudo.js';
@@ -19,7 +19,7 @@ const COMMON = {
   type: { bit: 0, width: 8 },
   code: { bit: 8, width: 8, def: 0 },
   chksum: { bit: 16, width: 16, auto: true },
-} satisfies Record<string, FieldSpec>;
+} as const satisfies Record<string, FieldSpec>;
 
 export const ICMPV6_ECHO = defineLayout('icmpv6', 8, { ...COMMON, id: { bit: 32, width: 16 }, seq: { bit: 48, width: 16 } });
 export const ICMPV6_PACKET_TOO_BIG = defineLayout('icmpv6', 8, { ...COMMON, mtu: { bit: 32, width: 32 } });
@@ -149,7 +149,16 @@ export const dissectIcmpv6: Dissector = {
   },
 };
 
-export const icmpv6Protocol = defineProtocol({
+/** An `icmpv6` layer: its fields depend on the type. */
+export type Icmpv6Layer =
+  | LayerType<'icmpv6', typeof ICMPV6_ECHO>
+  | LayerType<'icmpv6', typeof ICMPV6_PACKET_TOO_BIG>
+  | LayerType<'icmpv6', typeof ICMPV6_PARAM_PROBLEM>
+  | LayerType<'icmpv6', typeof ICMPV6_ERROR>
+  | LayerType<'icmpv6', typeof ICMPV6_ND, { options?: string }>
+  | LayerType<'icmpv6', typeof ICMPV6_OTHER, { data?: string }>;
+
+export const icmpv6Protocol = defineProtocol<Icmpv6Layer>({
   kind: 'icmpv6',
   title: 'ICMPv6 (RFC 4443) with Neighbor Discovery (RFC 4861); error messages quote the packet that caused them, decoded as layers',
   layouts: LAYOUTS,
@@ -173,7 +182,8 @@ export const icmpv6Protocol = defineProtocol({
   selectedBy: [{ table: 'ipproto', value: IPPROTO_ICMPV6 }],
   display: {
     name: 'ICMPv6',
-    info: (l) => {
+    info: (layer) => {
+      const l = layer as Layer; // the fields depend on the type
       switch (l.type) {
         case ICMPV6_ECHO_REQUEST:
           return `Echo request id=${String(l.id)} seq=${String(l.seq)}`;

@@ -3,7 +3,7 @@ import { DecodeError, EncodeError } from '../errors.js';
 import type { ByteWriter } from '../bytes/view.js';
 import { foldSum, internetChecksum } from '../bytes/checksum.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
-import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, setField, shiftIn, takeFields } from './fields.js';
+import { AUTO, checkKnownFields, type LayerType, defineLayout, fieldNames, getField, putFields, readFields, setField, shiftIn, takeFields } from './fields.js';
 import { narrowExtent, needBytes } from './codec.js';
 import { nextField } from './protocols.js';
 import { KIND_RAW } from './kinds.js';
@@ -203,7 +203,10 @@ export const dissectIpv4: Dissector = {
   },
 };
 
-export const ipv4Protocol = defineProtocol({
+/** An `ipv4` layer. */
+export type Ipv4Layer = LayerType<'ipv4', typeof IPV4, { flags?: number | 'DF' | 'MF' | 'DF+MF' | 'MF+DF' | ''; options?: string }>;
+
+export const ipv4Protocol = defineProtocol<Ipv4Layer>({
   kind: 'ipv4',
   title: 'IPv4 header (RFC 791): 20 bytes, then options',
   layouts: [IPV4],

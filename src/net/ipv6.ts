@@ -1,7 +1,7 @@
 /** IPv6 fixed header (RFC 8200). Extension headers are not decoded: their bytes stay `raw`. */
 import { DecodeError, EncodeError } from '../errors.js';
 import type { ByteWriter } from '../bytes/view.js';
-import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, shiftIn } from './fields.js';
+import { AUTO, defineLayout, type LayerType, fieldNames, getField, putFields, readFields, shiftIn } from './fields.js';
 import { narrowExtent, needBytes, prepareFixed } from './codec.js';
 import { nextField } from './protocols.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
@@ -91,7 +91,10 @@ export function encodeIpv6(
   return off + IPV6.length;
 }
 
-export const ipv6Protocol = defineProtocol({
+/** An `ipv6` layer. */
+export type Ipv6Layer = LayerType<'ipv6', typeof IPV6>;
+
+export const ipv6Protocol = defineProtocol<Ipv6Layer>({
   kind: 'ipv6',
   title: 'IPv6 fixed header (RFC 8200)',
   layouts: [IPV6],

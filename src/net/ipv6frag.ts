@@ -3,7 +3,7 @@
  * (offset 0) is followed by the upper-layer header, decoded as usual (its lengths and checksum
  * cover the bytes in the frame); after a later fragment the rest is `raw`.
  */
-import { defineLayout, fieldNames, getField, putFields, readFields } from './fields.js';
+import { defineLayout, fieldNames, type LayerType, getField, putFields, readFields } from './fields.js';
 import { needBytes, prepareFixed } from './codec.js';
 import { nextField } from './protocols.js';
 import { KIND_RAW } from './kinds.js';
@@ -55,7 +55,10 @@ export const dissectIpv6frag: Dissector = {
   },
 };
 
-export const ipv6fragProtocol = defineProtocol({
+/** An `ipv6frag` layer. */
+export type Ipv6fragLayer = LayerType<'ipv6frag', typeof IPV6_FRAGMENT>;
+
+export const ipv6fragProtocol = defineProtocol<Ipv6fragLayer>({
   kind: 'ipv6frag',
   title: 'IPv6 Fragment header (RFC 8200 §4.5), next header 44',
   layouts: [IPV6_FRAGMENT],

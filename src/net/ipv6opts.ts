@@ -7,7 +7,7 @@
  */
 import { EncodeError } from '../errors.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
-import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
+import { AUTO, checkKnownFields, type LayerType, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
 import { needBytes } from './codec.js';
 import { nextField } from './protocols.js';
 import { defineProtocol, type Codec, type Dissector, type DissectState, type Layer, type ProtocolDescriptor } from './types.js';
@@ -86,8 +86,11 @@ const FIELDS = {
   len: 'length in 8-byte units, not counting the first 8',
 };
 
-function optionsProtocol<const K extends 'ipv6hbh' | 'ipv6dest'>(kind: K, title: string, value: number, name: string): ProtocolDescriptor<K> {
-  return defineProtocol({
+/** An `ipv6hbh` or `ipv6dest` layer. */
+export type Ipv6OptionsLayer<K extends 'ipv6hbh' | 'ipv6dest'> = LayerType<K, typeof IPV6_OPTIONS, { options?: string }>;
+
+function optionsProtocol<const K extends 'ipv6hbh' | 'ipv6dest'>(kind: K, title: string, value: number, name: string): ProtocolDescriptor<K, Ipv6OptionsLayer<K>> {
+  return defineProtocol<Ipv6OptionsLayer<K>>({
     kind,
     title,
     layouts: [IPV6_OPTIONS],

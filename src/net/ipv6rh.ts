@@ -7,7 +7,7 @@
  */
 import { EncodeError } from '../errors.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
-import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
+import { AUTO, checkKnownFields, type LayerType, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
 import { nextField } from './protocols.js';
 import { scanExtension } from './ipv6opts.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
@@ -73,7 +73,10 @@ export const dissectIpv6rh: Dissector = {
   },
 };
 
-export const ipv6rhProtocol = defineProtocol({
+/** An `ipv6rh` layer. */
+export type Ipv6rhLayer = LayerType<'ipv6rh', typeof IPV6_ROUTING, { data?: string }>;
+
+export const ipv6rhProtocol = defineProtocol<Ipv6rhLayer>({
   kind: 'ipv6rh',
   title: 'IPv6 Routing header (RFC 8200 §4.4; type 4 = Segment Routing, RFC 8754), next header 43',
   layouts: [IPV6_ROUTING],

@@ -4,7 +4,7 @@
  * told that the label carries an Ethernet pseudowire (DecodeOptions.mplsEthernet).
  */
 import type { ByteWriter } from '../bytes/view.js';
-import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, shiftIn } from './fields.js';
+import { AUTO, defineLayout, type LayerType, fieldNames, getField, putFields, readFields, shiftIn } from './fields.js';
 import { needBytes, prepareFixed, rawLayer } from './codec.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
 import { KIND, KIND_RAW } from './kinds.js';
@@ -45,7 +45,7 @@ export const mplsCodec: Codec = {
 };
 
 /** Internal dissector kind: the 4-byte pseudowire control word (RFC 4385), decoded as `raw`. */
-export const PW_CONTROL_WORD = 'pw-control-word';
+export const PW_CONTROL_WORD = 'pw-control-word' as const;
 /** MPLS-in-UDP (RFC 7510); Wireshark decodes it by this port too. */
 export const UDP_PORT_MPLS = 6635;
 
@@ -80,7 +80,10 @@ export const dissectPwControlWord: Dissector = {
   },
 };
 
-export const mplsProtocol = defineProtocol({
+/** An `mpls` layer (one label stack entry). */
+export type MplsLayer = LayerType<'mpls', typeof MPLS>;
+
+export const mplsProtocol = defineProtocol<MplsLayer>({
   kind: 'mpls',
   title: 'MPLS label stack entry (RFC 3032); in IP as protocol 137 (RFC 4023), in UDP on port 6635 (RFC 7510)',
   layouts: [MPLS],
@@ -104,7 +107,7 @@ export const mplsProtocol = defineProtocol({
 });
 
 /** The pseudowire control word before an Ethernet frame (decoded when DecodeOptions.mplsEthernet is 'cw'); shown as `raw`. */
-export const pwControlWordProtocol = defineProtocol({
+export const pwControlWordProtocol = defineProtocol<never, typeof PW_CONTROL_WORD>({
   kind: PW_CONTROL_WORD,
   title: 'Ethernet pseudowire control word (RFC 4385), decoded as a 4-byte raw layer',
   layouts: [],

@@ -6,7 +6,7 @@
  */
 import { DecodeError, EncodeError } from '../errors.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
-import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
+import { AUTO, type LayerType, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
 import { needBytes } from './codec.js';
 import { nextField } from './protocols.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
@@ -71,7 +71,10 @@ export const dissectNsh: Dissector = {
   },
 };
 
-export const nshProtocol = defineProtocol({
+/** An `nsh` layer. */
+export type NshLayer = LayerType<'nsh', typeof NSH, { context?: string }>;
+
+export const nshProtocol = defineProtocol<NshLayer>({
   kind: 'nsh',
   title: 'NSH, Network Service Header (RFC 8300): service path and index, context headers; after VXLAN-GPE or EtherType 0x894f',
   layouts: [NSH],

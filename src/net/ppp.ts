@@ -89,7 +89,10 @@ export const dissectPpp: Dissector = {
   },
 };
 
-export const pppProtocol = defineProtocol({
+/** A `ppp` layer. */
+export type PppLayer = { layer: 'ppp'; proto?: number; address?: number; control?: number; pfc?: boolean };
+
+export const pppProtocol = defineProtocol<PppLayer>({
   kind: 'ppp',
   title: 'PPP (RFC 1661): optional address/control (RFC 1662), then the protocol field; in PPTP GRE (0x880b) and PPPoE',
   layouts: [PPP_HDLC, PPP],

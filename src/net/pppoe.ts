@@ -3,7 +3,7 @@
  * frame that follows (protocol field included); the PPP frame carries no address/control pair.
  */
 import { EncodeError } from '../errors.js';
-import { AUTO, defineLayout, fieldNames, getField, putFields, readFields } from './fields.js';
+import { AUTO, type LayerType, defineLayout, fieldNames, getField, putFields, readFields } from './fields.js';
 import { narrowExtent, needBytes, prepareFixed } from './codec.js';
 import { KIND, KIND_RAW } from './kinds.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
@@ -50,7 +50,10 @@ export const dissectPppoe: Dissector = {
   },
 };
 
-export const pppoeProtocol = defineProtocol({
+/** A `pppoe` layer. */
+export type PppoeLayer = LayerType<'pppoe', typeof PPPOE>;
+
+export const pppoeProtocol = defineProtocol<PppoeLayer>({
   kind: 'pppoe',
   title: 'PPPoE session stage (RFC 2516, EtherType 0x8864): carries a PPP frame',
   layouts: [PPPOE],

@@ -24,7 +24,10 @@ export const rawCodec: Codec = {
   },
 };
 
-export const rawProtocol = defineProtocol({
+/** A `raw` layer: bytes as hex. */
+export type RawLayer = { layer: 'raw'; hex: string };
+
+export const rawProtocol = defineProtocol<RawLayer>({
   kind: 'raw',
   title: 'bytes as they are: payloads, padding, anything not decoded',
   layouts: [],

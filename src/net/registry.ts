@@ -43,6 +43,14 @@ type Listed = (typeof LISTED)[keyof typeof LISTED];
 /** Every kind name a descriptor declares (the `layer` names, plus internal dissector kinds). */
 export type KindName = Listed['kind'];
 
+type LayerOfDescriptor<D> = D extends { readonly layerType?: infer L } ? Exclude<L, undefined> : never;
+
+/** Every layer's JSON type, one member per kind (LayerType in fields.ts, from the layouts). */
+export type AnyLayer = LayerOfDescriptor<Listed>;
+
+/** The JSON type of a layer of kind K: `LayerOf<'vxlan'>` is `{ layer: 'vxlan'; vni: number; flags?: number; … }`. */
+export type LayerOf<K extends AnyLayer['layer']> = Extract<AnyLayer, { layer: K }>;
+
 const RAW = LISTED.rawProtocol;
 
 /**

@@ -6,10 +6,27 @@
 import { EncodeError } from '../errors.js';
 import { BufferTooSmallError } from '../bytes/view.js';
 import type { Codec, Layer, Prepared } from './types.js';
-import { CODECS, DESCRIPTORS, KNOWN_KINDS } from './registry.js';
+import { CODECS, DESCRIPTORS, KNOWN_KINDS, type AnyLayer, type LayerOf } from './registry.js';
+import type { FieldNameOf } from './types.js';
 import { linkNext, type NextField } from './protocols.js';
 
 export { CODECS };
+
+/**
+ * A layer as the type checker sees it in encodeFrame: one whose `layer` is a known literal kind
+ * must be that kind's type (LayerOf), with no field the kind lacks; an untyped layer (`layer`
+ * a plain string, as parsed from JSON) is checked at run time only.
+ */
+export type CheckedLayer<L> = L extends { layer: infer K }
+  ? string extends K
+    ? L
+    : K extends AnyLayer['layer']
+      ? LayerOf<K> & { [P in Exclude<keyof L, FieldNameOf<LayerOf<K>> | 'layer'>]: never }
+      : AnyLayer
+  : never;
+
+/** A layer list checked element by element (CheckedLayer). */
+export type CheckedLayers<T extends readonly Layer[]> = { readonly [I in keyof T]: CheckedLayer<T[I]> };
 
 /** The auto next-protocol field of each codec (from its descriptor), looked up once per layer while linking. */
 const NEXT_OF_CODEC: ReadonlyMap<Codec, NextField> = new Map(
@@ -70,7 +87,7 @@ function emitAll(list: Prepared[], buf: Uint8Array, offset: number, total: numbe
  * Bytes a layer list encodes to. Checks every layer's own fields, but not the auto fields that
  * depend on neighbours, so a slice of a frame (an inner packet, a tunnel's tail) can be measured.
  */
-export function encodedLength(layers: readonly Layer[]): number {
+export function encodedLength<const T extends readonly Layer[]>(layers: T & CheckedLayers<T>): number {
   return totalLength(prepareAll(layers));
 }
 
@@ -80,7 +97,7 @@ export function encodedLength(layers: readonly Layer[]): number {
  * written; only a computed length over 65535 (found while writing) can leave the buffer partly
  * written.
  */
-export function encodeFrameInto(layers: readonly Layer[], buf: Uint8Array, offset: number): number {
+export function encodeFrameInto<const T extends readonly Layer[]>(layers: T & CheckedLayers<T>, buf: Uint8Array, offset: number): number {
   const list = prepareAll(layers);
   const total = totalLength(list);
   if (!Number.isInteger(offset) || offset < 0 || offset + total > buf.length) {
@@ -90,7 +107,7 @@ export function encodeFrameInto(layers: readonly Layer[], buf: Uint8Array, offse
 }
 
 /** Encode a layer list into a new byte array, every auto field filled in. */
-export function encodeFrame(layers: readonly Layer[]): Uint8Array {
+export function encodeFrame<const T extends readonly Layer[]>(layers: T & CheckedLayers<T>): Uint8Array {
   const list = prepareAll(layers);
   const total = totalLength(list);
   const buf = new Uint8Array(total);

@@ -5,7 +5,7 @@
 import { DecodeError, EncodeError } from '../errors.js';
 import { foldSum, onesSum } from '../bytes/checksum.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
-import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, setField, takeFields } from './fields.js';
+import { AUTO, checkKnownFields, type LayerType, defineLayout, fieldNames, getField, putFields, readFields, setField, takeFields } from './fields.js';
 import { needBytes } from './codec.js';
 import { KIND_RAW } from './kinds.js';
 import { pseudoHeaderLayer, pseudoHeaderSum } from './pseudo.js';
@@ -114,7 +114,10 @@ export const dissectTcp: Dissector = {
   },
 };
 
-export const tcpProtocol = defineProtocol({
+/** A `tcp` layer. */
+export type TcpLayer = LayerType<'tcp', typeof TCP, { flags?: number | string; options?: string }>;
+
+export const tcpProtocol = defineProtocol<TcpLayer>({
   kind: 'tcp',
   title: 'TCP header (RFC 9293), checksum over the IPv4 or IPv6 pseudo-header',
   layouts: [TCP],

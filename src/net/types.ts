@@ -117,7 +117,7 @@ export interface Dissector {
 }
 
 /** How `virtkit decode` shows a layer kind. */
-export interface Display {
+export interface Display<L = Layer> {
   /** Short name in the stack column of the summary line (ETH/IPv4/UDP/DATA). */
   readonly name: string;
   /** The layer's `src`/`dst` are the summary's addresses: a network layer's win over a link layer's. */
@@ -125,7 +125,7 @@ export interface Display {
   /** The layer's `sport`/`dport` are the summary's ports (the last such layer's). */
   readonly ports?: boolean;
   /** What the summary line says about a layer of this kind (nothing when undefined). */
-  readonly info?: (layer: Layer) => string | undefined;
+  info?(layer: L): string | undefined;
   /** Numeric fields `decode -v` shows in hex, as Wireshark does (EtherTypes, checksums). */
   readonly hex?: readonly string[];
 }
@@ -134,15 +134,20 @@ export interface Display {
  * Everything virtkit knows about one protocol, exported by that protocol's file and listed
  * once in registry.ts, which derives every table from these (see registry.ts).
  */
-export interface ProtocolDescriptor<K extends string = string> {
+/** Every field name of a layer type (of any member, when it is a union). */
+export type FieldNameOf<L> = L extends unknown ? Exclude<keyof L, 'layer'> & string : never;
+
+export interface ProtocolDescriptor<K extends string = string, L = Layer> {
   /** The `layer` name in the JSON format. */
   readonly kind: K;
+  /** Never set: carries the layer's JSON type (LayerOf<K>) for the type checker. */
+  readonly layerType?: L;
   /** One line: what the header is, with its defining document. */
   readonly title: string;
   /** The fixed parts of the header, as described once (more than one when a field selects the layout, as ICMP's type does). */
   readonly layouts: readonly Layout[];
   /** One line for every JSON field the layer accepts (layout fields and variable parts such as `options`). */
-  readonly fields: Readonly<Record<string, string>>;
+  readonly fields: Readonly<Record<FieldNameOf<L>, string>>;
   /** Layers → bytes. Absent for a decoder-internal kind, whose bytes come out as `raw`. */
   readonly codec?: Codec;
   /** Bytes → layers. Absent for an encode-only kind. */
@@ -151,10 +156,14 @@ export interface ProtocolDescriptor<K extends string = string> {
   readonly selectedBy?: readonly Binding[];
   /** The header's auto next-protocol field and its table (filled from the following layer's kind). */
   readonly next?: NextField;
-  readonly display: Display;
+  readonly display: Display<L>;
 }
 
-/** Check a descriptor's shape and keep its kind as a literal type (for KindName and LayerOf). */
-export function defineProtocol<const K extends string>(d: ProtocolDescriptor<K>): ProtocolDescriptor<K> {
+/**
+ * A protocol's descriptor, checked against its layer type L (LayerType in fields.ts): every
+ * field described, `display.info` typed. K is L's kind (give it for a decoder-internal kind,
+ * whose L is never).
+ */
+export function defineProtocol<L extends { layer: string }, K extends string = L['layer']>(d: ProtocolDescriptor<K, L>): ProtocolDescriptor<K, L> {
   return d;
 }

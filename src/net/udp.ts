@@ -2,7 +2,7 @@
 import { DecodeError, EncodeError } from '../errors.js';
 import type { ByteWriter } from '../bytes/view.js';
 import { foldSum, onesSum } from '../bytes/checksum.js';
-import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, setField, shiftIn } from './fields.js';
+import { AUTO, defineLayout, type LayerType, fieldNames, getField, putFields, readFields, setField, shiftIn } from './fields.js';
 import { narrowExtent, needBytes, prepareFixed } from './codec.js';
 import { ipv4PseudoSum, ipv6PseudoSum, pseudoHeaderLayer, pseudoHeaderSum } from './pseudo.js';
 import { nextTable } from './protocols.js';
@@ -137,7 +137,10 @@ export const dissectUdp: Dissector = {
   },
 };
 
-export const udpProtocol = defineProtocol({
+/** A `udp` layer. */
+export type UdpLayer = LayerType<'udp', typeof UDP>;
+
+export const udpProtocol = defineProtocol<UdpLayer>({
   kind: 'udp',
   title: 'UDP header (RFC 768), checksum over the IPv4 or IPv6 pseudo-header',
   layouts: [UDP],

@@ -1,6 +1,6 @@
 /** VXLAN header (RFC 7348): flags (I bit 0x08), 24-bit VNI; always carries an Ethernet frame. */
 import type { ByteWriter } from '../bytes/view.js';
-import { defineLayout, fieldNames, putFields, readFields, shiftIn } from './fields.js';
+import { defineLayout, fieldNames, type LayerType, putFields, readFields, shiftIn } from './fields.js';
 import { needBytes, prepareFixed } from './codec.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
 import { KIND } from './kinds.js';
@@ -71,7 +71,10 @@ export const dissectVxlan: Dissector = {
   },
 };
 
-export const vxlanProtocol = defineProtocol({
+/** A `vxlan` layer. */
+export type VxlanLayer = LayerType<'vxlan', typeof VXLAN>;
+
+export const vxlanProtocol = defineProtocol<VxlanLayer>({
   kind: 'vxlan',
   title: 'VXLAN header (RFC 7348): flags, 24-bit VNI; carries an Ethernet frame',
   layouts: [VXLAN],

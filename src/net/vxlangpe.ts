@@ -2,7 +2,7 @@
  * VXLAN-GPE (draft-ietf-nvo3-vxlan-gpe, UDP port 4790): VXLAN with a next-protocol byte (P flag
  * 0x04), so it carries IPv4, IPv6, Ethernet, NSH or MPLS.
  */
-import { defineLayout, fieldNames, putFields, readFields, getField } from './fields.js';
+import { type LayerType, defineLayout, fieldNames, putFields, readFields, getField } from './fields.js';
 import { needBytes, prepareFixed } from './codec.js';
 import { nextField } from './protocols.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
@@ -44,7 +44,10 @@ export const dissectVxlanGpe: Dissector = {
   },
 };
 
-export const vxlanGpeProtocol = defineProtocol({
+/** A `vxlangpe` layer. */
+export type VxlanGpeLayer = LayerType<'vxlangpe', typeof VXLAN_GPE>;
+
+export const vxlanGpeProtocol = defineProtocol<VxlanGpeLayer>({
   kind: 'vxlangpe',
   title: 'VXLAN-GPE (draft-ietf-nvo3-vxlan-gpe, UDP 4790): VXLAN with a next protocol (IPv4, IPv6, Ethernet, NSH, MPLS)',
   layouts: [VXLAN_GPE],
