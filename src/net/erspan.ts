@@ -186,5 +186,6 @@ export const erspanTypeIProtocol = defineProtocol<never, 'erspan-type-i'>({
   layouts: [],
   fields: {},
   dissector: dissectErspanTypeI,
+  decodesAs: 'erspan',
   display: { name: 'ERSPAN' },
 });

@@ -89,7 +89,7 @@ export const KNOWN_KINDS: readonly string[] = [...PROTOCOLS.filter((d) => d.code
 export const DISSECTORS: readonly (Dissector | undefined)[] = PROTOCOLS.map((d) => (d === RAW ? undefined : d.dissector));
 
 /** The `layer` name decoded layers of each kind code carry (`raw` for internal kinds). */
-export const LAYER_NAME_OF_CODE: readonly string[] = PROTOCOLS.map((d) => (d.codec ? d.kind : RAW.kind));
+export const LAYER_NAME_OF_CODE: readonly string[] = PROTOCOLS.map((d) => (d.codec ? d.kind : (d.decodesAs ?? RAW.kind)));
 
 /** EtherType of each layer kind (what ether.type, dot1q.type, … are filled with). */
 export const ETHERTYPE_OF: Readonly<Record<string, number>> = nextTable('ethertype').encode;

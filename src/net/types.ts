@@ -157,6 +157,11 @@ export interface ProtocolDescriptor<K extends string = string, L = Layer> {
   /** The header's auto next-protocol field and its table (filled from the following layer's kind). */
   readonly next?: NextField;
   readonly display: Display<L>;
+  /**
+   * For a decoder-internal kind (no codec) whose dissector writes another kind's layer object:
+   * that kind (ERSPAN type I is an `erspan` layer). Without it, internal kinds are `raw`.
+   */
+  readonly decodesAs?: string;
 }
 
 /**

@@ -13,13 +13,15 @@ const help = `usage: virtkit decode FILE [--json] [-v] [--mpls-ethernet cw|nocw]
 
 Reads a pcap (either byte order, micro- or nanoseconds) or pcapng file and decodes every frame
 into the JSON layer format (layers.md).
-  --json                  {"packets": [{"time", "layers", "comment"?, "error"?}]}, time as
+  --json                  {"packets": [{"time", "layers", "comment"?, "error"?, "note"?}]}, time as
                           decimal seconds with all nine decimals
   -v, --verbose           text: the layers of each frame indented under its summary line
   --mpls-ethernet cw|nocw decode MPLS payloads as Ethernet pseudowires, with or without the
                           control word (like tshark's Decode As pwethcw / pwethnocw)
 
-A frame that cannot be decoded whole gets "error" and its undecoded rest as a "raw" layer. A
+A frame that cannot be decoded whole gets "error" and its undecoded rest as a "raw" layer; one
+decoded as Wireshark does where the bytes leave a choice (an IP length of 0 in a TSO/GSO capture:
+the rest of the frame) gets "note". A
 damaged file (bad magic, a block length disagreeing with its trailer, a record cut short) prints
 the frames before the damage, then exits 2 with the byte offset of the damage on stderr.
 `;
@@ -27,6 +29,7 @@ the frames before the damage, then exits 2 with the byte offset of the damage on
 interface Decoded {
   layers: Layer[];
   error?: string;
+  note?: string;
 }
 
 function decodeRecord(r: CaptureRecord, opts: DecodeOptions): Decoded {
@@ -35,7 +38,9 @@ function decodeRecord(r: CaptureRecord, opts: DecodeOptions): Decoded {
     return { layers: [{ layer: 'raw', hex: Buffer.from(data).toString('hex') }], error: `link type ${r.linkType} is not Ethernet (1)` };
   }
   const d = decodeFrame(data, opts);
-  return d.error ? { layers: d.layers, error: d.error.message } : { layers: d.layers };
+  const out: Decoded = d.error ? { layers: d.layers, error: d.error.message } : { layers: d.layers };
+  if (d.note !== undefined) out.note = d.note;
+  return out;
 }
 
 const str = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '?');
@@ -64,6 +69,7 @@ export function summaryLine(n: number, time: string, length: number, d: Decoded)
   }
   if (ports) info.push(ports);
   if (d.error) info.push(`[${d.error}]`);
+  if (d.note) info.push(`(${d.note})`);
   const stack = d.layers.map((l) => protocolOf(l.layer)?.display.name ?? l.layer).join('/');
   return `${String(n).padStart(5)} ${time}  ${src} → ${dst}  ${stack}  ${length}  ${info.join(', ')}`.trimEnd();
 }
@@ -110,9 +116,10 @@ export const command: Command = {
         const time = formatTime(r.sec, r.nsec);
         n++;
         if (json) {
-          const o: { time: string; layers: Layer[]; comment?: string; error?: string } = { time, layers: d.layers };
+          const o: { time: string; layers: Layer[]; comment?: string; error?: string; note?: string } = { time, layers: d.layers };
           if (r.comment !== undefined) o.comment = r.comment;
           if (d.error !== undefined) o.error = d.error;
+          if (d.note !== undefined) o.note = d.note;
           out((n > 1 ? ',\n  ' : '\n  ') + JSON.stringify(o));
         } else {
           out(summaryLine(n, time, r.originalLength, d) + '\n');

@@ -1,0 +1,27 @@
+/** `virtkit decode` on the vendored real captures: the new layers by name, and TSO notes. */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, runCli } from '../helpers/cli.js';
+
+const cap = (name: string) => join(ROOT, 'fixtures', 'captures', name);
+
+describe('virtkit decode on tunnel captures', () => {
+  it('an IPv4 total length of 0 (TSO) decodes to TCP with a note, no error', async () => {
+    const r = await runCli(['decode', '--json', cap('ipv4_tcp_http_xml_tso.pcap')]);
+    expect(r.code).toBe(0);
+    const p = JSON.parse(r.stdout).packets[0];
+    expect(p.error).toBeUndefined();
+    expect(p.note).toBe('ipv4 at 14: total length 0, taken as the rest of the frame (TSO/GSO capture)');
+    expect(p.layers.map((l: { layer: string }) => l.layer).slice(0, 3)).toEqual(['ether', 'ipv4', 'tcp']);
+    expect(p.layers[1].len).toBe(0);
+  });
+
+  it('the summary names PPTP GRE, PPP, ERSPAN, GTP-U, VXLAN-GPE and NSH', async () => {
+    const lines = async (f: string) => (await runCli(['decode', cap(f)])).stdout;
+    expect(await lines('pptp.pcap')).toContain('ETH/IPv4/GRE/PPP/DATA');
+    expect(await lines('erspan-type-ii-1.pcap')).toContain('ETH/IPv4/GRE/ERSPAN/ETH/IPv4/DATA');
+    expect(await lines('zeek-gtp7_ipv6.pcap')).toContain('ETH/IPv4/UDP/GTP-U/IPv6/ICMPv6');
+    expect(await lines('nsh-over-vxlan-gpe.pcap')).toContain('ETH/IPv4/UDP/VXLAN-GPE/NSH/IPv4/UDP/DATA');
+    expect(await lines('zeek-pppoe-over-qinq.pcap')).toContain('ETH/802.1Q/802.1Q/PPPoE/PPP/IPv4/TCP');
+  });
+});
