@@ -274,7 +274,7 @@ export function takeFields(layer: Layer, index: number, layout: Layout): FieldVa
 /** Raise EncodeError for a field name the layer kind does not have (a typo would otherwise be silently ignored). */
 export function checkKnownFields(layer: Layer, index: number, known: ReadonlySet<string>): void {
   for (const k of Object.keys(layer)) {
-    if (k !== 'layer' && !known.has(k)) throw new EncodeError(index, layer.layer, k, 'is not a field of this layer');
+    if (k !== 'layer' && !known.has(k)) throw new EncodeError(index, layer.layer, k, `is not a field of this layer (fields: ${[...known].join(', ')})`);
   }
 }
 

@@ -86,7 +86,7 @@ export const icmpCodec: Codec = {
     const names = NAMES.get(layout)!;
     for (const k of Object.keys(layer)) {
       if (k !== 'layer' && !names.has(k)) {
-        const why = ALL_NAMES.has(k) ? `is not a field of ICMP type ${head.nums[0]} code ${head.nums[1]}` : 'is not a field of this layer';
+        const why = ALL_NAMES.has(k) ? `is not a field of ICMP type ${head.nums[0]} code ${head.nums[1]} (fields: ${[...names].join(', ')})` : `is not a field of this layer (fields: ${[...ALL_NAMES].join(', ')})`;
         throw new EncodeError(index, 'icmp', k, why);
       }
     }

@@ -1,7 +1,7 @@
 /**
  * IPv6 Fragment header (`ipv6frag`, next header 44; RFC 8200 §4.5): 8 bytes. A first fragment
- * (offset 0) is followed by the upper-layer header, decoded as usual (its lengths and checksum
- * cover the bytes in the frame); after a later fragment the rest is `raw`.
+ * (offset 0) is followed by the upper-layer header, decoded as usual (lengths that claim the
+ * whole packet are expected when more fragments follow); after a later fragment the rest is `raw`.
  */
 import { defineLayout, fieldNames, type LayerType, getField, putFields, readFields } from './fields.js';
 import { needBytes, prepareFixed } from './codec.js';
@@ -40,12 +40,14 @@ export const ipv6fragCodec: Codec = {
 export const dissectIpv6frag: Dissector = {
   scan(buf, off, st) {
     needBytes('ipv6frag', off, IPV6_FRAGMENT.length, st);
-    // A first fragment (offset 0, more to come) starts with the upper-layer header, decoded as for
-    // IPv4 first fragments: its lengths cover more than the fragment holds, which is not damage.
-    if (getField(buf, off, F.offset) === 0) {
-      if (getField(buf, off, F.m)) st.quoted = true;
+    if (getField(buf, off, F.offset) !== 0) {
+      st.next = KIND_RAW;
+    } else {
       st.next = NEXT_OF_NH[getField(buf, off, F.nh)]!;
-    } else st.next = KIND_RAW;
+      // A first fragment holds the start of the upper-layer packet: lengths claiming the whole
+      // packet are expected, and a header cut at the fragment's end is the rest of it, not damage.
+      if (getField(buf, off, F.m)) st.quoted = true;
+    }
     return IPV6_FRAGMENT.length;
   },
   fields(buf, off) {

@@ -8,8 +8,9 @@
  *       sender then retries at the size path-MTU discovery found (inner MTU = MTU − 50).
  *   (2) DF clear: the router fragments the outer packet (RFC 791) and VTEP 2 reassembles it.
  *   (3) Jumbo frames: with an underlay MTU of 9000 the same packet just goes through.
- * and, when asked for (case "ipv6"), the IPv6-underlay variant: IPv6 routers never fragment,
- * so VTEP 1 itself sends the outer packet as fragments with a Fragment header (RFC 8200).
+ * and, when asked for (case "ipv6"), the IPv6-underlay variant: IPv6 routers never fragment, so
+ * the router drops the packet and answers ICMPv6 Packet Too Big (RFC 4443, RFC 8201), and VTEP 1
+ * itself sends the outer packet as fragments with a Fragment header (RFC 8200).
  *
  * Sizes come from encapsulationOverhead (the encoder), fragments from fragmentIpv4: nothing
  * here knows a header length.
@@ -26,6 +27,14 @@ import { encodeFrame, decodeFrame, encodedLength, type Layer } from './index.js'
 import { encapsulationOverhead } from './overhead.js';
 import { fragmentIpv4, fragmentIpv6, IPV4_MIN_MTU, IPV6_MIN_MTU } from './fragment.js';
 import { parseIpv6 } from '../bytes/addr.js';
+
+/** The router's IPv6 address (documentation prefix), source of the Packet Too Big. */
+const ROUTER_V6 = '2001:db8::fe';
+/** What a Packet Too Big adds before its quote: IPv6 and the 8-byte ICMPv6 header. */
+const PTB_HEADERS: Layer[] = [
+  { layer: 'ipv6', src: '::', dst: '::', nh: 58 },
+  { layer: 'icmpv6', type: 2, mtu: 0, chksum: 0 },
+];
 
 /** The tunnel of the story: VXLAN over IPv4 carrying Ethernet. */
 const VXLAN_STACK = 'ether,ipv4,udp,vxlan,ether';
@@ -280,13 +289,34 @@ export function mtuScenarioPackets(scenario: Partial<MtuScenario> = {}): Scenari
       ];
       delete big[2]!['chksum']; // over IPv6 the UDP checksum is mandatory (RFC 8200 8.1)
       const ipLen = outerIpBytes(big);
+      if (ipLen > sc.underlayMtu) {
+        push(
+          big,
+          `(${caseNo}) IPv6 underlay: VTEP ${sc.vtep1v6} sends a ${ipLen}-byte outer packet (a ${sc.innerMtu}-byte inner packet + ${ipLen - sc.innerMtu} bytes of inner Ethernet, VXLAN, UDP and IPv6 headers). ` +
+            `The router's next hop has MTU ${sc.underlayMtu}, and IPv6 routers never fragment: the packet is dropped there.`,
+        );
+        // RFC 4443 3.2: as much of the packet as fits without the ICMPv6 message exceeding the minimum IPv6 MTU.
+        const bigBytes = encodeFrame(big);
+        const linkLen = bigBytes.length - ipLen;
+        const quoteLen = Math.min(ipLen, IPV6_MIN_MTU - encodedLength(PTB_HEADERS));
+        push(
+          [
+            { layer: 'ether', dst: MAC.vtep1, src: MAC.router },
+            { layer: 'ipv6', src: ROUTER_V6, dst: sc.vtep1v6, hlim: 64 },
+            { layer: 'icmpv6', type: 2, mtu: sc.underlayMtu },
+            { layer: 'raw', hex: bytesToHex(bigBytes, linkLen, linkLen + quoteLen) },
+          ],
+          `(${caseNo}) The router ${ROUTER_V6} answers ICMPv6 Packet Too Big (type 2) with MTU ${sc.underlayMtu}, quoting the first ${quoteLen} bytes of the dropped packet ` +
+            `(as much as fits in the 1280-byte IPv6 minimum MTU, RFC 4443): path-MTU discovery for IPv6 (RFC 8201).`,
+        );
+      }
       const frags = fragmentIpv6(big, { mtu: sc.underlayMtu, identification: 0x6001 });
       frags.forEach((f, i) => {
         const last = i === frags.length - 1;
         push(
           f,
-          `(${caseNo}) IPv6 underlay: routers never fragment IPv6, so VTEP ${sc.vtep1v6} sends its ${ipLen}-byte outer packet ` +
-            `(a ${sc.innerMtu}-byte inner packet + ${ipLen - sc.innerMtu} bytes of inner Ethernet, VXLAN, UDP and IPv6 headers) as fragments itself. Fragment ${i + 1}/${frags.length}: ` +
+          `(${caseNo}) Having learnt the path MTU, VTEP ${sc.vtep1v6} sends its ${ipLen}-byte outer packet ` +
+            `as fragments itself (only the source fragments in IPv6). Fragment ${i + 1}/${frags.length}: ` +
             `${outerIpBytes(f)} bytes, Fragment header id 0x6001` +
             (last ? `; VTEP ${sc.vtep2v6} reassembles it.` : ', M=1.'),
         );

@@ -98,8 +98,9 @@ describe('virtkit mtu', () => {
     const r = await runCli(['mtu', join(ROOT, 'fixtures/mtu/vxlan-all-cases.json'), '-o', out, '--json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
-    // df: 1564, ICMP 70, retry 1414; fragment: 1564, 1410 (14 + 20 + 1376), 188 (14 + 20 + 154); jumbo 1564; ipv6: 1414, 240
-    expect(doc.packets.map((p: { length: number }) => p.length)).toEqual([1564, 70, 1414, 1564, 1410, 188, 1564, 1414, 240]);
+    // df: 1564, ICMP 70, retry 1414; fragment: 1564, 1410 (14 + 20 + 1376), 188 (14 + 20 + 154); jumbo 1564;
+    // ipv6: 1584 dropped, Packet Too Big 1294 (14 + 1280), fragments 1414, 240
+    expect(doc.packets.map((p: { length: number }) => p.length)).toEqual([1564, 70, 1414, 1564, 1410, 188, 1564, 1584, 1294, 1414, 240]);
     expect(doc.packets[0].time).toBe('1700000100.500000000');
   });
 

@@ -15,8 +15,9 @@ with a comment on every frame (open it in Wireshark and read the comments column
             at the size path-MTU discovery found (underlay MTU - 50)
   fragment  DF clear: the router fragments the outer packet; the receiver reassembles it
   jumbo     a jumbo-frame underlay (9000): the packet passes whole
-  ipv6      (optional) an IPv6 underlay: the sending VTEP fragments the outer packet itself
-            with a Fragment header (IPv6 routers never fragment)
+  ipv6      (optional) an IPv6 underlay: IPv6 routers never fragment, so the router drops the
+            packet and answers ICMPv6 Packet Too Big with the MTU; the sending VTEP then
+            fragments the outer packet itself with a Fragment header
 
 SCENARIO.json is an object; every key is optional (defaults shown):
   ${JSON.stringify(DEFAULT_MTU_SCENARIO)}
