@@ -8,6 +8,7 @@ section 6.5), so those layers say `"pfc": true`; its ERSPAN_II leaves `ver` 0 un
 Run with Debian's python3-scapy: /usr/bin/python3 scripts/make-golden-tunnels.py
 """
 import json
+import struct
 import sys
 
 from scapy.all import ARP, GRE, GRE_PPTP, HDLC, ICMP, IP, IPv6, PPP, PPPoE, UDP, Dot1AD, Dot1Q, Ether, Raw, conf
@@ -78,6 +79,10 @@ add('rarp_request', 'RARP request (EtherType 0x8035, op 3: who am I)',
 add('arp_other_lengths', 'ARP whose header gives other address lengths (hardware 8 bytes, protocol 4): hardware addresses as hex',
     [E, {'layer': 'arp', 'hwtype': 6, 'hwlen': 8, 'plen': 4, 'op': 1, 'hwsrc': '0102030405060708', 'psrc': '192.0.2.1', 'hwdst': '0000000000000000', 'pdst': '192.0.2.2'}],
     Ether(**SE) / ARP(hwtype=6, hwlen=8, plen=4, op=1, hwsrc=bytes.fromhex('0102030405060708'), psrc='192.0.2.1', hwdst=bytes(8), pdst='192.0.2.2'))
+# scapy has no ATMARP layer: its fixed part is packed here field by field from RFC 2225 section 8.7.
+add('atmarp_request', 'ATMARP request (hardware type 19, RFC 2225): 20-byte NSAPA sender number, no subaddresses, IPv4 protocol addresses',
+    [{'layer': 'ether', 'dst': 'ff:ff:ff:ff:ff:ff', 'src': '02:00:00:00:00:01'}, {'layer': 'arp', 'hwtype': 19, 'op': 1, 'hwsrc': bytes(range(1, 21)).hex(), 'psrc': '192.0.2.1', 'pdst': '192.0.2.2'}],
+    Ether(dst='ff:ff:ff:ff:ff:ff', src='02:00:00:00:00:01', type=0x0806) / Raw(struct.pack('!HHBBHBBBB', 19, 0x0800, 20, 0, 1, 4, 0, 0, 4) + bytes(range(1, 21)) + bytes([192, 0, 2, 1, 192, 0, 2, 2])))
 add('vxlan_gpe_nsh_ipv4', 'VXLAN-GPE (UDP 4790, next protocol NSH) and NSH MD type 1 (16 bytes of context) carrying IPv4/UDP',
     [E, IP4, U(49152, 4790), {'layer': 'vxlangpe', 'vni': 5001}, {'layer': 'nsh', 'mdtype': 1, 'ttl': 63, 'spi': 0x123, 'si': 254, 'context': '00000001000000020000000300000004'}, IN4, U(1234, 5678), RAW],
     Ether(**SE) / IP(**SIP4) / UDP(sport=49152, dport=4790) / VXLAN(flags=0x0c, NextProtocol=4, vni=5001) / NSH(mdtype=1, ttl=63, spi=0x123, si=254, context_header=bytes.fromhex('00000001000000020000000300000004')) / IP(**SIN4) / UDP(sport=1234, dport=5678) / Raw(PAYLOAD))

@@ -3,10 +3,13 @@ import { EncodeError } from '../errors.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
 import { formatIpv4, formatMac, parseIpv4, parseMacInto } from '../bytes/addr.js';
 import type { ByteWriter } from '../bytes/view.js';
-import { checkKnownFields, defineLayout, fieldNames, type LayerType, getField, putFields, readFields, takeFields } from './fields.js';
+import { AUTO, checkKnownFields, defineLayout, fieldNames, type LayerType, getField, putFields, readFields, takeFields } from './fields.js';
 import { needBytes, prepareFixed } from './codec.js';
-import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
+import { defineProtocol, type Codec, type Dissector, type Layer, type Prepared } from './types.js';
 import { KIND_RAW } from './kinds.js';
+
+/** Hardware type ATM (RFC 2225): the ATMARP layout. */
+export const ARPHRD_ATM = 19;
 
 export const ARP = defineLayout('arp', 28, {
   // Hardware/protocol type and address lengths are fixed for Ethernet/IPv4; hidden fields so a
@@ -53,6 +56,34 @@ export const ARP_HEADER = defineLayout('arp', 8, {
   op: { bit: 48, width: 16, def: 1 },
 });
 const ADDRESSES = ['hwsrc', 'psrc', 'hwdst', 'pdst'] as const;
+
+/**
+ * ATMARP (RFC 2225, hardware type 19) has its own fixed part: each ATM address has a
+ * type-and-length byte (bit 0x40: E.164 rather than ATM Forum NSAPA; low 6 bits: length), and
+ * each side has a number, a subaddress and a protocol address, in the order below.
+ */
+export const ATMARP = defineLayout('arp', 12, {
+  hwtype: { bit: 0, width: 16, def: ARPHRD_ATM },
+  ptype: { bit: 16, width: 16, def: 0x0800 },
+  shtl: { bit: 32, width: 8, auto: true },
+  sstl: { bit: 40, width: 8, auto: true },
+  op: { bit: 48, width: 16, def: 1 },
+  spln: { bit: 64, width: 8, auto: true },
+  thtl: { bit: 72, width: 8, auto: true },
+  tstl: { bit: 80, width: 8, auto: true },
+  tpln: { bit: 88, width: 8, auto: true },
+});
+/** ATMARP addresses in wire order, with the field giving each one's length. */
+const ATM_ADDRESSES = [
+  ['hwsrc', 'shtl'],
+  ['ssa', 'sstl'],
+  ['psrc', 'spln'],
+  ['hwdst', 'thtl'],
+  ['tsa', 'tstl'],
+  ['pdst', 'tpln'],
+] as const;
+/** The address length a type-and-length (or protocol length) byte gives. */
+const atmLength = (field: string, v: number): number => (field.endsWith('ln') ? v : v & 0x3f);
 const IPV4_ADDR = defineLayout('arp', 4, { a: { bit: 0, width: 32 } }).f.a;
 
 /** An address of `n` bytes from its text: MAC (n = 6), dotted quad (n = 4) or hex. */
@@ -76,11 +107,14 @@ function addressBytes(v: unknown, n: number): Uint8Array | null {
  * the header gives, with `hwlen` and `plen` written out.
  */
 function arpCodecOf(kind: 'arp' | 'rarp'): Codec {
-  const names = fieldNames(ARP);
+  const names = new Set([...fieldNames(ARP), ...fieldNames(ATMARP), 'ssa', 'tsa']);
+  const plainNames = fieldNames(ARP);
   return {
     kind,
     names,
     prepare(layer, index) {
+      if (layer.hwtype === ARPHRD_ATM) return prepareAtmarp(this, layer, index);
+      checkKnownFields(layer, index, plainNames);
       const hwlen = layer.hwlen ?? 6;
       const plen = layer.plen ?? 4;
       if (hwlen === 6 && plen === 4) return prepareFixed(layer, index, this, ARP);
@@ -100,10 +134,11 @@ function arpCodecOf(kind: 'arp' | 'rarp'): Codec {
     link() {},
     emit(buf, off, _end, list, i) {
       const p = list[i]!;
-      if (p.layout === ARP_HEADER) {
-        putFields(buf, off, ARP_HEADER, p.v);
-        buf.set(p.data!, off + ARP_HEADER.length);
-      } else putFields(buf, off, ARP, p.v);
+      if (p.layout === undefined) putFields(buf, off, ARP, p.v);
+      else {
+        putFields(buf, off, p.layout!, p.v);
+        buf.set(p.data!, off + p.layout!.length);
+      }
     },
   };
 }
@@ -112,13 +147,29 @@ function dissectArpOf(kind: 'arp' | 'rarp'): Dissector {
   return {
     scan(buf, off, st) {
       needBytes(kind, off, ARP_HEADER.length, st);
-      const len = ARP_HEADER.length + 2 * (getField(buf, off, F.hwlen) + getField(buf, off, F.plen));
+      let len = ARP_HEADER.length + 2 * (getField(buf, off, F.hwlen) + getField(buf, off, F.plen));
+      if (getField(buf, off, F.hwtype) === ARPHRD_ATM) {
+        needBytes(kind, off, ATMARP.length, st);
+        len = ATMARP.length;
+        for (const [, lenField] of ATM_ADDRESSES) len += atmLength(lenField, getField(buf, off, ATMARP.f[lenField]));
+      }
       needBytes(kind, off, len, st);
       st.next = KIND_RAW; // what follows is Ethernet padding
       return len;
     },
     fields(buf, off, len) {
       const layer: Layer = { layer: kind };
+      if (getField(buf, off, F.hwtype) === ARPHRD_ATM) {
+        readFields(buf, off, ATMARP, layer);
+        let o = off + ATMARP.length;
+        const ipv4 = getField(buf, off, ATMARP.f.ptype) === 0x0800;
+        for (const [name, lenField] of ATM_ADDRESSES) {
+          const n = atmLength(lenField, getField(buf, off, ATMARP.f[lenField]));
+          layer[name] = ipv4 && n === 4 && lenField.endsWith('ln') ? formatIpv4(getField(buf, o, IPV4_ADDR)) : bytesToHex(buf, o, o + n);
+          o += n;
+        }
+        return layer;
+      }
       const hwlen = getField(buf, off, F.hwlen);
       const plen = getField(buf, off, F.plen);
       if (hwlen === 6 && plen === 4 && len === ARP.length) {
@@ -139,6 +190,35 @@ function dissectArpOf(kind: 'arp' | 'rarp'): Dissector {
   };
 }
 
+/** ATMARP: addresses as hex (protocol addresses as IPv4 text when 4 bytes of IPv4); lengths auto from them. */
+function prepareAtmarp(codec: Codec, layer: Layer, index: number): Prepared {
+  const kind = layer.layer;
+  checkKnownFields(layer, index, ATMARP_NAMES);
+  const v = takeFields(layer, index, ATMARP);
+  const parts: Uint8Array[] = [];
+  for (const [name, lenField] of ATM_ADDRESSES) {
+    const f = ATMARP.f[lenField];
+    const text = layer[name] ?? (name === 'ssa' || name === 'tsa' || name === 'hwdst' ? '' : undefined);
+    if (text === undefined) throw new EncodeError(index, kind, name, 'is missing');
+    let b: Uint8Array | null = null;
+    if (typeof text === 'string') b = text.includes('.') ? addressBytes(text, 4) : hexToBytes(text);
+    if (!b) throw new EncodeError(index, kind, name, `${JSON.stringify(text)} is not hex${lenField.endsWith('ln') ? ' or an IPv4 address' : ''}`);
+    const max = lenField.endsWith('ln') ? 0xff : 0x3f;
+    if (b.length > max) throw new EncodeError(index, kind, name, `${b.length} bytes exceed the ${max} its length field holds`);
+    if (v.nums[f.index] === AUTO) v.nums[f.index] = b.length;
+    else if (atmLength(lenField, v.nums[f.index]!) !== b.length) throw new EncodeError(index, kind, lenField, `says ${atmLength(lenField, v.nums[f.index]!)} bytes but ${name} has ${b.length}`);
+    parts.push(b);
+  }
+  const data = new Uint8Array(parts.reduce((n, b) => n + b.length, 0));
+  let o = 0;
+  for (const b of parts) {
+    data.set(b, o);
+    o += b.length;
+  }
+  return { index, layer, codec, v, headerLength: ATMARP.length + data.length, data, layout: ATMARP };
+}
+const ATMARP_NAMES = new Set([...fieldNames(ATMARP), ...ATM_ADDRESSES.map(([n]) => n)]);
+
 export const arpCodec = arpCodecOf('arp');
 export const rarpCodec = arpCodecOf('rarp');
 export const dissectArp = dissectArpOf('arp');
@@ -154,15 +234,23 @@ const ARP_FIELDS = {
   ptype: 'protocol type (0x0800; as hwtype)',
   hwlen: 'hardware address length (6; as hwtype)',
   plen: 'protocol address length (4; as hwtype)',
+  shtl: 'ATMARP (hwtype 19): sender ATM number type and length (auto: NSAPA, the length of hwsrc)',
+  sstl: 'ATMARP: sender ATM subaddress type and length (auto, from ssa)',
+  spln: 'ATMARP: sender protocol address length (auto, from psrc)',
+  thtl: 'ATMARP: target ATM number type and length (auto, from hwdst)',
+  tstl: 'ATMARP: target ATM subaddress type and length (auto, from tsa)',
+  tpln: 'ATMARP: target protocol address length (auto, from pdst)',
+  ssa: 'ATMARP: sender ATM subaddress, hex ("")',
+  tsa: 'ATMARP: target ATM subaddress, hex ("")',
 } as const;
 
 /** An `arp` layer. */
-export type ArpLayer = LayerType<'arp', typeof ARP>;
+export type ArpLayer = LayerType<'arp', typeof ARP> | LayerType<'arp', typeof ATMARP, { hwtype: 19; hwsrc: string; ssa?: string; psrc: string; hwdst?: string; tsa?: string; pdst: string }>;
 
 export const arpProtocol = defineProtocol<ArpLayer>({
   kind: 'arp',
   title: 'ARP (RFC 826): Ethernet/IPv4, or any address lengths the header gives',
-  layouts: [ARP, ARP_HEADER],
+  layouts: [ARP, ARP_HEADER, ATMARP],
   fields: ARP_FIELDS,
   codec: arpCodec,
   dissector: dissectArp,
@@ -171,12 +259,12 @@ export const arpProtocol = defineProtocol<ArpLayer>({
 });
 
 /** A `rarp` layer (the ARP packet). */
-export type RarpLayer = LayerType<'rarp', typeof ARP>;
+export type RarpLayer = LayerType<'rarp', typeof ARP> | LayerType<'rarp', typeof ATMARP, { hwtype: 19; hwsrc: string; ssa?: string; psrc: string; hwdst?: string; tsa?: string; pdst: string }>;
 
 export const rarpProtocol = defineProtocol<RarpLayer>({
   kind: 'rarp',
   title: 'RARP (RFC 903, EtherType 0x8035): the ARP packet; op 3 request, 4 reply',
-  layouts: [ARP, ARP_HEADER],
+  layouts: [ARP, ARP_HEADER, ATMARP],
   fields: ARP_FIELDS,
   codec: rarpCodec,
   dissector: dissectRarp,
