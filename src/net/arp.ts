@@ -249,7 +249,7 @@ export type ArpLayer = LayerType<'arp', typeof ARP> | LayerType<'arp', typeof AT
 
 export const arpProtocol = defineProtocol<ArpLayer>({
   kind: 'arp',
-  title: 'ARP (RFC 826): Ethernet/IPv4, or any address lengths the header gives',
+  title: 'ARP (RFC 826): Ethernet/IPv4, any address lengths the header gives, or ATMARP (hardware type 19, RFC 2225)',
   layouts: [ARP, ARP_HEADER, ATMARP],
   fields: ARP_FIELDS,
   codec: arpCodec,
