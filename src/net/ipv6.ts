@@ -50,7 +50,10 @@ export const dissectIpv6: Dissector = {
     const plen = getField(buf, off, F.plen);
     // Payload length 0 (TSO/GSO capture, or a jumbogram's hop-by-hop option): the rest of the
     // frame, as Wireshark takes it, marked as for IPv4 total length 0.
-    if (plen === 0) st.note ??= `ipv6 at ${off}: payload length 0, taken as the rest of the frame (TSO/GSO capture)`;
+    // A packet with nothing after its header (a Teredo bubble) is no such case.
+    if (plen === 0) {
+      if (st.end > off + IPV6.length) st.note ??= `ipv6 at ${off}: payload length 0, taken as the rest of the frame (TSO/GSO capture)`;
+    }
     else narrowExtent('ipv6', off, off + IPV6.length + plen, st, 'payload length');
     st.next = NEXT_OF_NH[getField(buf, off, F.nh)]!;
     return IPV6.length;

@@ -25,3 +25,5 @@ export { gtpuProtocol } from './gtpu.js';
 export { rarpProtocol } from './arp.js';
 export { vxlanGpeProtocol } from './vxlangpe.js';
 export { nshProtocol } from './nsh.js';
+export { ayiyaProtocol } from './ayiya.js';
+export { teredoProtocol } from './teredo.js';

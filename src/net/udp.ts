@@ -6,6 +6,7 @@ import { AUTO, defineLayout, type LayerType, fieldNames, getField, putFields, re
 import { narrowExtent, needBytes, prepareFixed } from './codec.js';
 import { ipv4PseudoSum, ipv6PseudoSum, pseudoHeaderLayer, pseudoHeaderSum } from './pseudo.js';
 import { nextTable } from './protocols.js';
+import { KIND_RAW } from './kinds.js';
 import { defineProtocol, type Codec, type Dissector, type Layer, type Prepared } from './types.js';
 
 export const UDP = defineLayout('udp', 8, {
@@ -127,7 +128,12 @@ export const dissectUdp: Dissector = {
     const len = getField(buf, off, F.len);
     if (len < UDP.length) throw new DecodeError('udp', off, `length ${len} is below the 8-byte header`);
     narrowExtent('udp', off, off + len, st, 'length');
-    st.next = NEXT_OF_DPORT[getField(buf, off, F.dport)]!;
+    // The destination port names the protocol; when it names none, the source port does: the
+    // server end of a tunnel answers from its well-known port (Teredo 3544, AYIYA 5072), which
+    // Wireshark recognises on either port. The destination goes first so that a source port
+    // that is a flow hash (VXLAN, Geneve) never decides.
+    const byDport = NEXT_OF_DPORT[getField(buf, off, F.dport)]!;
+    st.next = byDport !== KIND_RAW ? byDport : NEXT_OF_DPORT[getField(buf, off, F.sport)]!;
     return UDP.length;
   },
   fields(buf, off) {

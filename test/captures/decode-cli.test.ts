@@ -25,3 +25,16 @@ describe('virtkit decode on tunnel captures', () => {
     expect(await lines('zeek-pppoe-over-qinq.pcap')).toContain('ETH/802.1Q/802.1Q/PPPoE/PPP/IPv4/TCP');
   });
 });
+
+describe('virtkit decode on Teredo and AYIYA', () => {
+  it('a Teredo bubble (IPv6 payload length 0, nothing after the header) has no note; replies from port 3544 are Teredo too', async () => {
+    const r = await runCli(['decode', '--json', cap('zeek-Teredo.pcap')]);
+    const packets = JSON.parse(r.stdout).packets as { layers: { layer: string; plen?: number; orig_port?: number }[]; note?: string }[];
+    const bubble = packets[3]!;
+    expect(bubble.layers.find((l) => l.layer === 'ipv6')!.plen).toBe(0);
+    expect(bubble.note).toBeUndefined();
+    expect(packets[1]!.layers.find((l) => l.layer === 'teredo')).toMatchObject({ auth_id: '', auth_value: '', conf: 0, orig_port: 3797, orig_addr: '70.55.215.234' });
+    // Between two clients (neither port 3544) nothing says Teredo, for tshark either.
+    expect(packets[4]!.layers.map((l) => l.layer)).toEqual(['ether', 'ipv4', 'udp', 'raw']);
+  });
+});
