@@ -27,3 +27,4 @@ export { vxlanGpeProtocol } from './vxlangpe.js';
 export { nshProtocol } from './nsh.js';
 export { ayiyaProtocol } from './ayiya.js';
 export { teredoProtocol } from './teredo.js';
+export { pimProtocol } from './pim.js';

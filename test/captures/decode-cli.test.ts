@@ -19,7 +19,7 @@ describe('virtkit decode on tunnel captures', () => {
   it('the summary names PPTP GRE, PPP, ERSPAN, GTP-U, VXLAN-GPE and NSH', async () => {
     const lines = async (f: string) => (await runCli(['decode', cap(f)])).stdout;
     expect(await lines('pptp.pcap')).toContain('ETH/IPv4/GRE/PPP/DATA');
-    expect(await lines('erspan-type-ii-1.pcap')).toContain('ETH/IPv4/GRE/ERSPAN/ETH/IPv4/DATA');
+    expect(await lines('erspan-type-ii-1.pcap')).toContain('ETH/IPv4/GRE/ERSPAN/ETH/IPv4/PIM/DATA');
     expect(await lines('zeek-gtp7_ipv6.pcap')).toContain('ETH/IPv4/UDP/GTP-U/IPv6/ICMPv6');
     expect(await lines('nsh-over-vxlan-gpe.pcap')).toContain('ETH/IPv4/UDP/VXLAN-GPE/NSH/IPv4/UDP/DATA');
     expect(await lines('zeek-pppoe-over-qinq.pcap')).toContain('ETH/802.1Q/802.1Q/PPPoE/PPP/IPv4/TCP');
@@ -36,5 +36,19 @@ describe('virtkit decode on Teredo and AYIYA', () => {
     expect(packets[1]!.layers.find((l) => l.layer === 'teredo')).toMatchObject({ auth_id: '', auth_value: '', conf: 0, orig_port: 3797, orig_addr: '70.55.215.234' });
     // Between two clients (neither port 3544) nothing says Teredo, for tshark either.
     expect(packets[4]!.layers.map((l) => l.layer)).toEqual(['ether', 'ipv4', 'udp', 'raw']);
+  });
+});
+
+describe('auto fields of the new layers reproduce the captured values', () => {
+  it('PIM checksum: a Register covers its first 8 bytes only, a Register-Stop its whole message', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { readCapture } = await import('../../src/pcap/index.js');
+    const { decodeFrame, encodeFrame } = await import('../../src/net/index.js');
+    const packets = readCapture(new Uint8Array(readFileSync(cap('PIM_register_register-stop.pcap'))));
+    expect(packets).toHaveLength(2);
+    for (const p of packets) {
+      const layers = decodeFrame(p.data).layers.map((l) => (l.layer === 'pim' || l.layer === 'ipv4' ? (({ chksum: _c, ...rest }) => rest)(l) : l));
+      expect(Buffer.from(encodeFrame(layers as never)).equals(Buffer.from(p.data))).toBe(true);
+    }
   });
 });
