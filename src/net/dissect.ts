@@ -9,12 +9,39 @@
 import { DecodeError } from '../errors.js';
 import { rawLayer } from './codec.js';
 import type { DecodedFrame, DecodeOptions, Dissector, DissectState, Layer } from './types.js';
-import { DISSECTORS, LAYER_NAME_OF_CODE } from './registry.js';
+import { DISSECTORS, KIND_OF_LINKTYPE, LAYER_NAME_OF_CODE } from './registry.js';
 import { KIND, KIND_NAMES, KIND_RAW } from './kinds.js';
 
 /** Kind names by code (registry order); DISSECTED_KINDS[code] names a LayerTable entry's kind. */
 export const DISSECTED_KINDS: readonly string[] = KIND_NAMES;
 export { KIND_RAW, LAYER_NAME_OF_CODE };
+
+/** pcap link types: Ethernet, and raw IP (the version nibble tells IPv4 from IPv6). */
+export const LINKTYPE_ETHERNET = 1;
+export const LINKTYPE_RAW = 101;
+
+/** The link types the decoder knows: raw IP and those a descriptor starts (registry). */
+export const LINKTYPES_DECODED: readonly number[] = [...new Set([...KIND_OF_LINKTYPE.keys(), LINKTYPE_RAW])].sort((a, b) => a - b);
+
+/** Kind code of a frame's first layer for a capture link type; -1 when the link type is not decoded. */
+export function firstKind(linkType: number, bytes: Uint8Array, end: number): number {
+  if (linkType === LINKTYPE_RAW) {
+    const nibble = end > 0 ? bytes[0]! >>> 4 : 0;
+    return nibble === 4 ? KIND.ipv4 : nibble === 6 ? KIND.ipv6 : KIND_RAW;
+  }
+  return KIND_OF_LINKTYPE.get(linkType) ?? -1;
+}
+
+/**
+ * Why a frame's first layer does not fit a capture link type (undefined when it does): a link
+ * type the decoder knows starts with its own kind (raw IP with ipv4 or ipv6); a `raw` first
+ * layer fits any link type.
+ */
+export function linkTypeMismatch(first: string | undefined, linkType: number): string | undefined {
+  if (first === undefined || first === 'raw' || !LINKTYPES_DECODED.includes(linkType)) return undefined;
+  const want = linkType === LINKTYPE_RAW ? ['ipv4', 'ipv6'] : [LAYER_NAME_OF_CODE[KIND_OF_LINKTYPE.get(linkType)!]!];
+  return want.includes(first) ? undefined : `starts with '${first}', but link type ${linkType} frames start with ${want.map((k) => `'${k}'`).join(' or ')}`;
+}
 
 /** Where each layer of a frame lies: parallel typed arrays, reusable from frame to frame. */
 export class LayerTable {
@@ -54,15 +81,27 @@ export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, t
   table.count = 0;
   table.error = undefined;
   table.note = undefined;
-  st.next = KIND.ether;
   st.end = Math.min(end, bytes.length);
   st.short = undefined;
   st.quoted = false;
   st.note = undefined;
   end = st.end;
-  // One rule for every frame too short for an Ethernet header, empty ones included.
-  if (end === 0) {
-    table.error = new DecodeError('ether', 0, `needs 14 bytes, 0 left`);
+  const linkType = opts.linkType;
+  st.next = linkType === undefined || linkType === LINKTYPE_ETHERNET ? KIND.ether : firstKind(linkType, bytes, end);
+  if (st.next < 0) {
+    table.error = new DecodeError('frame', 0, `link type ${linkType} is not decoded (known: ${LINKTYPES_DECODED.join(', ')})`);
+    if (end > 0) table.push(KIND_RAW, 0, end);
+    return;
+  }
+  // One rule for every frame too short for its first header, empty ones included: the first
+  // dissector says what it needs (`ether at byte 0: needs 14 bytes, 0 left`).
+  if (end === 0 && st.next !== KIND_RAW) {
+    try {
+      DISSECTORS[st.next]!.scan(bytes, 0, st);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      table.error = e;
+    }
     return;
   }
   // Ends of enclosing extents: what lies between an inner extent's end and its parent's is padding.
@@ -118,7 +157,7 @@ export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, t
 
 const scratch = new LayerTable();
 
-/** Decode a frame starting with Ethernet into layer objects (every field). Never throws for any bytes. */
+/** Decode a frame (Ethernet unless opts.linkType says otherwise) into layer objects (every field). Never throws for any bytes. */
 export function decodeFrame(bytes: Uint8Array, opts: DecodeOptions = {}): DecodedFrame {
   scanFrame(bytes, bytes.length, opts, scratch);
   const layers: Layer[] = [];

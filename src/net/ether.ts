@@ -75,6 +75,7 @@ export const etherProtocol = defineProtocol<EtherLayer>({
     { table: 'ethertype', value: 0x6558, scope: 'tunnel' },
     { table: 'gpe', value: 3 },
   ],
+  linkType: 1,
   next: NEXT,
   display: { name: 'ETH', addresses: 'link', hex: ['type'] },
 });

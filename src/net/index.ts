@@ -8,7 +8,8 @@
 export type { Layer, DecodedFrame, DecodeOptions } from './types.js';
 export { encodeFrame, encodeFrameInto, encodedLength } from './stack.js';
 export { BufferTooSmallError, ByteWriter, writerFor } from '../bytes/view.js';
-export { decodeFrame } from './dissect.js';
+export { decodeFrame, firstKind, linkTypeMismatch, LINKTYPE_RAW, LINKTYPES_DECODED } from './dissect.js';
+export { linkTypeOfKind } from './registry.js';
 export { internetChecksum, onesSum, onesSumOf, foldSum, copyWithSum } from '../bytes/checksum.js';
 export { parseMac, formatMac, parseIpv4, formatIpv4, parseIpv6, formatIpv6 } from '../bytes/addr.js';
 export { bytesToHex, hexToBytes } from '../bytes/hex.js';

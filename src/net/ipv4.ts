@@ -29,9 +29,10 @@ export const IPV4_DF = 2;
 export const IPV4_MF = 1;
 const FLAG_NAMES: Readonly<Record<string, number>> = { DF: 2, MF: 1, 'DF+MF': 3, 'MF+DF': 3, '': 0 };
 const FLAG_TEXT = [0, 'MF', 'DF', 'DF+MF'] as const;
-const MAX_OPTIONS = 40; // IHL is 4 bits: at most 15 words
 
 const F = IPV4.f;
+/** IHL counts 32-bit words of the whole header: at most 15, so 40 bytes of options. */
+const MAX_OPTIONS = F.ihl.max * 4 - IPV4.length;
 const NEXT = nextField(F.proto, 'ipproto');
 const NEXT_OF_PROTO = NEXT.table.decode;
 /** Shift of the flags in the 16-bit flags/fragment-offset word: flagsFrag = flags << IPV4_FLAGS_SHIFT | frag. */
@@ -232,7 +233,9 @@ export const ipv4Protocol = defineProtocol<Ipv4Layer>({
     { table: 'ipproto', value: 4 },
     { table: 'ppp', value: 0x0021 },
     { table: 'gpe', value: 1 },
+    { table: 'bsd.af', value: 2 },
   ],
+  linkType: 228,
   next: NEXT,
   display: { name: 'IPv4', addresses: 'network', hex: ['chksum'] },
 });

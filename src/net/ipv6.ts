@@ -118,7 +118,12 @@ export const ipv6Protocol = defineProtocol<Ipv6Layer>({
     { table: 'ipproto', value: 41 },
     { table: 'ppp', value: 0x0057 },
     { table: 'gpe', value: 2 },
+    // BSD loopback: AF_INET6 is 24 on NetBSD/OpenBSD (written), 28 on FreeBSD, 30 on macOS.
+    { table: 'bsd.af', value: 24 },
+    { table: 'bsd.af', value: 28, direction: 'decode' },
+    { table: 'bsd.af', value: 30, direction: 'decode' },
   ],
+  linkType: 229,
   next: NEXT,
   display: { name: 'IPv6', addresses: 'network' },
 });

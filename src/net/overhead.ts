@@ -160,7 +160,7 @@ function geneveOptions(bytes: number): { class: number; type: number; data: stri
 /**
  * The concrete layer object for one stack element. `next` is the element after it, used only for
  * next-protocol values the encoder does not derive by itself (UDP ports are never guessed, per
- * layers.md; MPLS in IP is protocol 137, RFC 4023; MPLS in UDP is port 6635, RFC 7510).
+ * layers.md; MPLS in UDP is port 6635, RFC 7510).
  */
 function layerFor(el: StackElement, next: StackKind | undefined, outer: boolean, depth: number): Layer {
   switch (el.kind) {
@@ -173,18 +173,11 @@ function layerFor(el: StackElement, next: StackKind | undefined, outer: boolean,
     case 'mpls':
       return { layer: 'mpls', label: 1000 + depth };
     case 'ipv4': {
-      const l: Layer = outer
-        ? { layer: 'ipv4', src: '192.0.2.1', dst: '192.0.2.2' }
-        : { layer: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2' };
-      if (next === 'mpls') l['proto'] = 137;
-      return l;
+      // MPLS in IP (137) is filled in by the encoder, like every next-protocol number it knows.
+      return outer ? { layer: 'ipv4', src: '192.0.2.1', dst: '192.0.2.2' } : { layer: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2' };
     }
     case 'ipv6': {
-      const l: Layer = outer
-        ? { layer: 'ipv6', src: '2001:db8::1', dst: '2001:db8::2' }
-        : { layer: 'ipv6', src: '2001:db8:1::1', dst: '2001:db8:1::2' };
-      if (next === 'mpls') l['nh'] = 137;
-      return l;
+      return outer ? { layer: 'ipv6', src: '2001:db8::1', dst: '2001:db8::2' } : { layer: 'ipv6', src: '2001:db8:1::1', dst: '2001:db8:1::2' };
     }
     case 'udp': {
       const dport = next === 'vxlan' ? 4789 : next === 'geneve' ? 6081 : next === 'mpls' ? 6635 : 9;

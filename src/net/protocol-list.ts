@@ -18,6 +18,8 @@ export { ipv6hbhProtocol, ipv6destProtocol } from './ipv6opts.js';
 export { ipv6rhProtocol } from './ipv6rh.js';
 export { ipv6fragProtocol } from './ipv6frag.js';
 export { icmpv6Protocol } from './icmpv6.js';
+export { sllProtocol, sll2Protocol } from './sll.js';
+export { loopbackProtocol } from './loopback.js';
 export { pppProtocol } from './ppp.js';
 export { pppoeProtocol } from './pppoe.js';
 export { erspanProtocol, erspanTypeIProtocol } from './erspan.js';

@@ -91,6 +91,15 @@ export const DISSECTORS: readonly (Dissector | undefined)[] = PROTOCOLS.map((d) 
 /** The `layer` name decoded layers of each kind code carry (`raw` for internal kinds). */
 export const LAYER_NAME_OF_CODE: readonly string[] = PROTOCOLS.map((d) => (d.codec ? d.kind : (d.decodesAs ?? RAW.kind)));
 
+/** The kind code a frame of each capture link type starts with (from the descriptors' linkType). */
+export const KIND_OF_LINKTYPE: ReadonlyMap<number, number> = new Map(PROTOCOLS.flatMap((d, code) => (d.linkType === undefined ? [] : [[d.linkType, code] as const])));
+if (KIND_OF_LINKTYPE.size !== PROTOCOLS.filter((d) => d.linkType !== undefined).length) throw new Error('two descriptors start the same link type');
+
+/** The capture link type whose frames start with a layer kind (for checking a frame against its file's link type). */
+export function linkTypeOfKind(kind: string): number | undefined {
+  return DESCRIPTORS.get(kind)?.linkType;
+}
+
 /** EtherType of each layer kind (what ether.type, dot1q.type, … are filled with). */
 export const ETHERTYPE_OF: Readonly<Record<string, number>> = nextTable('ethertype').encode;
 /** IP protocol / IPv6 next header of each layer kind. */

@@ -28,8 +28,9 @@ export const TCP = defineLayout('tcp', 20, {
 export const IPPROTO_TCP = 6;
 /** scapy's flag letters, lowest bit first: FIN, SYN, RST, PSH, ACK, URG, ECE, CWR. */
 const FLAG_LETTERS = 'FSRPAUEC';
-const MAX_OPTIONS = 40; // data offset is 4 bits: at most 15 words
 const F = TCP.f;
+/** The data offset counts 32-bit words of the whole header: at most 15, so 40 bytes of options. */
+const MAX_OPTIONS = F.dataofs.max * 4 - TCP.length;
 const NAMES = fieldNames(TCP, 'options');
 
 /** TCP flags as a number: a number as it is, or scapy's letters ("SA", "PA"); -1 if neither. */

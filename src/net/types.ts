@@ -28,6 +28,12 @@ export interface DecodeOptions {
    * its first nibble (4 → IPv4, 6 → IPv6, else `raw`).
    */
   mplsEthernet?: 'cw' | 'nocw';
+  /**
+   * The capture link type (pcap LINKTYPE_*) of the frame: 1 Ethernet (the default), 101 raw IP,
+   * 113 and 276 Linux cooked (sll, sll2), 0 BSD loopback, 228/229 IPv4/IPv6. Another link
+   * type decodes as one `raw` layer with an error.
+   */
+  linkType?: number;
 }
 
 /** A layer checked and measured by its codec, ready to be written. */
@@ -154,6 +160,8 @@ export interface ProtocolDescriptor<K extends string = string, L = Layer> {
   readonly dissector?: Dissector;
   /** The numbers that select this protocol in the next-protocol tables of the layers before it. */
   readonly selectedBy?: readonly Binding[];
+  /** The capture link type (pcap LINKTYPE_*) whose frames start with this layer. */
+  readonly linkType?: number;
   /** The header's auto next-protocol field and its table (filled from the following layer's kind). */
   readonly next?: NextField;
   readonly display: Display<L>;

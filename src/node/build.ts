@@ -5,7 +5,7 @@
  */
 import { unlinkSync } from 'node:fs';
 import { VirtkitError } from '../errors.js';
-import { encodeFrame } from '../net/index.js';
+import { encodeFrame, linkTypeMismatch } from '../net/index.js';
 import { DEFAULT_START, DEFAULT_STEP, PacketClock, SpecError, type CaptureFormat, type SpecPacket, type Timestamp } from '../pcap/index.js';
 import { CaptureFileWriter } from './capture-file.js';
 
@@ -13,6 +13,8 @@ export interface BuildOptions {
   format: CaptureFormat;
   /** pcap: microsecond timestamps. */
   usec?: boolean;
+  /** Link type of the file (default 1, Ethernet); each frame's first layer must fit it. */
+  linkType?: number;
   /** Time of the first packet without `time` (default 1700000000). */
   start?: Timestamp;
   /** Added to the previous packet's time for packets without `time` (default 1 µs). */
@@ -45,7 +47,7 @@ export async function writeCaptureFile(
   packets: Iterable<SpecPacket> | AsyncIterable<SpecPacket>,
   opts: BuildOptions,
 ): Promise<BuildSummary> {
-  const writer = await CaptureFileWriter.open(path, { format: opts.format, usec: opts.usec });
+  const writer = await CaptureFileWriter.open(path, { format: opts.format, usec: opts.usec, linkType: opts.linkType });
   const clock = new PacketClock(opts.start ?? DEFAULT_START, opts.step ?? DEFAULT_STEP);
   const every = opts.progressEvery ?? 4096;
   let index = 0;
@@ -54,6 +56,8 @@ export async function writeCaptureFile(
       let frame: Uint8Array;
       let t: Timestamp;
       try {
+        const mismatch = opts.linkType === undefined ? undefined : linkTypeMismatch(p.layers[0]?.layer, opts.linkType);
+        if (mismatch) throw new SpecError(index, mismatch);
         frame = encodeFrame(p.layers);
         t = clock.stamp(p.time);
         const wait = writer.add(frame, t.sec, t.nsec, p.comment, p.interface);

@@ -48,8 +48,8 @@ const KIND_OF_TSHARK: Record<string, string> = {
   'ipv6.routing': 'ipv6rh',
   'ipv6.fraghdr': 'ipv6frag',
 };
-/** Names frame.protocols lists that are no layer of their own (the EtherType field's pseudo-protocol). */
-const NOT_LAYERS = new Set(['ethertype']);
+/** Names frame.protocols lists that are no layer of their own (the EtherType field's pseudo-protocol, the raw-IP link type). */
+const NOT_LAYERS = new Set(['ethertype', 'raw']);
 
 type Conv = (s: string) => string | number;
 const num: Conv = (s) => Number(s);
@@ -218,27 +218,31 @@ function pcap(frames: Uint8Array[]): Uint8Array {
 
 describe.each([...FILES.map((f) => [f, join(DIR, f)]), ['golden-tunnels.json', goldenCapture()]])('%s', (name, file) => {
   const packets = readCapture(new Uint8Array(readFileSync(file)));
-  const ether = packets.filter((p) => p.linkType === LINKTYPE_ETHERNET);
+  // Frames of other link types (raw IP, SLL, loopback) decode from their own first layer.
+  const decode = (p: (typeof packets)[number]) => decodeFrame(p.data, p.linkType === LINKTYPE_ETHERNET ? {} : { linkType: p.linkType });
 
   it('every frame decodes and rebuilds byte for byte', () => {
     expect(packets.length).toBeGreaterThan(0);
-    for (const p of ether) {
-      const d = decodeFrame(p.data);
+    for (const p of packets) {
+      const d = decode(p);
       expect(Buffer.from(encodeFrame(d.layers)).toString('hex')).toBe(Buffer.from(p.data).toString('hex'));
     }
   });
 
-  it.runIf(haveTshark && ether.length > 0)('is as deep as tshark, with the same field values', () => {
+  it.runIf(haveTshark)('is as deep as tshark, with the same field values', () => {
     const rows = tshark(file);
     expect(rows).toHaveLength(packets.length);
     packets.forEach((p, n) => {
-      if (p.linkType !== LINKTYPE_ETHERNET) return;
-      const d = decodeFrame(p.data);
+      const d = decode(p);
       const where = `${name} frame ${n + 1}`;
-      expect(d.error, where).toBeUndefined();
+      // A record cut by the capture's snap length ends in a header cut short: that is an error
+      // here, while tshark shows the fields it has; compare the layers before the cut.
+      const cut = p.data.length < p.originalLength;
+      if (!cut) expect(d.error, where).toBeUndefined();
       // Wireshark dissects RARP with its ARP dissector (protocol `arp`, fields arp.*).
       const ours = d.layers.filter((l) => l.layer !== 'raw').map((l) => (l.layer === 'rarp' ? { ...l, layer: 'arp' } : l));
-      const want = tsharkDepth(rows[n]!);
+      const full = tsharkDepth(rows[n]!);
+      const want = cut ? full.slice(0, ours.length) : full;
       expect(
         ours.map((l) => l.layer),
         where,

@@ -6,7 +6,7 @@ import { UsageError, VirtkitError } from '../../errors.js';
 import { parseArgs, flagBool, flagString } from '../args.js';
 import type { Command, CommandIO } from '../command.js';
 import { encodeFrame } from '../../net/index.js';
-import { DEFAULT_START, DEFAULT_STEP, SpecError, parseTime, type CaptureFormat, type SpecPacket, type Timestamp } from '../../pcap/index.js';
+import { DEFAULT_START, DEFAULT_STEP, LINKTYPE_NAMES, SpecError, parseLinkType, parseTime, type CaptureFormat, type SpecPacket, type Timestamp } from '../../pcap/index.js';
 import { formatFromPath, writeCaptureFile } from '../../node/build.js';
 import { isJsonLines, readJsonLinesSpec, readJsonSpec } from '../../node/spec-file.js';
 
@@ -21,6 +21,9 @@ form, read as a stream. "-" reads standard input.
   -o, --output FILE      capture file to write
   --format pcap|pcapng   file format (default: from the extension of FILE)
   --usec                 pcap with microsecond timestamps (magic a1b2c3d4); default nanoseconds
+  --linktype TYPE        link type of the file, a number or name: ethernet (1, default), raw
+                         (101: frames start with ipv4/ipv6), linux_sll (113: with sll),
+                         linux_sll2 (276: with sll2), null (0: with loopback), ipv4 (228), ipv6 (229)
   --jsonl                SPEC is JSON Lines
   --hex                  print one lowercase hex line per frame on stdout instead of a file
   --start TIME           time of the first packet without "time" (seconds, default 1700000000;
@@ -81,7 +84,7 @@ export const command: Command = {
   async run(argv, io) {
     const p = parseArgs(
       argv,
-      { output: 'string', format: 'string', usec: 'bool', jsonl: 'bool', hex: 'bool', json: 'bool', start: 'string', step: 'string' },
+      { output: 'string', format: 'string', usec: 'bool', jsonl: 'bool', hex: 'bool', json: 'bool', start: 'string', step: 'string', linktype: 'string' },
       { o: 'output' },
     );
     if (p.positional.length !== 1) throw new UsageError(`expected one SPEC file, got ${p.positional.length ? p.positional.join(' ') : 'none'} (see --help)`);
@@ -123,6 +126,9 @@ export const command: Command = {
       format = formatFromPath(out!);
       if (!format) throw new UsageError(`${out}: cannot tell the format from the extension; use .pcap/.pcapng or --format`);
     }
+    const linkTypeText = flagString(p, 'linktype');
+    const linkType = linkTypeText === undefined ? undefined : parseLinkType(linkTypeText);
+    if (linkTypeText !== undefined && linkType === undefined) throw new UsageError(`--linktype: '${linkTypeText}' is not a link type number 0..65535 or one of ${[...LINKTYPE_NAMES.values()].join(', ')}`);
     const usec = flagBool(p, 'usec');
     if (usec && format !== 'pcap') throw new UsageError('--usec is for pcap; pcapng is written with nanosecond timestamps (if_tsresol 9)');
     const start = timeFlag(flagString(p, 'start'), DEFAULT_START, '--start');
@@ -130,7 +136,7 @@ export const command: Command = {
     const bar = progress(io, Array.isArray(packets) ? packets.length : undefined);
     let summary;
     try {
-      summary = await writeCaptureFile(out!, packets, { format, usec, start, step, onProgress: bar.tick });
+      summary = await writeCaptureFile(out!, packets, { format, usec, start, step, linkType, onProgress: bar.tick });
     } finally {
       bar.done();
     }

@@ -6,13 +6,16 @@ import { UsageError } from '../../errors.js';
 import { parseArgs, flagBool, flagString } from '../args.js';
 import type { Command } from '../command.js';
 import { decodeFrame, protocolOf, type DecodeOptions, type Layer } from '../../net/index.js';
-import { CaptureError, CaptureReader, LINKTYPE_ETHERNET, formatTime, type CaptureRecord } from '../../pcap/index.js';
+import { CaptureError, CaptureReader, LINKTYPE_ETHERNET, formatTime, linkTypeText, type CaptureRecord } from '../../pcap/index.js';
 import { readCaptureFile } from '../../node/capture-file.js';
 
 const help = `usage: virtkit decode FILE [--json] [-v] [--mpls-ethernet cw|nocw]
 
 Reads a pcap (either byte order, micro- or nanoseconds) or pcapng file and decodes every frame
-into the JSON layer format (layers.md).
+into the JSON layer format (docs/layers.md). Frames of link types other than Ethernet (1) —
+raw IP (101), Linux cooked SLL (113) and SLL2 (276), BSD loopback (0), IPv4/IPv6 (228/229) —
+decode from their own first layer; text output says the link type in a "# link type" line,
+JSON gives it as each such packet's "linkType".
   --json                  {"packets": [{"time", "layers", "comment"?, "error"?, "note"?}]}, time as
                           decimal seconds with all nine decimals
   -v, --verbose           text: the layers of each frame indented under its summary line
@@ -33,11 +36,7 @@ interface Decoded {
 }
 
 function decodeRecord(r: CaptureRecord, opts: DecodeOptions): Decoded {
-  const data = r.data;
-  if (r.linkType !== LINKTYPE_ETHERNET) {
-    return { layers: [{ layer: 'raw', hex: Buffer.from(data).toString('hex') }], error: `link type ${r.linkType} is not Ethernet (1)` };
-  }
-  const d = decodeFrame(data, opts);
+  const d = decodeFrame(r.data, r.linkType === LINKTYPE_ETHERNET ? opts : { ...opts, linkType: r.linkType });
   const out: Decoded = d.error ? { layers: d.layers, error: d.error.message } : { layers: d.layers };
   if (d.note !== undefined) out.note = d.note;
   return out;
@@ -108,6 +107,8 @@ export const command: Command = {
       }
     };
     let n = 0;
+    // Text output names the link type when it is not Ethernet, and again whenever it changes.
+    let shownLinkType = LINKTYPE_ETHERNET;
     let damage: CaptureError | undefined;
     if (json) out('{"packets": [');
     try {
@@ -116,12 +117,17 @@ export const command: Command = {
         const time = formatTime(r.sec, r.nsec);
         n++;
         if (json) {
-          const o: { time: string; layers: Layer[]; comment?: string; error?: string; note?: string } = { time, layers: d.layers };
+          const o: { time: string; linkType?: number; layers: Layer[]; comment?: string; error?: string; note?: string } = { time, layers: d.layers };
+          if (r.linkType !== LINKTYPE_ETHERNET) o.linkType = r.linkType;
           if (r.comment !== undefined) o.comment = r.comment;
           if (d.error !== undefined) o.error = d.error;
           if (d.note !== undefined) o.note = d.note;
           out((n > 1 ? ',\n  ' : '\n  ') + JSON.stringify(o));
         } else {
+          if (r.linkType !== shownLinkType) {
+            out(`# link type ${linkTypeText(r.linkType)}\n`);
+            shownLinkType = r.linkType;
+          }
           out(summaryLine(n, time, r.originalLength, d) + '\n');
           if (verbose) {
             if (r.comment !== undefined) out(`        # ${r.comment.replace(/\n/g, ' ')}\n`);
