@@ -53,6 +53,8 @@ export function linkTypeMismatch(first: string | undefined, linkType: number): s
 /** Where each layer of a frame lies: parallel typed arrays, reusable from frame to frame. */
 export class LayerTable {
   count = 0;
+  /** The frame's note (DecodedFrame.note), if a dissector left one. */
+  note: string | undefined = undefined;
   kind = new Uint8Array(16);
   start = new Int32Array(16);
   length = new Int32Array(16);
@@ -85,9 +87,11 @@ export class LayerTable {
 export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, table: LayerTable, st: DissectState = { opts, next: KIND_RAW, end }, first?: number): void {
   table.count = 0;
   table.error = undefined;
+  table.note = undefined;
   st.end = Math.min(end, bytes.length);
   st.short = undefined;
   st.quoted = false;
+  st.note = undefined;
   end = st.end;
   const linkType = opts.linkType;
   // `first`: where a decrypted ESP payload starts (its next header), not a link layer.
@@ -95,6 +99,17 @@ export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, t
   if (st.next < 0) {
     table.error = new DecodeError('frame', 0, `link type ${linkType} is not decoded (known: ${LINKTYPES_DECODED.join(', ')})`);
     if (end > 0) table.push(KIND_RAW, 0, end);
+    return;
+  }
+  // One rule for every frame too short for its first header, empty ones included: the first
+  // dissector says what it needs (`ether at byte 0: needs 14 bytes, 0 left`).
+  if (end === 0 && st.next !== KIND_RAW) {
+    try {
+      DISSECTORS[st.next]!.scan(bytes, 0, st);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      table.error = e;
+    }
     return;
   }
   // Ends of enclosing extents: what lies between an inner extent's end and its parent's is padding.
@@ -112,18 +127,24 @@ export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, t
       continue;
     }
     const before = st.end;
+    const dissector = DISSECTORS[code]!;
+    if (dissector.accepts && !dissector.accepts(bytes, off, st)) {
+      st.next = KIND_RAW;
+      continue;
+    }
     let len: number;
     try {
-      len = DISSECTORS[code]!.scan(bytes, off, st);
+      len = dissector.scan(bytes, off, st);
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
       if (st.quoted) {
-        // An ICMP error's quote ends where its bytes do: the rest of it is raw, not damage.
+        // An ICMP error's quote (or a first fragment) ends where its bytes do: the rest of it is raw, not damage.
         st.next = KIND_RAW;
         continue;
       }
       // A fatal error outranks a length that merely claimed too much earlier.
       table.error = e;
+      table.note = st.note;
       if (off < end) table.push(KIND_RAW, off, end - off);
       return;
     }
@@ -139,6 +160,7 @@ export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, t
     }
     if (st.short && !table.error) table.error = st.short;
   }
+  table.note = st.note;
 }
 
 const scratch = new LayerTable();
@@ -188,5 +210,7 @@ export function decodeFrame(bytes: Uint8Array, opts: DecodeOptions = {}): Decode
   scanFrame(bytes, bytes.length, opts, scratch);
   const layers: Layer[] = [];
   const error = tableLayers(bytes, scratch, opts, layers, 0);
-  return error ? { layers, error } : { layers };
+  const frame: DecodedFrame = error ? { layers, error } : { layers };
+  if (scratch.note !== undefined) frame.note = scratch.note;
+  return frame;
 }

@@ -71,7 +71,10 @@ export const etherProtocol = defineProtocol<EtherLayer>({
   fields: { dst: 'destination MAC address', src: 'source MAC address', type: 'EtherType of the next layer' },
   codec: etherCodec,
   dissector: dissectEther,
-  selectedBy: [{ table: 'ethertype', value: 0x6558, scope: 'tunnel' }],
+  selectedBy: [
+    { table: 'ethertype', value: 0x6558, scope: 'tunnel' },
+    { table: 'gpe', value: 3 },
+  ],
   linkType: 1,
   next: NEXT,
   display: { name: 'ETH', addresses: 'link', hex: ['type'] },

@@ -176,11 +176,22 @@ export const dissectIpv4: Dissector = {
     const hlen = ihl * 4;
     needBytes('ipv4', off, hlen, st);
     const len = getField(buf, off, F.len);
-    if (len < hlen) throw new DecodeError('ipv4', off, `total length ${len} is shorter than the ${hlen}-byte header`);
-    narrowExtent('ipv4', off, off + len, st, 'total length');
-    // A fragment's payload is not a whole upper-layer packet: keep it raw.
-    const fragment = getField(buf, off, F.frag) !== 0 || (getField(buf, off, F.flags) & IPV4_MF) !== 0;
-    st.next = fragment ? KIND_RAW : NEXT_OF_PROTO[getField(buf, off, F.proto)]!;
+    if (len === 0) {
+      // Captured before TCP segmentation / generic segmentation offload split it: the packet is
+      // the rest of the frame, as Wireshark takes it. `len` stays 0 so the frame rebuilds.
+      st.note ??= `ipv4 at ${off}: total length 0, taken as the rest of the frame (TSO/GSO capture)`;
+    } else {
+      if (len < hlen) throw new DecodeError('ipv4', off, `total length ${len} is shorter than the ${hlen}-byte header`);
+      narrowExtent('ipv4', off, off + len, st, 'total length');
+    }
+    // A later fragment's payload is no upper-layer header: raw. The first fragment (offset 0)
+    // starts with one, decoded as Wireshark does without reassembly; its lengths and checksums
+    // cover more bytes than the fragment holds, which is expected, not damage.
+    if (getField(buf, off, F.frag) !== 0) st.next = KIND_RAW;
+    else {
+      if (getField(buf, off, F.flags) & IPV4_MF) st.quoted = true;
+      st.next = NEXT_OF_PROTO[getField(buf, off, F.proto)]!;
+    }
     return hlen;
   },
   fields(buf, off, hlen) {
@@ -220,6 +231,8 @@ export const ipv4Protocol = defineProtocol<Ipv4Layer>({
   selectedBy: [
     { table: 'ethertype', value: 0x0800 },
     { table: 'ipproto', value: 4 },
+    { table: 'ppp', value: 0x0021 },
+    { table: 'gpe', value: 1 },
     { table: 'bsd.af', value: 2 },
   ],
   linkType: 228,

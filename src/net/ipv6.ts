@@ -47,7 +47,14 @@ export const dissectIpv6: Dissector = {
     needBytes('ipv6', off, IPV6.length, st);
     const version = getField(buf, off, F.version);
     if (version !== 6) throw new DecodeError('ipv6', off, `version ${version}, expected 6`);
-    narrowExtent('ipv6', off, off + IPV6.length + getField(buf, off, F.plen), st, 'payload length');
+    const plen = getField(buf, off, F.plen);
+    // Payload length 0 (TSO/GSO capture, or a jumbogram's hop-by-hop option): the rest of the
+    // frame, as Wireshark takes it, marked as for IPv4 total length 0.
+    // A packet with nothing after its header (a Teredo bubble) is no such case.
+    if (plen === 0) {
+      if (st.end > off + IPV6.length) st.note ??= `ipv6 at ${off}: payload length 0, taken as the rest of the frame (TSO/GSO capture)`;
+    }
+    else narrowExtent('ipv6', off, off + IPV6.length + plen, st, 'payload length');
     st.next = NEXT_OF_NH[getField(buf, off, F.nh)]!;
     return IPV6.length;
   },
@@ -109,6 +116,8 @@ export const ipv6Protocol = defineProtocol<Ipv6Layer>({
   selectedBy: [
     { table: 'ethertype', value: 0x86dd },
     { table: 'ipproto', value: 41 },
+    { table: 'ppp', value: 0x0057 },
+    { table: 'gpe', value: 2 },
     // BSD loopback: AF_INET6 is 24 on NetBSD/OpenBSD (written), 28 on FreeBSD, 30 on macOS.
     { table: 'bsd.af', value: 24 },
     { table: 'bsd.af', value: 28, direction: 'decode' },

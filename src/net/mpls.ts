@@ -100,6 +100,8 @@ export const mplsProtocol = defineProtocol<MplsLayer>({
     { table: 'ethertype', value: 0x8848, direction: 'decode' },
     { table: 'ipproto', value: 137 },
     { table: 'udp.dport', value: UDP_PORT_MPLS },
+    { table: 'ppp', value: 0x0281 },
+    { table: 'gpe', value: 5 },
   ],
   display: { name: 'MPLS', info: (l) => `label ${String(l.label)}` },
 });

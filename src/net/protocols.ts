@@ -14,10 +14,19 @@ import type { Prepared } from './types.js';
 
 /** The numbering spaces that select a protocol. */
 /** `bsd.af`: the address family of BSD loopback (link type 0, DLT_NULL) headers. */
-export type TableName = 'ethertype' | 'ipproto' | 'udp.dport' | 'bsd.af';
+export type TableName = 'ethertype' | 'ipproto' | 'udp.dport' | 'bsd.af' | 'ppp' | 'gpe';
 
 /** Size of each table's number space. */
-const TABLE_SIZE: Readonly<Record<TableName, number>> = { ethertype: 0x10000, ipproto: 0x100, 'udp.dport': 0x10000, 'bsd.af': 0x100 };
+const TABLE_SIZE: Readonly<Record<TableName, number>> = {
+  ethertype: 0x10000,
+  ipproto: 0x100,
+  'udp.dport': 0x10000,
+  'bsd.af': 0x100,
+  /** PPP protocol field (RFC 1661; IANA PPP DLL protocol numbers). */
+  ppp: 0x10000,
+  /** Next protocol of VXLAN-GPE and NSH (one registry: draft-ietf-nvo3-vxlan-gpe, RFC 8300). */
+  gpe: 0x100,
+};
 
 /**
  * A number that selects a protocol in a table.

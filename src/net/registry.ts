@@ -89,7 +89,7 @@ export const KNOWN_KINDS: readonly string[] = [...PROTOCOLS.filter((d) => d.code
 export const DISSECTORS: readonly (Dissector | undefined)[] = PROTOCOLS.map((d) => (d === RAW ? undefined : d.dissector));
 
 /** The `layer` name decoded layers of each kind code carry (`raw` for internal kinds). */
-export const LAYER_NAME_OF_CODE: readonly string[] = PROTOCOLS.map((d) => (d.codec ? d.kind : RAW.kind));
+export const LAYER_NAME_OF_CODE: readonly string[] = PROTOCOLS.map((d) => (d.codec ? d.kind : (d.decodesAs ?? RAW.kind)));
 
 /** The kind code a frame of each capture link type starts with (from the descriptors' linkType). */
 export const KIND_OF_LINKTYPE: ReadonlyMap<number, number> = new Map(PROTOCOLS.flatMap((d, code) => (d.linkType === undefined ? [] : [[d.linkType, code] as const])));

@@ -14,6 +14,11 @@ export interface DecodedFrame {
   layers: Layer[];
   /** The first thing that could not be decoded; the undecoded rest is the trailing `raw` layer. */
   error?: DecodeError;
+  /**
+   * Something decoded as Wireshark does though the bytes do not say it outright (an IP length
+   * of 0 in a TSO/GSO capture, taken as the rest of the frame). Not damage.
+   */
+  note?: string;
 }
 
 export interface DecodeOptions {
@@ -109,8 +114,11 @@ export interface DissectState {
   end: number;
   /** Set by a dissector that found a length claiming more bytes than exist (reported, not fatal). */
   short?: DecodeError;
+  /** The first note of the frame (DecodedFrame.note). */
+  note?: string;
   /**
-   * Inside the packet an ICMP error quotes (RFC 792: its header and first 8 data bytes): lengths
+   * Inside the packet an ICMP error quotes (RFC 792: its header and first 8 data bytes), or an
+   * IPv4 first fragment (offset 0, more fragments): lengths
    * claiming more than the quote are expected, and a header cut short ends the quote as `raw`
    * without an error.
    */
@@ -128,6 +136,12 @@ export interface Dissector {
    * DecodeError when the bytes cannot be this header; reads nothing past `st.end`.
    */
   scan(buf: Uint8Array, off: number, st: DissectState): number;
+  /**
+   * For a protocol chosen by a well-known port rather than by a type field, whether the bytes at
+   * `off` are this protocol at all (as Wireshark's dissectors decline a packet): when not, the
+   * rest is payload (`raw`), not damage. Absent: always.
+   */
+  accepts?(buf: Uint8Array, off: number, st: DissectState): boolean;
   /** The layer object (every field) of a header scan() accepted with length `len`. */
   fields(buf: Uint8Array, off: number, len: number): Layer;
 }
@@ -180,6 +194,11 @@ export interface ProtocolDescriptor<K extends string = string, L = Layer> {
   /** The header's auto next-protocol field and its table (filled from the following layer's kind). */
   readonly next?: NextField;
   readonly display: Display<L>;
+  /**
+   * For a decoder-internal kind (no codec) whose dissector writes another kind's layer object:
+   * that kind (ERSPAN type I is an `erspan` layer). Without it, internal kinds are `raw`.
+   */
+  readonly decodesAs?: string;
 }
 
 /**

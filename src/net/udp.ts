@@ -128,7 +128,12 @@ export const dissectUdp: Dissector = {
     const len = getField(buf, off, F.len);
     if (len < UDP.length) throw new DecodeError('udp', off, `length ${len} is below the 8-byte header`);
     narrowExtent('udp', off, off + len, st, 'length');
-    let next = NEXT_OF_DPORT[getField(buf, off, F.dport)]!;
+    // The destination port names the protocol; when it names none, the source port does: the
+    // server end of a tunnel answers from its well-known port (Teredo 3544, AYIYA 5072), which
+    // Wireshark recognises on either port. The destination goes first so that a source port
+    // that is a flow hash (VXLAN, Geneve) never decides.
+    const byDport = NEXT_OF_DPORT[getField(buf, off, F.dport)]!;
+    let next = byDport !== KIND_RAW ? byDport : NEXT_OF_DPORT[getField(buf, off, F.sport)]!;
     // NAT-T port 4500: a keepalive (one 0xff byte) or IKE (non-ESP marker: 4 zero bytes) is not ESP.
     if (next === KIND.esp) {
       const p = off + UDP.length;

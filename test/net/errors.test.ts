@@ -21,7 +21,7 @@ function encodeError(layers: unknown[]): EncodeError {
 describe('encoder errors', () => {
   it.each<[string, unknown[], string]>([
     ['vid out of range', [E, { layer: 'ipv4', src: '1.1.1.1', dst: '1.1.1.2' }, { layer: 'dot1q', vid: 4096 }, IP, U, R], 'layer 2 (dot1q): vid 4096 is out of range 0..4095'],
-    ['unknown kind', [E, { layer: 'ipv5' }], "layer 1 (ipv5): layer 'ipv5' is not a known kind (known: arp, dot1ad, dot1q, esp, ether, geneve, gre, icmp, icmpv6, ipv4, ipv6, ipv6dest, ipv6frag, ipv6hbh, ipv6rh, loopback, mpls, sll, sll2, tcp, udp, vxlan, raw)"],
+    ['unknown kind', [E, { layer: 'ipv5' }], "layer 1 (ipv5): layer 'ipv5' is not a known kind (known: arp, ayiya, dot1ad, dot1q, erspan, esp, ether, geneve, gre, gtpu, icmp, icmpv6, ipv4, ipv6, ipv6dest, ipv6frag, ipv6hbh, ipv6rh, loopback, mpls, nsh, pim, ppp, pppoe, rarp, sll, sll2, tcp, teredo, udp, vxlan, vxlangpe, raw)"],
     ['missing required field', [E, { layer: 'ipv4', src: '1.2.3.4' }, U, R], 'layer 1 (ipv4): dst is missing'],
     ['malformed MAC', [{ layer: 'ether', dst: '02:00:00:00:00', src: '02:00:00:00:00:02' }, IP, U, R], "layer 0 (ether): dst '02:00:00:00:00' is not a MAC address"],
     ['malformed IPv4', [E, { layer: 'ipv4', src: '192.0.2.256', dst: '1.1.1.1' }, U, R], "layer 1 (ipv4): src '192.0.2.256' is not an IPv4 address"],
@@ -101,10 +101,10 @@ describe('explicit values are written as given, even wrong ones', () => {
 });
 
 describe('decoder damage reports', () => {
-  it('an empty frame', () => {
+  it('an empty frame is short of an Ethernet header like a 1–13-byte one', () => {
     const d = decodeFrame(new Uint8Array(0));
     expect(d.layers).toEqual([]);
-    expect(d.error).toBeUndefined();
+    expect(d.error?.message).toBe('ether at byte 0: needs 14 bytes, 0 left');
   });
 
   it('a short Ethernet header becomes raw with the error', () => {
@@ -146,10 +146,25 @@ describe('decoder damage reports', () => {
     expect(d.error).toMatchObject({ layer: 'geneve', offset: 50 });
   });
 
-  it('an IPv4 fragment keeps its payload raw', () => {
-    const d = decodeFrame(encodeFrame([E, { ...IP, flags: 'MF' }, U, R]));
-    expect(d.layers.map((l) => l.layer)).toEqual(['ether', 'ipv4', 'raw']);
-    expect(d.layers[1]).toMatchObject({ flags: 'MF', proto: 17 });
+  it('an IPv4 first fragment is decoded into its upper-layer header (as tshark without reassembly), later ones stay raw', () => {
+    // The UDP length counts the whole datagram, more than the fragment holds: expected, no error.
+    const first = decodeFrame(encodeFrame([E, { ...IP, flags: 'MF' }, { ...U, len: 1480 }, R]));
+    expect(first.layers.map((l) => l.layer)).toEqual(['ether', 'ipv4', 'udp', 'raw']);
+    expect(first.error).toBeUndefined();
+    const later = decodeFrame(encodeFrame([E, { ...IP, flags: 'MF', frag: 185, proto: 17 }, R]));
+    expect(later.layers.map((l) => l.layer)).toEqual(['ether', 'ipv4', 'raw']);
+    expect(later.layers[1]).toMatchObject({ flags: 'MF', proto: 17, frag: 185 });
+  });
+
+  it('IPv4 total length 0 and IPv6 payload length 0 (TSO/GSO captures) are the rest of the frame, with the same note', () => {
+    const v4 = decodeFrame(encodeFrame([E, { ...IP, len: 0 }, U, R]));
+    expect(v4.layers.map((l) => l.layer)).toEqual(['ether', 'ipv4', 'udp', 'raw']);
+    expect(v4.error).toBeUndefined();
+    expect(v4.note).toBe('ipv4 at 14: total length 0, taken as the rest of the frame (TSO/GSO capture)');
+    const v6 = decodeFrame(encodeFrame([E, { layer: 'ipv6', src: '2001:db8::1', dst: '2001:db8::2', plen: 0 }, U, R]));
+    expect(v6.layers.map((l) => l.layer)).toEqual(['ether', 'ipv6', 'udp', 'raw']);
+    expect(v6.error).toBeUndefined();
+    expect(v6.note).toBe('ipv6 at 14: payload length 0, taken as the rest of the frame (TSO/GSO capture)');
   });
 });
 

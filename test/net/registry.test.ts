@@ -37,6 +37,10 @@ const PARENT_CONTEXT: Record<string, { before: Layer[]; linkType?: number }> = {
   sll: { before: [], linkType: 113 },
   sll2: { before: [], linkType: 276 },
   loopback: { before: [], linkType: 0 },
+  ppp: { before: [E, { layer: 'pppoe', sessionid: 1 }] },
+  vxlangpe: { before: [E, IP4, { layer: 'udp', sport: 1, dport: 4790 }] },
+  nsh: { before: [E, IP4, { layer: 'udp', sport: 1, dport: 4790 }, { layer: 'vxlangpe', vni: 1 }] },
+  ayiya: { before: [E, IP4, { layer: 'udp', sport: 1, dport: 5072 }] },
 };
 
 /** A minimal layer of each kind that can be selected, with what must follow it to decode whole. */
@@ -61,7 +65,33 @@ const CHILD: Record<string, Layer[]> = {
   ipv6frag: [{ layer: 'ipv6frag', nh: 59 }],
   // Without SAs an esp carries its protected bytes as data (IV, ciphertext, ICV).
   esp: [{ layer: 'esp', spi: 0x1001, seq: 1, data: '000102030405060708090a0b0c0d0e0f' }],
+  ppp: [{ layer: 'ppp', proto: 0xc021 }, { layer: 'raw', hex: 'aa' }],
+  pppoe: [{ layer: 'pppoe', sessionid: 1 }, { layer: 'ppp', proto: 0xc021 }, { layer: 'raw', hex: 'aa' }],
+  // GRE 0x88be without a sequence number: type I (type II needs the GRE sequence number).
+  erspan: [{ layer: 'erspan', ver: 0 }, { ...E, type: 0x88b5 }, { layer: 'raw', hex: 'aa' }],
+  gtpu: [{ layer: 'gtpu', teid: 1, gtp_type: 1 }, { layer: 'raw', hex: 'aa' }],
+  rarp: [{ layer: 'rarp', op: 3, hwsrc: '02:00:00:00:00:01', psrc: '0.0.0.0', pdst: '0.0.0.0' }],
+  vxlangpe: [{ layer: 'vxlangpe', vni: 7, nextproto: 0x99 }, { layer: 'raw', hex: 'aa' }],
+  nsh: [{ layer: 'nsh', spi: 7, nextproto: 0x99 }, { layer: 'raw', hex: 'aa' }],
+  teredo: [{ layer: 'teredo' }, { layer: 'raw', hex: 'aa' }],
+  ayiya: [{ layer: 'ayiya', identity: '20010db8000000000000000000000001', nh: 59 }],
+  pim: [{ layer: 'pim', type: 0 }, { layer: 'raw', hex: 'aa' }],
 };
+
+/**
+ * Where a child needs something else under one binding or one parent: ERSPAN type III under its
+ * own protocol type 0x22eb, type II after Geneve; under AYIYA no IP layer comes before an upper layer, so checksums
+ * that cover a pseudo-header are given.
+ */
+const CHILD_IN: Record<string, Layer[]> = {
+  'erspan@8939': [{ layer: 'erspan', ver: 2, session_id: 1 }, { ...E, type: 0x88b5 }, { layer: 'raw', hex: 'aa' }],
+  // Type I is told apart by GRE's missing sequence number; after Geneve 0x88be is type II.
+  'geneve>erspan': [{ layer: 'erspan', ver: 1, session_id: 1 }, { ...E, type: 0x88b5 }, { layer: 'raw', hex: 'aa' }],
+  'ayiya>udp': [{ layer: 'udp', sport: 1, dport: 2, chksum: 0 }, { layer: 'raw', hex: 'aa' }],
+  'ayiya>tcp': [{ layer: 'tcp', sport: 1, dport: 2, chksum: 0 }],
+  'ayiya>icmpv6': [{ layer: 'icmpv6', type: 128, id: 1, seq: 2, chksum: 0 }],
+};
+const childLayers = (parent: string, child: string, value: number): Layer[] => CHILD_IN[`${child}@${value}`] ?? CHILD_IN[`${parent}>${child}`] ?? CHILD[child]!;
 
 const encodable = PROTOCOLS.filter((d) => d.codec);
 
@@ -99,7 +129,7 @@ describe('registry: every binding, both directions', () => {
     const dir = binding.direction ?? 'both';
     // Encode: the auto field is filled from the child's kind (both/encode), or given (decode-only alias).
     const parentOut = (dir === 'decode' ? { ...p, [field]: binding.value } : p) as Layer;
-    const frame = [...ctx.before, parentOut, ...CHILD[child]!];
+    const frame = [...ctx.before, parentOut, ...childLayers(parent, child, binding.value)];
     const bytes = encodeFrame(frame);
     const d = decodeFrame(bytes, ctx.linkType === undefined ? {} : { linkType: ctx.linkType });
     const at = ctx.before.length;

@@ -39,7 +39,9 @@ function ipv4Of(frame: Layer[]) {
   const bytes = encodeFrame(frame);
   const layers = decodeFrame(bytes).layers;
   const ip = layers.find((l) => l.layer === 'ipv4')!;
-  return { bytes, ip, header: bytes.subarray(14, 14 + (ip['ihl'] as number) * 4), payload: bytesOf(layers[layers.indexOf(ip) + 1]!['hex']) };
+  const ihl = (ip['ihl'] as number) * 4;
+  // The payload as the total length delimits it (a first fragment's is decoded further, as by tshark).
+  return { bytes, ip, header: bytes.subarray(14, 14 + ihl), payload: bytes.subarray(14 + ihl, 14 + (ip['len'] as number)) };
 }
 
 describe('IPv4 fragmentation (RFC 791)', () => {

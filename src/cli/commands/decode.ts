@@ -20,7 +20,7 @@ than Ethernet (1) — raw IP (101), Linux cooked SLL (113) and SLL2 (276), BSD l
 IPv4/IPv6 (228/229) — decode from their own first layer; text output says the link type in a
 "# link type" line.
   --json                  {"packets": [{"time", "layers", "interface"?, "linkType"?,
-                          "comment"? or "comments"?, "error"?}]}, time as decimal seconds with
+                          "comment"? or "comments"?, "error"?, "note"?}]}, time as decimal seconds with
                           all nine decimals; the interface name (pcapng), the link type when
                           not Ethernet and every comment are kept, so build gives the packets
                           back
@@ -32,7 +32,9 @@ IPv4/IPv6 (228/229) — decode from their own first layer; text output says the 
                           decoded; a bad ICV or padding or an unknown SPI is that frame's
                           "error" (without --sa, "esp" carries its protected bytes as "data")
 
-A frame that cannot be decoded whole gets "error" and its undecoded rest as a "raw" layer. A
+A frame that cannot be decoded whole gets "error" and its undecoded rest as a "raw" layer; one
+decoded as Wireshark does where the bytes leave a choice (an IP length of 0 in a TSO/GSO capture:
+the rest of the frame) gets "note". A
 damaged file (bad magic, a block length disagreeing with its trailer, a record cut short) prints
 the frames before the damage, then exits 2 with the byte offset of the damage on stderr.
 `;
@@ -40,11 +42,14 @@ the frames before the damage, then exits 2 with the byte offset of the damage on
 interface Decoded {
   layers: Layer[];
   error?: string;
+  note?: string;
 }
 
 function decodeRecord(r: CaptureRecord, opts: DecodeOptions): Decoded {
   const d = decodeFrame(r.data, r.linkType === LINKTYPE_ETHERNET ? opts : { ...opts, linkType: r.linkType });
-  return d.error ? { layers: d.layers, error: d.error.message } : { layers: d.layers };
+  const out: Decoded = d.error ? { layers: d.layers, error: d.error.message } : { layers: d.layers };
+  if (d.note !== undefined) out.note = d.note;
+  return out;
 }
 
 const str = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '?');
@@ -78,6 +83,7 @@ export function summaryLine(n: number, time: string, length: number, d: Decoded)
   }
   if (ports) info.push(ports);
   if (d.error) info.push(`[${d.error}]`);
+  if (d.note) info.push(`(${d.note})`);
   const stack = d.layers.map((l) => protocolOf(l.layer)?.display.name ?? l.layer).join('/');
   return `${String(n).padStart(5)} ${time}  ${src} → ${dst}  ${stack}  ${length}  ${info.join(', ')}`.trimEnd();
 }
@@ -139,13 +145,14 @@ export const command: Command = {
         if (json) {
           // Everything `build` needs to write the packet back: its interface's name and link
           // type (when not Ethernet) and each of its comments.
-          const o: { time: string; layers: Layer[]; interface?: string; linkType?: number; comment?: string; comments?: string[]; error?: string } = { time, layers: d.layers };
+          const o: { time: string; layers: Layer[]; interface?: string; linkType?: number; comment?: string; comments?: string[]; error?: string; note?: string } = { time, layers: d.layers };
           const itfName = reader.interfaces[r.interfaceId]?.name;
           if (itfName !== undefined) o.interface = itfName;
           if (r.linkType !== LINKTYPE_ETHERNET) o.linkType = r.linkType;
           if (r.comments !== undefined) o.comments = r.comments;
           else if (r.comment !== undefined) o.comment = r.comment;
           if (d.error !== undefined) o.error = d.error;
+          if (d.note !== undefined) o.note = d.note;
           out((n > 1 ? ',\n  ' : '\n  ') + JSON.stringify(o));
         } else {
           if (r.linkType !== shownLinkType) {
