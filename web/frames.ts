@@ -33,6 +33,29 @@ export function mountFrames(root: HTMLElement, onStack: StackListener): FramesSt
   const paste = h('textarea', { id: 'paste-hex', rows: 3, spellcheck: 'false', placeholder: 'Paste a frame as hex (spaces, colons and line breaks are ignored), then Decode' });
   const decodeErr = h('div', { id: 'paste-error', class: 'error', hidden: true });
 
+  // Frames added to the capture; the download writes them, or the current frame when there are none.
+  const kept: { label: string; bytes: Uint8Array }[] = [];
+  const keptList = h('div', { id: 'kept', class: 'kept' });
+  const downloadBtn = h('button', { type: 'button', id: 'download-pcapng', onclick: save }, 'Download .pcapng');
+
+  function keep(): void {
+    kept.push({ label: `${state.stackId}, ${state.bytes.length} bytes`, bytes: state.bytes });
+    renderKept();
+  }
+
+  function renderKept(): void {
+    downloadBtn.textContent = kept.length ? `Download .pcapng (${kept.length} frame${kept.length === 1 ? '' : 's'})` : 'Download .pcapng';
+    keptList.replaceChildren(
+      ...(kept.length ? [h('span', {}, 'Capture: ')] : []),
+      ...kept.map((k, i) => h('span', { class: 'chip' }, `${i + 1}. ${k.label} `, h('button', { type: 'button', class: 'small', title: 'remove', onclick: () => (kept.splice(i, 1), renderKept()) }, '×'))),
+    );
+  }
+
+  function save(): void {
+    const frames = kept.length ? kept.map((k) => k.bytes) : [state.bytes];
+    download(pcapng(frames, Math.floor(Date.now() / 1000)), kept.length ? 'virtkit-capture.pcapng' : `virtkit-${state.stackId}.pcapng`, 'application/vnd.tcpdump.pcap');
+  }
+
   for (const s of STACKS) {
     picker.append(
       h('button', { type: 'button', 'data-stack': s.id, 'data-golden': s.golden, onclick: () => pickStack(s.id) }, s.label),
@@ -61,8 +84,9 @@ export function mountFrames(root: HTMLElement, onStack: StackListener): FramesSt
           'div',
           { class: 'toolbar' },
           info,
-          h('button', { type: 'button', id: 'download-pcapng', onclick: () => download(pcapng([state.bytes], Math.floor(Date.now() / 1000)), `virtkit-${state.stackId}.pcapng`, 'application/vnd.tcpdump.pcap') }, 'Download .pcapng'),
+          h('span', { class: 'row' }, h('button', { type: 'button', id: 'keep-frame', title: 'Add this frame to the capture the download writes', onclick: keep }, 'Add to capture'), downloadBtn),
         ),
+        keptList,
         errorBox,
         hexPane,
         tree,

@@ -20,6 +20,7 @@ export function mountOverhead(root: HTMLElement): OverheadControl {
   const figures = h('table', { id: 'oh-figures', class: 'figures' });
   const bar = h('div', { id: 'oh-bar', class: 'bar' });
   const legend = h('div', { class: 'bar-legend' });
+  const compare = h('table', { id: 'oh-compare', class: 'grid compare' });
 
   root.append(
     h(
@@ -30,7 +31,7 @@ export function mountOverhead(root: HTMLElement): OverheadControl {
       h('label', {}, 'Underlay MTU ', mtu),
     ),
     errorBox,
-    h('div', { class: 'oh' }, h('div', {}, bar, legend), figures),
+    h('div', { class: 'oh' }, h('div', {}, bar, legend, h('h2', {}, 'Every stack at this MTU'), compare), figures),
     h(
       'p',
       { class: 'note' },
@@ -64,18 +65,50 @@ export function mountOverhead(root: HTMLElement): OverheadControl {
       ...o.layers.map((l, i) => h('tr', { class: `L${i % 8}` }, h('td', {}, l.token), h('td', { class: 'num' }, String(l.bytes)), h('td', {}, ''))),
       ...rows.map(([k, v, why]) => h('tr', { 'data-figure': k }, h('td', {}, k), h('td', { class: 'num' }, String(v)), h('td', { class: 'why' }, why))),
     );
-    // The bar: link header | tunnel headers | inner header | inner IP packet, to scale.
+    // The bar, to scale: link header | tunnel headers | inner header | inner IP packet.
     const total = o.linkHeader + o.mtu;
     const seg = (cls: string, bytes: number, label: string, title: string): HTMLElement =>
-      h('div', { class: `seg ${cls}`, style: `flex-grow:${bytes}`, title: `${title}: ${bytes} bytes`, 'data-bytes': bytes }, h('span', {}, label));
-    const parts: HTMLElement[] = o.layers.map((l, i) => seg(`L${i % 8}${i < countLink(o) ? ' link' : ''}`, l.bytes, `${l.layer} ${l.bytes}`, l.token));
+      h('div', { class: `seg ${cls}`, style: `flex:${bytes} 1 0px`, title: `${title}: ${bytes} bytes`, 'data-bytes': bytes }, bytes / total > 0.04 ? h('span', {}, label) : null);
+    const links = countLink(o);
+    const parts: HTMLElement[] = o.layers.map((l, i) => seg(`L${i % 8}${i < links ? ' link' : ''}`, l.bytes, `${l.layer} ${l.bytes}`, l.token));
     if (o.innerHeader > 0) parts.push(seg('inner-head', o.innerHeader, `inner ${o.innerHeader}`, 'inner header'));
-    parts.push(seg('payload', o.innerMtu, `inner IP packet ≤ ${o.innerMtu}`, 'inner MTU'));
+    parts.push(seg('payload', o.innerMtu, `inner IP packet ≤ ${o.innerMtu} bytes`, 'inner MTU'));
+    // The same headers enlarged (only they, each to scale among them), so small ones can be read.
+    const heads = o.layers.map((l, i) => ({ cls: `L${i % 8}${i < links ? ' link' : ''}`, bytes: l.bytes, label: `${l.token} ${l.bytes}` }));
+    if (o.innerHeader > 0) heads.push({ cls: 'inner-head', bytes: o.innerHeader, label: `inner header ${o.innerHeader}` });
     bar.replaceChildren(
+      h('div', { class: 'mtu-mark', style: `left:${(100 * o.linkHeader) / total}%` }, h('span', {}, `underlay MTU ${o.mtu}`)),
       h('div', { class: 'segs' }, parts),
-      h('div', { class: 'mtu-mark', style: `margin-left:${(100 * o.linkHeader) / total}%` }, h('span', {}, `underlay MTU ${o.mtu}`)),
+      h('div', { class: 'zoom-label' }, 'the headers, enlarged:'),
+      h('div', { class: 'segs zoom' }, heads.map((x) => h('div', { class: `hseg ${x.cls}`, style: `flex:${x.bytes} 1 0px` }, h('span', {}, x.label)))),
     );
+    renderCompare(o.mtu);
     legend.textContent = `${o.overhead} bytes of headers around the inner packet; ${((100 * (o.overhead - o.linkHeader)) / Math.max(1, o.mtu)).toFixed(1)}% of the MTU goes to the tunnel.`;
+  }
+
+  function renderCompare(mtuBytes: number): void {
+    const rows = OVERHEAD_STACKS.map((x) => {
+      try {
+        return { ...x, o: encapsulationOverhead(x.stack, { mtu: mtuBytes }) };
+      } catch {
+        return { ...x, o: undefined };
+      }
+    });
+    const widest = Math.max(1, ...rows.map((r) => (r.o ? r.o.overhead : 0)));
+    compare.replaceChildren(
+      h('tr', {}, ...['stack', 'overhead', 'inner MTU', 'required MTU', ''].map((t) => h('th', {}, t))),
+      ...rows.map((r) =>
+        h(
+          'tr',
+          { class: r.stack === (custom.value.trim() || select.value) ? 'cur' : '' },
+          h('td', {}, r.label),
+          h('td', { class: 'num' }, r.o ? String(r.o.overhead) : '—'),
+          h('td', { class: 'num' }, r.o ? String(r.o.innerMtu) : 'too small'),
+          h('td', { class: 'num' }, r.o ? String(r.o.requiredMtu) : '—'),
+          h('td', { class: 'minibar' }, r.o ? h('div', { style: `width:${(100 * r.o.overhead) / widest}%` }) : null),
+        ),
+      ),
+    );
   }
 
   function countLink(o: Overhead): number {

@@ -182,7 +182,7 @@ export function mountPageWalk(root: HTMLElement): void {
         h(
           'p',
           { class: 'note' },
-          'The tables above now live in guest-physical memory (guest RAM: 16 MiB at host 0x1000000, mapped by the EPT with 4 KiB pages). Every guest entry is read at a guest-physical address the EPT must translate first, and so is the final address: (n+1)(m+1) − 1 references for a cold walk.',
+          'The tables above now live in guest-physical memory (guest RAM: 16 MiB at host 0x1000000, mapped by the EPT with 4 KiB pages; the EPT tables are host frames from 0x800000). Every guest entry is read at a guest-physical address the EPT must translate first, and so is the final address: (n+1)(m+1) − 1 references for a cold walk.',
         ),
         nested,
         nestedResult,
@@ -337,9 +337,11 @@ export function mountPageWalk(root: HTMLElement): void {
 
   function renderNested(va: bigint, access: number, user: boolean): void {
     const eptLevels = Number(eptLevelSel.value) as 4 | 5;
-    const host = new vk.PhysicalMemory(32 * MiB);
-    const hostBase = 16 * MiB;
-    const vm = new vk.Vm(host, { hostBase, ramSize: 16 * MiB, eptAllocator: new vk.FrameAllocator(host, 1 * MiB, 16 * MiB), eptLevels, guest: { levels: image.levels } });
+    // Host memory: EPT tables from 8 MiB, the guest's 16 MiB of RAM at 16 MiB.
+    const setup = { hostSize: 32 * MiB, hostBase: 16 * MiB, ramSize: 16 * MiB, eptAt: 8 * MiB, eptEnd: 16 * MiB, eptLevels };
+    nested.dataset.setup = JSON.stringify(setup);
+    const host = new vk.PhysicalMemory(setup.hostSize);
+    const vm = new vk.Vm(host, { hostBase: setup.hostBase, ramSize: setup.ramSize, eptAllocator: new vk.FrameAllocator(host, setup.eptAt, setup.eptEnd), eptLevels, guest: { levels: image.levels } });
     const gpt = new vk.PageTableBuilder(vm.guestMem, { levels: image.levels, allocator: new vk.FrameAllocator(vm.guestMem, image.tablesAt, image.tablesEnd) });
     for (const m of image.mappings) {
       try {

@@ -78,7 +78,7 @@ export function formFields(layer: Layer): FormField[] {
   if (layout) {
     for (const f of layout.fields) {
       if (f.internal || f.hidden) continue;
-      const def = f.def === undefined ? '' : typeof f.def === 'number' && f.width >= 8 && f.kind === 'uint' ? `0x${f.def.toString(16)}` : String(f.def);
+      const def = f.def === undefined ? '' : String(f.def);
       out.push({
         name: f.name,
         input: f.kind,

@@ -40,6 +40,8 @@ switch A
 interface Step {
   line: number;
   text: string;
+  /** The process running when the step is made. */
+  proc: 'A' | 'B';
   switchTo?: 'A' | 'B';
   va?: bigint;
   access?: number;
@@ -48,17 +50,19 @@ interface Step {
 function parseTrace(text: string): { steps: Step[]; error?: string } {
   const steps: Step[] = [];
   const lines = text.split('\n');
+  let proc: 'A' | 'B' = 'A';
   for (let i = 0; i < lines.length; i++) {
     const t = lines[i]!.replace(/#.*/, '').trim();
     if (t === '') continue;
     const sw = /^switch\s+([AB])$/i.exec(t);
     if (sw) {
-      steps.push({ line: i + 1, text: t, switchTo: sw[1]!.toUpperCase() as 'A' | 'B' });
+      steps.push({ line: i + 1, text: t, proc, switchTo: sw[1]!.toUpperCase() as 'A' | 'B' });
+      proc = sw[1]!.toUpperCase() as 'A' | 'B';
       continue;
     }
     const m = /^(0x[0-9a-f_]+|\d+)(?:\s+([rwx]))?$/i.exec(t);
     if (!m) return { steps, error: `line ${i + 1}: '${t}' is not "VA [r|w|x]" or "switch A|B"` };
-    steps.push({ line: i + 1, text: t, va: BigInt(m[1]!.replace(/_/g, '')), access: m[2] === 'w' ? vk.ACCESS_WRITE : m[2] === 'x' ? vk.ACCESS_EXEC : vk.ACCESS_READ });
+    steps.push({ line: i + 1, text: t, proc, va: BigInt(m[1]!.replace(/_/g, '')), access: m[2] === 'w' ? vk.ACCESS_WRITE : m[2] === 'x' ? vk.ACCESS_EXEC : vk.ACCESS_READ });
   }
   return { steps };
 }
@@ -98,7 +102,7 @@ export function mountTlb(root: HTMLElement): void {
       'div',
       { class: 'tlbv' },
       h('div', { class: 'col' }, h('h2', {}, 'Trace'), traceBox, h('div', { class: 'controls' }, geom), h('div', { class: 'row' }, stepBtn, runBtn, resetBtn), errorBox),
-      h('div', { class: 'col' }, h('h2', {}, 'Steps'), stepsEl),
+      h('div', { class: 'col' }, h('h2', {}, 'Steps'), h('div', { class: 'steps-head' }, h('span', {}, 'process: access'), h('span', {}, 'no PCID'), h('span', {}, 'PCID')), stepsEl),
       h('div', { class: 'col wide' }, sidesEl),
     ),
     h(
@@ -171,7 +175,7 @@ export function mountTlb(root: HTMLElement): void {
         h(
           'li',
           { class: i === pos - 1 ? 'cur' : i < pos ? 'done' : '', 'data-step': i },
-          h('span', { class: 'st' }, s.text),
+          h('span', { class: 'st' }, s.switchTo ? s.text : `${s.proc}: ${s.text}`),
           ...sides.map((side) => {
             const r = side.results[i];
             return h('span', { class: `res ${r ?? ''}`, title: side.name }, r === undefined ? '' : r === 'switch' ? (side.pcid ? 'keep' : 'flush') : r);

@@ -146,6 +146,21 @@ describe.skipIf(!RUN)('the page and the browser bundle in headless Chromium', ()
       // Checksum status 1 = Good, for both IPv4 headers and both UDP checksums; no expert info at all.
       expect(r.stdout.trim()).toBe('eth:ethertype:ip:udp:vxlan:eth:ethertype:ip:udp:data;4242;1,1;1,1;');
     }
+
+    // Two frames added to the capture: the download holds both, in order.
+    await p.click('#keep-frame');
+    await p.fill('input[data-layer="3"][data-field="vni"]', '7');
+    await p.click('#keep-frame');
+    const [download2] = await Promise.all([p.waitForEvent('download'), p.click('#download-pcapng')]);
+    expect(download2.suggestedFilename()).toBe('virtkit-capture.pcapng');
+    const file2 = join(SHOTS, 'capture.pcapng');
+    await download2.saveAs(file2);
+    const vni7 = bytesToHex(encodeFrame(vxlan.layers.map((l) => (l.layer === 'vxlan' ? { ...l, vni: 7 } : l))));
+    expect(readCapture(new Uint8Array(readFileSync(file2))).map((x) => bytesToHex(x.data))).toEqual([want, vni7]);
+    if (toolsAvailable('tshark')) {
+      const r = spawnSync('tshark', ['-r', file2, '-T', 'fields', '-e', 'vxlan.vni'], { encoding: 'utf8' });
+      expect(r.stdout.trim().split('\n')).toEqual(['4242', '7']);
+    }
   });
 
   it('Frames: pasted hex is decoded into the tree and the form', async () => {
@@ -226,9 +241,10 @@ describe.skipIf(!RUN)('the page and the browser bundle in headless Chromium', ()
     const cells = await p.$$eval('#ept-grid td.ref', (els) => els.map((e) => ({ i: Number((e as HTMLElement).dataset.ref), hpa: Number((e as HTMLElement).dataset.hpa), kind: Number((e as HTMLElement).dataset.kind) })));
     expect(cells).toHaveLength(24);
     const img = JSON.parse((await p.$eval('#pw-mappings', (e) => (e as HTMLElement).dataset.image))!) as Image;
-    const MiB = 0x100000;
-    const host = new PhysicalMemory(32 * MiB);
-    const vm = new Vm(host, { hostBase: 16 * MiB, ramSize: 16 * MiB, eptAllocator: new FrameAllocator(host, MiB, 16 * MiB), eptLevels: 4, guest: { levels: 4 } });
+    const setup = JSON.parse((await p.$eval('#ept-grid', (e) => (e as HTMLElement).dataset.setup))!) as { hostSize: number; hostBase: number; ramSize: number; eptAt: number; eptEnd: number; eptLevels: 4 | 5 };
+    expect(setup.eptLevels).toBe(4);
+    const host = new PhysicalMemory(setup.hostSize);
+    const vm = new Vm(host, { hostBase: setup.hostBase, ramSize: setup.ramSize, eptAllocator: new FrameAllocator(host, setup.eptAt, setup.eptEnd), eptLevels: 4, guest: { levels: 4 } });
     const gpt = new PageTableBuilder(vm.guestMem, { levels: 4, allocator: new FrameAllocator(vm.guestMem, img.tablesAt, img.tablesEnd) });
     for (const m of img.mappings) gpt.map(BigInt(m.va), m.pa, m.size, m.flags);
     const nw = new NestedWalker(host, vm.eptWalker, { levels: 4 });
