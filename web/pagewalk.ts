@@ -335,13 +335,23 @@ export function mountPageWalk(root: HTMLElement): void {
     renderNested(va, access, user);
   }
 
+  const vms = new Map<number, { host: vk.PhysicalMemory; vm: vk.Vm }>();
+
   function renderNested(va: bigint, access: number, user: boolean): void {
     const eptLevels = Number(eptLevelSel.value) as 4 | 5;
     // Host memory: EPT tables from 8 MiB, the guest's 16 MiB of RAM at 16 MiB.
     const setup = { hostSize: 32 * MiB, hostBase: 16 * MiB, ramSize: 16 * MiB, eptAt: 8 * MiB, eptEnd: 16 * MiB, eptLevels };
     nested.dataset.setup = JSON.stringify(setup);
-    const host = new vk.PhysicalMemory(setup.hostSize);
-    const vm = new vk.Vm(host, { hostBase: setup.hostBase, ramSize: setup.ramSize, eptAllocator: new vk.FrameAllocator(host, setup.eptAt, setup.eptEnd), eptLevels, guest: { levels: image.levels } });
+    // The VM (its EPT maps 4096 pages) is built once per EPT depth; each render rebuilds only the
+    // guest's tables, in a cleared table area (walks change nothing: no A/D updates).
+    let cached = vms.get(eptLevels);
+    if (!cached) {
+      const h0 = new vk.PhysicalMemory(setup.hostSize);
+      cached = { host: h0, vm: new vk.Vm(h0, { hostBase: setup.hostBase, ramSize: setup.ramSize, eptAllocator: new vk.FrameAllocator(h0, setup.eptAt, setup.eptEnd), eptLevels }) };
+      vms.set(eptLevels, cached);
+    }
+    const { host, vm } = cached;
+    vm.guestMem.u8.fill(0, image.tablesAt, image.tablesEnd);
     const gpt = new vk.PageTableBuilder(vm.guestMem, { levels: image.levels, allocator: new vk.FrameAllocator(vm.guestMem, image.tablesAt, image.tablesEnd) });
     for (const m of image.mappings) {
       try {
