@@ -236,14 +236,16 @@ export function mountFrames(root: HTMLElement, onStack: StackListener): FramesSt
   tree.addEventListener('mouseover', hover);
   hexPane.addEventListener('mouseleave', () => highlight(-1, -1));
   tree.addEventListener('mouseleave', () => highlight(-1, -1));
-  // A click on a byte puts the cursor in the form input of its field.
-  hexPane.addEventListener('click', (e) => {
+  // A click on a byte or a tree row puts the cursor in the form input of its field.
+  const focusField = (e: Event): void => {
     const t = (e.target as HTMLElement).closest<HTMLElement>('[data-l]');
     if (!t) return;
     const li = Number(t.dataset.l);
     const f = current.layers[li]?.fields[Number(t.dataset.f)];
     if (f) form.querySelector<HTMLInputElement>(`[data-layer="${li}"][data-field="${f.name}"]`)?.focus();
-  });
+  };
+  hexPane.addEventListener('click', focusField);
+  tree.addEventListener('click', focusField);
 
   function decodePasted(): void {
     const text = paste.value.replace(/0x/gi, '').replace(/[\s:.-]/g, '');

@@ -52,6 +52,7 @@ const PROBES: readonly Probe[] = [
   { label: '2 MiB page', va: '0x8abcde', access: vk.ACCESS_WRITE, user: true },
   { label: '1 GiB page', va: '0xffff888012345678', access: vk.ACCESS_READ, user: false },
   { label: 'not canonical', va: '0x0000900000000000', access: vk.ACCESS_READ, user: true },
+  { label: 'a 57-bit address', va: '0x00ab000000400000', access: vk.ACCESS_READ, user: true },
 ];
 
 const LEVEL_NAMES = ['', 'PTE', 'PDE', 'PDPTE', 'PML4E', 'PML5E'];
@@ -365,11 +366,17 @@ export function mountPageWalk(root: HTMLElement): void {
     const cols = eptLevels + 1;
     const rows = image.levels + 1;
     const cells: (HTMLElement | null)[][] = Array.from({ length: rows }, () => new Array<HTMLElement | null>(cols).fill(null));
+    // EPT references go in the row of the guest entry they lead to; once the guest walk has
+    // reached its leaf (a translation, or a fault in the final translation), in the last row:
+    // a large page leaves the rows of the levels it skips empty.
+    const finalPhase = st === vk.WALK_OK || (st === vk.NESTED_EPT_VIOLATION && (nw.exitQualification & vk.EQ_FINAL_TRANSLATION) !== 0);
     let r = 0;
     let c = 0;
+    let guestSeen = 0;
     for (let i = 0; i < nw.refCount; i++) {
       const kind = nw.refKinds[i]!;
       if (kind === vk.REF_GUEST) c = cols - 1;
+      else if (finalPhase && guestSeen === nw.guestRefCount) r = rows - 1;
       const lvl = kind === vk.REF_GUEST ? image.levels - r : eptLevels - c;
       const name = kind === vk.REF_GUEST ? `guest ${LEVEL_NAMES[lvl]}` : `EPT ${LEVEL_NAMES[lvl]}`;
       if (r < rows && c < cols) {
@@ -378,6 +385,7 @@ export function mountPageWalk(root: HTMLElement): void {
       if (kind === vk.REF_GUEST) {
         r++;
         c = 0;
+        guestSeen++;
       } else c++;
     }
     const rowHead = (ri: number): string => {

@@ -173,6 +173,16 @@ describe.skipIf(!RUN)('the page and the browser bundle in headless Chromium', ()
     const gre = v.layers[2]!;
     expect(await p.inputValue('input[data-layer="2"][data-field="key"]')).toBe(String(gre.key));
     expect(await p.inputValue('input[data-layer="2"][data-field="seq"]')).toBe(String(gre.seq));
+
+    // A frame cut short: shown byte for byte, with the decoder's error; text that is not hex is refused.
+    const cut = golden('vxlan_ipv4').hex.slice(0, 60 * 2);
+    await p.fill('#paste-hex', cut);
+    await p.click('#decode-hex');
+    expect(await p.$eval('#hex-pane', (el) => (el as HTMLElement).dataset.hex)).toBe(cut);
+    expect(await p.textContent('#tree .error')).toMatch(/^decode: \w+ at byte \d+: /);
+    await p.fill('#paste-hex', '02 00 0');
+    await p.click('#decode-hex');
+    expect(await p.textContent('#paste-error')).toContain('not hex');
   });
 
   it('Overhead: VXLAN over IPv4 is 50 bytes, leaving 1450 of a 1500 MTU; 8950 of 9000', async () => {
@@ -255,7 +265,17 @@ describe.skipIf(!RUN)('the page and the browser bundle in headless Chromium', ()
     // Laid out as a grid: row r holds 4 EPT references then guest entry r (the last row: the final address's EPT walk).
     const rows = await p.$$eval('#ept-grid tr', (trs) => trs.slice(1).map((tr) => [...tr.querySelectorAll('td')].map((td) => (td.classList.contains('guest') ? 'G' : td.classList.contains('ept') ? 'E' : '-')).join('')));
     expect(rows).toEqual(['EEEEG', 'EEEEG', 'EEEEG', 'EEEEG', 'EEEE-']);
+    // A 2 MiB guest page: no guest PT level, so 3 × (4 + 1) + 4 = 19 references, the PT row empty.
+    await p.click('.probes button:text-is("2 MiB page")');
+    const rows2m = await p.$$eval('#ept-grid tr', (trs) => trs.slice(1).map((tr) => [...tr.querySelectorAll('td')].map((td) => (td.classList.contains('guest') ? 'G' : td.classList.contains('ept') ? 'E' : '-')).join('')));
+    expect(rows2m).toEqual(['EEEEG', 'EEEEG', 'EEEEG', '-----', 'EEEE-']);
+    await p.click('.probes button:text-is("user reads code")');
     await p.screenshot({ path: join(SHOTS, 'pagewalk.png'), fullPage: true });
+    await p.selectOption('#pw-levels', '5');
+    await p.click('.probes button:text-is("1 GiB page")');
+    expect(await p.$$eval('#pw-split .part', (els) => els.map((e) => e.querySelector('.pname')!.textContent))).toEqual(['sign extension', 'PML5 index', 'PML4 index', 'PDPT index', 'offset in the 1 GiB page']);
+    await p.screenshot({ path: join(SHOTS, 'pagewalk-5level.png'), fullPage: true });
+    await p.selectOption('#pw-levels', '4');
     await p.click('.probes button:text-is("user writes code")');
     await p.screenshot({ path: join(SHOTS, 'pagewalk-fault.png') });
   });
