@@ -20,7 +20,13 @@ export type StackListener = (stackId: string) => void;
 
 const clone = (layers: readonly Layer[]): Layer[] => layers.map((l) => ({ ...l }));
 
-export function mountFrames(root: HTMLElement, onStack: StackListener): FramesState {
+export interface FramesControl {
+  readonly state: FramesState;
+  /** Decode a frame given as hex, as if pasted (other views send frames here). */
+  decodeHex(hex: string): void;
+}
+
+export function mountFrames(root: HTMLElement, onStack: StackListener): FramesControl {
   const first = STACKS.find((s) => s.id === 'vxlan')!;
   const state: FramesState = { stackId: first.id, layers: clone(first.layers), bytes: new Uint8Array(0) };
 
@@ -268,5 +274,11 @@ export function mountFrames(root: HTMLElement, onStack: StackListener): FramesSt
 
   renderForm();
   update();
-  return state;
+  return {
+    state,
+    decodeHex(hex) {
+      paste.value = hex;
+      decodePasted();
+    },
+  };
 }
