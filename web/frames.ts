@@ -94,8 +94,7 @@ export function mountFrames(root: HTMLElement, onStack: StackListener): FramesCo
         ),
         keptList,
         errorBox,
-        hexPane,
-        tree,
+        h('div', { class: 'bt' }, hexPane, tree),
       ),
     ),
   );
@@ -176,6 +175,13 @@ export function mountFrames(root: HTMLElement, onStack: StackListener): FramesCo
 
   function show(bytes: Uint8Array, d: Dissection): void {
     info.textContent = `${bytes.length} bytes · ${d.layers.map((l) => l.kind).join(' / ')}`;
+    // For a tunnel stack: how many of those bytes the encapsulation adds around the inner packet.
+    const preset = STACKS.find((x) => x.id === state.stackId);
+    const outer = preset ? preset.overhead.split(',').length - 1 : 0;
+    const innerStart = d.layers[outer]?.start;
+    if (preset && innerStart !== undefined && d.layers.length > outer) {
+      info.append(h('span', { id: 'encap-info', class: 'encap' }, ` · ${innerStart} bytes of ${d.layers.slice(0, outer).map((l) => l.kind).join('/')} around a ${bytes.length - innerStart}-byte inner packet`));
+    }
     hexPane.dataset.hex = bytesToHex(bytes);
     // Which layer and field each byte belongs to (the innermost field listed wins).
     const layerAt = new Int16Array(bytes.length).fill(-1);

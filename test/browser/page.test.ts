@@ -113,6 +113,7 @@ describe.skipIf(!RUN)('the page and the browser bundle in headless Chromium', ()
     expect(shown).toBe(want);
     // 14 + 20 + 8 bytes of outer headers, then VXLAN: flags (4 bytes), VNI at bytes 46..48.
     expect(shown.slice(46 * 2, 49 * 2)).toBe('001092');
+    expect(await p.textContent('#encap-info')).toBe(' · 50 bytes of ether/ipv4/udp/vxlan around a 58-byte inner packet');
 
     // The pointer on a VNI byte highlights the three VNI bytes and the tree's vni row.
     await p.hover('#hex-pane .bytes span.b[data-i="47"]');
