@@ -77,7 +77,13 @@ export function mountFrames(root: HTMLElement, onStack: StackListener): FramesCo
         { class: 'col form-col' },
         h('h2', {}, 'Stack'),
         picker,
-        h('h2', {}, 'Layers ', h('small', {}, 'empty = default or auto')),
+        h(
+          'h2',
+          { class: 'layers-head' },
+          'Layers ',
+          h('small', {}, 'empty = default or auto'),
+          h('button', { type: 'button', id: 'clear-auto', class: 'small', title: 'Empty every auto field (lengths, checksums, next-protocol fields), so the encoder computes them again', onclick: clearAuto }, 'recompute auto fields'),
+        ),
         form,
         h('h2', {}, 'Decode hex'),
         paste,
@@ -106,6 +112,13 @@ export function mountFrames(root: HTMLElement, onStack: StackListener): FramesCo
     renderForm();
     update();
     onStack(id);
+  }
+
+  /** A decoded frame carries every auto field as found; after an edit the user may want them computed again. */
+  function clearAuto(): void {
+    for (const layer of state.layers) for (const f of formFields(layer)) if (f.auto) delete layer[f.name];
+    renderForm();
+    update();
   }
 
   function renderForm(): void {

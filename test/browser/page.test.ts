@@ -174,6 +174,16 @@ describe.skipIf(!RUN)('the page and the browser bundle in headless Chromium', ()
     const gre = v.layers[2]!;
     expect(await p.inputValue('input[data-layer="2"][data-field="key"]')).toBe(String(gre.key));
     expect(await p.inputValue('input[data-layer="2"][data-field="seq"]')).toBe(String(gre.seq));
+    // The decoded IPv4 length is explicit: a longer payload keeps it (a malformed frame, on
+    // purpose) until the auto fields are emptied and computed again.
+    await p.fill('input[data-layer="5"][data-field="hex"]', '00'.repeat(20));
+    expect(await p.inputValue('input[data-layer="1"][data-field="len"]')).not.toBe('');
+    const before = (await p.$eval('#hex-pane', (el) => (el as HTMLElement).dataset.hex))!;
+    expect(before.slice(16 * 2, 18 * 2)).toBe(v.hex.slice(16 * 2, 18 * 2));
+    await p.click('#clear-auto');
+    expect(await p.inputValue('input[data-layer="1"][data-field="len"]')).toBe('');
+    const after = (await p.$eval('#hex-pane', (el) => (el as HTMLElement).dataset.hex))!;
+    expect(parseInt(after.slice(16 * 2, 18 * 2), 16)).toBe(parseInt(v.hex.slice(16 * 2, 18 * 2), 16) + 4);
 
     // A frame cut short: shown byte for byte, with the decoder's error; text that is not hex is refused.
     const cut = golden('vxlan_ipv4').hex.slice(0, 60 * 2);
