@@ -21,7 +21,8 @@ function buildProcesses(mem: vk.PhysicalMemory): { A: number; B: number } {
   return { A: cr3(0x200000), B: cr3(0x280000) };
 }
 
-export const DEFAULT_TRACE = `# one access per line: VA [r|w|x] (upper-half VAs at CPL 0); "switch A" / "switch B" writes CR3
+export const DEFAULT_TRACE = `# one access per line: VA [r|w|x] (upper-half VAs at CPL 0);
+# "switch A" / "switch B" writes CR3; "invlpg VA" drops a page
 0x400000
 0x401000
 0x402000
@@ -43,6 +44,8 @@ interface Step {
   /** The process running when the step is made. */
   proc: 'A' | 'B';
   switchTo?: 'A' | 'B';
+  /** INVLPG of this address (the current process's entry for it, and a global one). */
+  invlpg?: bigint;
   va?: bigint;
   access?: number;
 }
@@ -60,8 +63,13 @@ function parseTrace(text: string): { steps: Step[]; error?: string } {
       proc = sw[1]!.toUpperCase() as 'A' | 'B';
       continue;
     }
+    const inv = /^invlpg\s+(0x[0-9a-f_]+|\d+)$/i.exec(t);
+    if (inv) {
+      steps.push({ line: i + 1, text: t, proc, invlpg: BigInt(inv[1]!.replace(/_/g, '')) });
+      continue;
+    }
     const m = /^(0x[0-9a-f_]+|\d+)(?:\s+([rwx]))?$/i.exec(t);
-    if (!m) return { steps, error: `line ${i + 1}: '${t}' is not "VA [r|w|x]" or "switch A|B"` };
+    if (!m) return { steps, error: `line ${i + 1}: '${t}' is not "VA [r|w|x]", "switch A|B" or "invlpg VA"` };
     steps.push({ line: i + 1, text: t, proc, va: BigInt(m[1]!.replace(/_/g, '')), access: m[2] === 'w' ? vk.ACCESS_WRITE : m[2] === 'x' ? vk.ACCESS_EXEC : vk.ACCESS_READ });
   }
   return { steps };
@@ -71,7 +79,7 @@ interface Side {
   name: string;
   pcid: boolean;
   mmu: vk.Mmu;
-  results: ('hit' | 'miss' | 'fault' | 'switch')[];
+  results: ('hit' | 'miss' | 'fault' | 'switch' | 'invlpg')[];
   /** Entry index touched by the last step (hit or filled), or -1. */
   touched: number;
   el: HTMLElement;
@@ -90,6 +98,7 @@ export function mountTlb(root: HTMLElement): void {
     h('option', { value: '8x1' }, '8 sets × 1 way (direct-mapped)'),
     h('option', { value: '1x8' }, '1 set × 8 ways (fully associative)'),
   );
+  const policySel = h('select', { id: 'tlb-policy', title: 'replacement policy' }, h('option', { value: 'lru' }, 'LRU'), h('option', { value: 'fifo' }, 'FIFO'), h('option', { value: 'random' }, 'random (xorshift32, seed 1)'));
   const errorBox = h('div', { class: 'error', id: 'tlb-error', hidden: true });
   const stepsEl = h('ol', { id: 'tlb-steps', class: 'steps' });
   const sidesEl = h('div', { class: 'tlb-sides' });
@@ -101,7 +110,7 @@ export function mountTlb(root: HTMLElement): void {
     h(
       'div',
       { class: 'tlbv' },
-      h('div', { class: 'col' }, h('h2', {}, 'Trace'), traceBox, h('div', { class: 'controls' }, geom), h('div', { class: 'row' }, stepBtn, runBtn, resetBtn), errorBox),
+      h('div', { class: 'col' }, h('h2', {}, 'Trace'), traceBox, h('div', { class: 'controls' }, geom, policySel), h('div', { class: 'row' }, stepBtn, runBtn, resetBtn), errorBox),
       h('div', { class: 'col' }, h('h2', {}, 'Steps'), h('div', { class: 'steps-head' }, h('span', {}, 'process: access'), h('span', {}, 'no PCID'), h('span', {}, 'PCID')), stepsEl),
       h('div', { class: 'col wide' }, sidesEl),
     ),
@@ -129,7 +138,7 @@ export function mountTlb(root: HTMLElement): void {
     const mem = new vk.PhysicalMemory(2 * MiB);
     procs = buildProcesses(mem);
     sides = [false, true].map((pcid) => {
-      const mmu = new vk.Mmu(new vk.PageWalker(mem), vk.simpleGeometry(sets, ways), { pcide: pcid, pge: true });
+      const mmu = new vk.Mmu(new vk.PageWalker(mem), vk.simpleGeometry(sets, ways), { pcide: pcid, pge: true, policy: policySel.value as vk.Policy, seed: 1 });
       mmu.movCr3(procs.A, pcid ? PCID_OF.A : 0);
       return { name: pcid ? 'with PCIDs' : 'without PCIDs', pcid, mmu, results: [], touched: -1, el: h('div', { class: 'side', 'data-pcid': String(pcid) }) };
     });
@@ -145,6 +154,11 @@ export function mountTlb(root: HTMLElement): void {
       if (s.switchTo) {
         side.mmu.movCr3(procs[s.switchTo], side.pcid ? PCID_OF[s.switchTo] : 0, side.pcid);
         side.results.push('switch');
+        continue;
+      }
+      if (s.invlpg !== undefined) {
+        side.mmu.invlpg(vk.vaHi(s.invlpg), vk.vaLo(s.invlpg));
+        side.results.push('invlpg');
         continue;
       }
       const va = s.va!;
@@ -175,10 +189,10 @@ export function mountTlb(root: HTMLElement): void {
         h(
           'li',
           { class: i === pos - 1 ? 'cur' : i < pos ? 'done' : '', 'data-step': i },
-          h('span', { class: 'st' }, s.switchTo ? s.text : `${s.proc}: ${s.text}`),
+          h('span', { class: 'st' }, s.va === undefined ? s.text : `${s.proc}: ${s.text}`),
           ...sides.map((side) => {
             const r = side.results[i];
-            return h('span', { class: `res ${r ?? ''}`, title: side.name }, r === undefined ? '' : r === 'switch' ? (side.pcid ? 'keep' : 'flush') : r);
+            return h('span', { class: `res ${r ?? ''}`, title: side.name }, r === undefined ? '' : r === 'switch' ? (side.pcid ? 'keep' : 'flush') : r === 'invlpg' ? 'drop' : r);
           }),
         ),
       ),
@@ -236,5 +250,6 @@ export function mountTlb(root: HTMLElement): void {
   resetBtn.addEventListener('click', reset);
   traceBox.addEventListener('change', reset);
   geom.addEventListener('change', reset);
+  policySel.addEventListener('change', reset);
   reset();
 }

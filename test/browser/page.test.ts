@@ -314,6 +314,13 @@ describe.skipIf(!RUN)('the page and the browser bundle in headless Chromium', ()
       [5, 7],
     ]);
     await p.screenshot({ path: join(SHOTS, 'tlb.png') });
+
+    // INVLPG drops the page in both TLBs: the next access to it walks again, its neighbour still hits.
+    await p.fill('#tlb-trace', '0x400000\n0x401000\ninvlpg 0x400000\n0x400000\n0x401000');
+    await p.dispatchEvent('#tlb-trace', 'change');
+    await p.click('#tlb-run');
+    const inv = await p.$$eval('#tlb-steps li', (lis) => lis.map((li) => [...li.querySelectorAll('.res')].map((r) => r.textContent).join(',')));
+    expect(inv).toEqual(['miss,miss', 'miss,miss', 'drop,drop', 'miss,miss', 'hit,hit']);
   });
 
   it('the page logged no console error and threw nothing', () => {
