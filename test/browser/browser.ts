@@ -27,6 +27,8 @@ export interface Session {
   page: Page;
   /** Console errors and uncaught exceptions seen so far, in any page. */
   errors: string[];
+  /** Every URL the pages requested (the page must need nothing but its own server). */
+  requests: string[];
   close(): Promise<void>;
 }
 
@@ -60,7 +62,9 @@ export async function openSession(): Promise<Session> {
     throw e;
   }
   const errors: string[] = [];
+  const requests: string[] = [];
   const watch = (p: Page): void => {
+    p.on('request', (r) => requests.push(r.url()));
     p.on('console', (m) => {
       if (m.type() === 'error') errors.push(`console: ${m.text()}`);
     });
@@ -75,6 +79,7 @@ export async function openSession(): Promise<Session> {
     context,
     page,
     errors,
+    requests,
     async close() {
       await context.close();
       await server.close();

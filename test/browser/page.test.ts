@@ -323,7 +323,10 @@ describe.skipIf(!RUN)('the page and the browser bundle in headless Chromium', ()
     expect(inv).toEqual(['miss,miss', 'miss,miss', 'drop,drop', 'miss,miss', 'hit,hit']);
   });
 
-  it('the page logged no console error and threw nothing', () => {
+  it('the page logged no console error, threw nothing and fetched nothing but its own files', () => {
     expect(s.errors).toEqual([]);
+    const foreign = s.requests.filter((u) => !u.startsWith(s.server.url) && !u.startsWith('blob:') && !u.startsWith('data:'));
+    expect(foreign).toEqual([]);
+    expect(s.requests).toContain(s.server.url + 'web/virtkit.js');
   });
 });
