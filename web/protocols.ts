@@ -71,6 +71,11 @@ const EXTRA_FIELDS: Readonly<Record<string, readonly FormField[]>> = {
 
 const IPV4_FLAG_WORDS = ['DF', 'MF', 'DF+MF'] as const;
 
+/** The input for a layout field's kind; any other kind (byte strings) is typed as hex. */
+function inputOf(kind: string): InputKind {
+  return kind === 'uint' || kind === 'bool' || kind === 'mac' || kind === 'ipv4' || kind === 'ipv6' ? kind : 'hex';
+}
+
 /** The form of a layer kind: its layout's fields (reserved and internal ones left out), then its variable parts. */
 export function formFields(layer: Layer): FormField[] {
   const out: FormField[] = [];
@@ -81,7 +86,7 @@ export function formFields(layer: Layer): FormField[] {
       const def = f.def === undefined ? '' : String(f.def);
       out.push({
         name: f.name,
-        input: f.kind,
+        input: inputOf(f.kind),
         auto: f.auto,
         placeholder: f.auto ? 'auto' : def === '' ? 'required' : def,
         width: f.width,
