@@ -188,19 +188,21 @@ describe('virtkit decode', () => {
     expect((await runCli(['build', PACKETS, '-o', t('d.pcap')])).code).toBe(0);
   });
 
-  it('--json: {"packets": [{"time" (a string), "layers", "comment"?, "error"?}]}', async () => {
+  it('--json: {"packets": [{"time" (a string), "layers", "interface"?, "linkType"?, "comment"?, "error"?}]}', async () => {
     const j = json(await runCli(['decode', t('d.pcapng'), '--json']));
     expect(keys(j)).toEqual(['packets']);
     expect(j.packets).toHaveLength(2);
     const [a, b] = j.packets as Json[];
-    expect(keys(a)).toEqual(['comment', 'layers', 'time']);
+    // The interface name is kept so that build writes the packet back on the same interface.
+    expect(keys(a)).toEqual(['comment', 'interface', 'layers', 'time']);
+    expect(a.interface).toBe('virtkit0');
     expect(a.time).toBe('1700000000.000000001');
     expect(a.comment).toBe('VXLAN VNI 5001 over IPv4 (the layers.md example)');
     expect(a.layers.map((l: Json) => l.layer)).toEqual(['ether', 'ipv4', 'udp', 'vxlan', 'ether', 'ipv4', 'udp', 'raw']);
     expect(a.layers[3]).toMatchObject({ layer: 'vxlan', vni: 5001 });
     // The second frame stops two bytes into an IPv4 header: error names layer and offset, and
     // the undecoded rest comes out as raw.
-    expect(keys(b)).toEqual(['error', 'layers', 'time']);
+    expect(keys(b)).toEqual(['error', 'interface', 'layers', 'time']);
     expect(typeof b.time).toBe('string');
     expect(b.time).toBe('1700000001.500000000');
     expect(b.error).toMatch(/ipv4/);

@@ -33,8 +33,8 @@ export function parseArgs(argv: readonly string[], spec: FlagSpec, aliases: Reco
         arg = arg.slice(0, eq);
       }
       let name = arg.startsWith('--') ? arg.slice(2) : arg.slice(1);
-      name = aliases[name] ?? name;
-      const kind = spec[name];
+      name = ownEntry(aliases, name) ?? name;
+      const kind = ownEntry(spec, name);
       if (kind === undefined) throw new UsageError(`unknown option ${arg}`);
       if (kind === 'bool') {
         if (value !== undefined) throw new UsageError(`option ${arg} takes no value`);
@@ -91,4 +91,12 @@ export function parseNumber(text: string, what: string, min = 0, max = Number.MA
 /** Format a possibly-64-bit value as cli.md wants big numbers in JSON: a `0x…` string. */
 export function hex(v: bigint | number): string {
   return '0x' + (typeof v === 'bigint' ? v : BigInt(v)).toString(16);
+}
+
+/**
+ * `table[key]` for a name the user typed, only when the table itself has it: a plain `table[key]`
+ * would find `constructor`, `toString` or `__proto__` on Object.prototype.
+ */
+export function ownEntry<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
 }

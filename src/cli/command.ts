@@ -12,7 +12,12 @@ export interface Command {
 }
 
 export interface CommandIO {
-  stdout: (text: string) => void;
+  /**
+   * Write to standard output. A promise means the consumer is slower than we are (the pipe's
+   * buffer is full): a command producing much output awaits it before writing more, so memory
+   * stays flat whatever reads the output (`virtkit decode big.pcapng | slow-reader`).
+   */
+  stdout: (text: string) => void | Promise<void>;
   stderr: (text: string) => void;
   /** True when stdout/stderr is a terminal (progress bars only then). */
   isTTY: boolean;

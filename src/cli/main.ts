@@ -4,6 +4,7 @@
  */
 import { VirtkitError } from '../errors.js';
 import type { Command, CommandIO } from './command.js';
+import { ownEntry } from './args.js';
 
 const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   build: () => import('./commands/build.js'),
@@ -41,7 +42,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     io.stdout(topHelp(summaries));
     return 0;
   }
-  const load = COMMANDS[name];
+  const load = ownEntry(COMMANDS, name);
   if (!load) {
     io.stderr(`virtkit: unknown command '${name}' (valid: ${Object.keys(COMMANDS).join(', ')})\n`);
     return 2;

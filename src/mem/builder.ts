@@ -264,31 +264,94 @@ export interface LeafMapping {
   hi: number;
 }
 
+/** A table entry that points back at a table already on the path from cr3 to it (a loop). */
+export interface TableLoop {
+  loop: true;
+  /** Virtual address the entry covers (sign-extended, as LeafMapping.va). */
+  va: bigint;
+  /** Level of the entry (4 = PML4E …) and where it is. */
+  level: number;
+  entryPa: number;
+  /** The table it points to, which the path has already gone through. */
+  table: number;
+}
+
+/** Bounds on the work of walkMappings over a hostile image. */
+export interface MappingWalkLimits {
+  /** Leaves yielded at most; one more is a MappingLimitError (default 2^20). */
+  maxLeaves?: number;
+  /** Tables visited at most (aliased tables are visited once per path); default 2^18. */
+  maxTables?: number;
+}
+
+/** walkMappings went past a limit: the image aliases tables far more than a real one would. */
+export class MappingLimitError extends VirtkitError {
+  override name = 'MappingLimitError';
+}
+
 /**
  * Every present leaf reachable from cr3, in virtual-address order (lower half, then upper half,
- * which is index order once addresses are sign-extended). PS in a PML4E/PML5E is reserved; such
- * an entry is reported as a leaf nowhere and its subtree is not walked (the walker faults on it).
+ * which is index order once addresses are sign-extended), one at a time: a caller can stream
+ * them out. PS in a PML4E/PML5E is reserved; such an entry is reported as a leaf nowhere and
+ * its subtree is not walked (the walker faults on it).
+ *
+ * An image is data, possibly hostile: an entry pointing at a table already on its own path (a
+ * self-map, or a loop) is yielded as a TableLoop and not descended into, and the counts of
+ * leaves and of tables visited are bounded (MappingLimitError), since aliased tables multiply
+ * the leaves up to 512^levels. Depth is bounded by `levels`: no recursion on the data.
  */
-export function listMappings(mem: PhysicalMemory, cr3: number, levels: 4 | 5): LeafMapping[] {
-  const out: LeafMapping[] = [];
-  const vaBitsN = BigInt(levels === 5 ? 57 : 48);
-  const visit = (table: number, level: number, prefix: bigint): void => {
-    mem.check(table, 4096);
-    for (let i = 0; i < 512; i++) {
-      const ea = table + i * 8;
-      const lo = mem.readLo(ea);
-      if ((lo & LO_P) === 0) continue;
-      const hi = mem.readHi(ea);
-      const va = prefix | (BigInt(i) << BigInt(3 + 9 * level));
-      const ps = (lo & LO_PS) !== 0;
-      if (level >= 4 && ps) continue;
-      if (level === 1 || ps) {
-        out.push({ va: BigInt.asUintN(64, BigInt.asIntN(Number(vaBitsN), va)), pa: entryFrame(lo, hi, level), size: leafSize(level), level, entryPa: ea, lo, hi });
-      } else {
-        visit(entryFrame(lo, hi, level), level - 1, va);
-      }
+export function* walkMappings(mem: PhysicalMemory, cr3: number, levels: 4 | 5, limits: MappingWalkLimits = {}): Generator<LeafMapping | TableLoop> {
+  const maxLeaves = limits.maxLeaves ?? 1 << 20;
+  const maxTables = limits.maxTables ?? 1 << 18;
+  const vaBits = levels === 5 ? 57 : 48;
+  const signExtend = (va: bigint): bigint => BigInt.asUintN(64, BigInt.asIntN(vaBits, va));
+  // The path: table, next index and VA prefix per level (index = level).
+  const table = new Array<number>(levels + 1).fill(0);
+  const next = new Array<number>(levels + 1).fill(0);
+  const prefix = new Array<bigint>(levels + 1).fill(0n);
+  let leaves = 0;
+  let tables = 1;
+  let level: number = levels;
+  table[level] = cr3Root(cr3);
+  mem.check(table[level]!, 4096);
+  while (level <= levels) {
+    const i = next[level]!;
+    if (i === 512) {
+      level++;
+      continue;
     }
-  };
-  visit(cr3Root(cr3), levels, 0n);
+    next[level] = i + 1;
+    const ea = table[level]! + i * 8;
+    const lo = mem.readLo(ea);
+    if ((lo & LO_P) === 0) continue;
+    const hi = mem.readHi(ea);
+    const va = prefix[level]! | (BigInt(i) << BigInt(3 + 9 * level));
+    const ps = (lo & LO_PS) !== 0;
+    if (level >= 4 && ps) continue;
+    if (level === 1 || ps) {
+      if (++leaves > maxLeaves) throw new MappingLimitError(`more than ${maxLeaves} mappings: the tables are aliased (entries sharing tables multiply the leaves)`);
+      yield { va: signExtend(va), pa: entryFrame(lo, hi, level), size: leafSize(level), level, entryPa: ea, lo, hi };
+      continue;
+    }
+    const child = entryFrame(lo, hi, level);
+    let onPath = false;
+    for (let l = level; l <= levels; l++) if (table[l] === child) onPath = true;
+    if (onPath) {
+      yield { loop: true, va: signExtend(va), level, entryPa: ea, table: child };
+      continue;
+    }
+    if (++tables > maxTables) throw new MappingLimitError(`more than ${maxTables} page-table visits: the tables are aliased (entries sharing tables)`);
+    mem.check(child, 4096);
+    level--;
+    table[level] = child;
+    next[level] = 0;
+    prefix[level] = va;
+  }
+}
+
+/** Every present leaf reachable from cr3 (walkMappings without the loops), in one array. */
+export function listMappings(mem: PhysicalMemory, cr3: number, levels: 4 | 5, limits?: MappingWalkLimits): LeafMapping[] {
+  const out: LeafMapping[] = [];
+  for (const m of walkMappings(mem, cr3, levels, limits)) if (!('loop' in m)) out.push(m);
   return out;
 }

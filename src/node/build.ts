@@ -3,7 +3,6 @@
  * or the previous time plus a fixed step) and streamed to the file. Also what `virtkit demo`
  * uses to write out/demo.pcapng.
  */
-import { unlinkSync } from 'node:fs';
 import { VirtkitError } from '../errors.js';
 import { encodeFrame } from '../net/index.js';
 import { DEFAULT_START, DEFAULT_STEP, PacketClock, SpecError, type CaptureFormat, type SpecPacket, type Timestamp } from '../pcap/index.js';
@@ -20,6 +19,8 @@ export interface BuildOptions {
   /** Called every `progressEvery` packets with the count so far. */
   onProgress?: (packets: number) => void;
   progressEvery?: number;
+  /** Files the packets come from: the output may not be one of them. */
+  inputs?: readonly string[];
 }
 
 export interface BuildSummary {
@@ -37,15 +38,17 @@ export function formatFromPath(path: string): CaptureFormat | undefined {
 }
 
 /**
- * Encode and write packets (an array or any sync/async iterable) to `path`. An encoder error
- * names the packet index; on any error the partial file is removed.
+ * Encode and write packets (an array or any sync/async iterable) to `path` through a temporary
+ * file renamed over it at the end (src/node/safe-output.ts; `-` is stdout, a device or FIFO is
+ * written straight through). An encoder error names the packet index; on any error the
+ * temporary file is removed and `path` is left as it was.
  */
 export async function writeCaptureFile(
   path: string,
   packets: Iterable<SpecPacket> | AsyncIterable<SpecPacket>,
   opts: BuildOptions,
 ): Promise<BuildSummary> {
-  const writer = await CaptureFileWriter.open(path, { format: opts.format, usec: opts.usec });
+  const writer = await CaptureFileWriter.open(path, { format: opts.format, usec: opts.usec, inputs: opts.inputs });
   const clock = new PacketClock(opts.start ?? DEFAULT_START, opts.step ?? DEFAULT_STEP);
   const every = opts.progressEvery ?? 4096;
   let index = 0;
@@ -56,10 +59,10 @@ export async function writeCaptureFile(
       try {
         frame = encodeFrame(p.layers);
         t = clock.stamp(p.time);
-        const wait = writer.add(frame, t.sec, t.nsec, p.comment, p.interface);
+        const wait = writer.add(frame, t.sec, t.nsec, p.comments ?? p.comment, p.interface, p.linkType);
         if (wait) await wait;
       } catch (e) {
-        if (e instanceof VirtkitError && !(e instanceof SpecError) && e.name !== 'FileError') throw new SpecError(index, e.message);
+        if (e instanceof VirtkitError && !(e instanceof SpecError) && e.name !== 'FileError') throw new SpecError(index, e.message, p.where);
         throw e;
       }
       index++;
@@ -68,12 +71,7 @@ export async function writeCaptureFile(
     const { packets: n, bytes } = await writer.close();
     return { file: path, format: opts.format, packets: n, bytes };
   } catch (e) {
-    writer.destroy();
-    try {
-      unlinkSync(path);
-    } catch {
-      // Already gone or never created: nothing to clean.
-    }
+    await writer.destroy();
     throw e;
   }
 }

@@ -3,6 +3,8 @@
  * until it is full, then the chunk is handed to `emit` (a Node stream, a Blob part list, an
  * array) and a fresh one is started. Memory is one chunk, whatever the packet count.
  */
+import { VirtkitError } from '../errors.js';
+import { LINKTYPE_ETHERNET } from './layout.js';
 import { CaptureWriter, type CaptureWriterOptions } from './writer.js';
 
 export const DEFAULT_CHUNK_SIZE = 256 * 1024;
@@ -34,12 +36,18 @@ export class CaptureChunker {
     this.off = this.writer.writeHeader(this.buf, this.off);
   }
 
-  /** Add one packet; `interfaceName` picks (and if new, declares) its pcapng interface. */
-  add(frame: Uint8Array, sec: number, nsec: number, comment?: string, interfaceName?: string): void {
+  /**
+   * Add one packet; `interfaceName` and `linkType` pick (and if new, declare) its pcapng
+   * interface. pcap has one link type, Ethernet: a packet of another is refused.
+   */
+  add(frame: Uint8Array, sec: number, nsec: number, comment?: string | readonly string[], interfaceName?: string, linkType?: number): void {
     const w = this.writer;
     let id = 0;
-    if (interfaceName !== undefined && w.format === 'pcapng') {
-      id = w.interfaceId(interfaceName);
+    if (linkType !== undefined && linkType !== LINKTYPE_ETHERNET && w.format === 'pcap') {
+      throw new VirtkitError(`link type ${linkType}: a pcap file holds one link type (Ethernet, 1); write pcapng for several`);
+    }
+    if ((interfaceName !== undefined || (linkType !== undefined && linkType !== LINKTYPE_ETHERNET)) && w.format === 'pcapng') {
+      id = w.interfaceId(interfaceName, linkType);
       while (this.interfacesWritten < w.interfaces.length) {
         this.reserve(w.interfaceBlockLength(w.interfaces[this.interfacesWritten]!));
         this.off = w.writeInterfaceBlock(this.buf, this.off, this.interfacesWritten++);

@@ -23,7 +23,9 @@ export class SpecError extends VirtkitError {
   constructor(
     readonly packet: number,
     readonly reason: string,
+    /** Where the packet came from, e.g. "spec.jsonl line 7" (JSON Lines). */
+    readonly where?: string,
   ) {
-    super(`packet ${packet}: ${reason}`);
+    super(where === undefined ? `packet ${packet}: ${reason}` : `${where} (packet ${packet}): ${reason}`);
   }
 }

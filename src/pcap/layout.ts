@@ -12,6 +12,15 @@ export type FieldKind = 'u16' | 'u32';
 
 const WIDTH: Record<FieldKind, number> = { u16: 2, u32: 4 };
 
+/**
+ * What a layout's compiled parser offers: parse the layout's bytes into a record of its
+ * fields. (binary-parser's own Parser type stays inside: its types would leak into the
+ * package's declarations, which a strict TypeScript project could then not resolve.)
+ */
+export interface LayoutParser {
+  parse(bytes: Uint8Array): unknown;
+}
+
 export interface Layout<F extends string> {
   readonly name: string;
   /** Bytes the fields take together. */
@@ -20,7 +29,7 @@ export interface Layout<F extends string> {
   readonly at: Readonly<Record<F, number>>;
   readonly fields: readonly (readonly [F, FieldKind])[];
   /** A compiled binary-parser for this layout in the given byte order. */
-  parser(littleEndian: boolean): Parser;
+  parser(littleEndian: boolean): LayoutParser;
 }
 
 export function defineLayout<F extends string>(name: string, fields: readonly (readonly [F, FieldKind])[]): Layout<F> {
@@ -82,6 +91,8 @@ export const PCAP_RECORD_HEADER = defineLayout('pcap record header', [
 export const BT_SHB = 0x0a0d0d0a;
 export const BT_IDB = 0x00000001;
 export const BT_SPB = 0x00000003;
+/** The obsolete Packet Block, which the EPB replaced; old writers still made them and readers still read them. */
+export const BT_PB = 0x00000002;
 export const BT_EPB = 0x00000006;
 export const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 
@@ -118,6 +129,16 @@ export const IDB_BODY = defineLayout('pcapng interface description', [
 /** Enhanced Packet Block body before the packet data. */
 export const EPB_BODY = defineLayout('pcapng enhanced packet', [
   ['interfaceId', 'u32'],
+  ['tsHigh', 'u32'],
+  ['tsLow', 'u32'],
+  ['capLen', 'u32'],
+  ['origLen', 'u32'],
+] as const);
+
+/** Obsolete Packet Block body before the packet data: a 16-bit interface id and drop count. */
+export const PB_BODY = defineLayout('pcapng packet block', [
+  ['interfaceId', 'u16'],
+  ['dropsCount', 'u16'],
   ['tsHigh', 'u32'],
   ['tsLow', 'u32'],
   ['capLen', 'u32'],

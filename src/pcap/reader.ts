@@ -1,6 +1,6 @@
 /**
  * Reads pcap (either byte order, micro- or nanoseconds) and pcapng (any number of sections, each
- * in its own byte order, any number of interfaces; EPB, SPB, comments, if_tsresol in both its
+ * in its own byte order, any number of interfaces; EPB, SPB, the obsolete PB, comments, if_tsresol in both its
  * 10^-n and 2^-n forms, if_tsoffset; other block types skipped by their length).
  *
  * It is a pull parser fed with chunks, so a file of any size streams through in bounded memory:
@@ -17,6 +17,7 @@ import {
   BLOCK_HEADER,
   BT_EPB,
   BT_IDB,
+  BT_PB,
   BT_SHB,
   BT_SPB,
   BYTE_ORDER_MAGIC,
@@ -28,6 +29,7 @@ import {
   OPTION_HEADER,
   OPT_COMMENT,
   OPT_ENDOFOPT,
+  PB_BODY,
   PCAP_FILE_HEADER,
   PCAP_MAGIC_NSEC,
   PCAP_MAGIC_NSEC_SWAPPED,
@@ -55,6 +57,8 @@ export interface CaptureInterface {
   unitsPerSecondBig: bigint;
   /** if_tsoffset: seconds added to every timestamp. */
   tsOffset: number;
+  /** The same, exactly (a 64-bit signed count of seconds). */
+  tsOffsetBig?: bigint;
 }
 
 /**
@@ -71,12 +75,20 @@ export class CaptureRecord {
   interfaceId = 0;
   linkType = 1;
   sec = 0;
+  /**
+   * The seconds exactly, set only when they are beyond ±2^53 (a pcapng timestamp in whole
+   * seconds, or a large if_tsoffset), where `sec` is rounded.
+   */
+  secBig: bigint | undefined = undefined;
   nsec = 0;
   /** False for a Simple Packet Block, which has no timestamp (sec and nsec are then 0). */
   hasTime = true;
   capturedLength = 0;
   originalLength = 0;
+  /** The packet's comments joined with newlines (pcapng opt_comment; pcap has none). */
   comment: string | undefined = undefined;
+  /** Each comment on its own when there are several (else undefined: see `comment`). */
+  comments: string[] | undefined = undefined;
   buffer: Uint8Array = new Uint8Array(0);
   dataStart = 0;
   get data(): Uint8Array {
@@ -89,6 +101,17 @@ export interface CaptureReaderOptions {
 }
 
 const utf8 = new TextDecoder('utf-8');
+
+/** One more opt_comment of the record being read. */
+function addComment(r: CaptureRecord, c: string): void {
+  if (r.comment === undefined) {
+    r.comment = c;
+    return;
+  }
+  if (r.comments === undefined) r.comments = [r.comment];
+  r.comments.push(c);
+  r.comment = r.comment + '\n' + c;
+}
 
 export class CaptureReader {
   /** Known after the first 4 bytes. */
@@ -233,8 +256,13 @@ export class CaptureReader {
     if (capLen > MAX_BLOCK) throw new CaptureError(this.offset, `record claims ${capLen} captured bytes, more than any capture holds`);
     const need = PCAP_RECORD_HEADER.size + capLen;
     if (this.available() < need) return this.short(need, 'record');
-    if (tsFrac >= (this.usec ? 1_000_000 : NS_PER_SEC)) {
-      throw new CaptureError(this.offset + PCAP_RECORD_HEADER.at.tsFrac, `timestamp fraction ${tsFrac} is not below one second`);
+    // A fraction of a second or more is out of spec, but tshark reads such files: carry the
+    // whole seconds over rather than stop the decode (the time stays exact).
+    const perSecond = this.usec ? 1_000_000 : NS_PER_SEC;
+    if (tsFrac >= perSecond) {
+      const carry = Math.floor(tsFrac / perSecond);
+      tsSec += carry;
+      tsFrac -= carry * perSecond;
     }
     const r = this.record;
     r.offset = this.offset;
@@ -243,11 +271,13 @@ export class CaptureReader {
     r.interfaceId = 0;
     r.linkType = this.interfaces[0]!.linkType;
     r.sec = tsSec;
+    r.secBig = undefined;
     r.nsec = this.usec ? tsFrac * 1000 : tsFrac;
     r.hasTime = true;
     r.capturedLength = capLen;
     r.originalLength = origLen;
     r.comment = undefined;
+    r.comments = undefined;
     r.buffer = this.buf;
     r.dataStart = start + PCAP_RECORD_HEADER.size;
     this.pos = start + need;
@@ -313,6 +343,7 @@ export class CaptureReader {
     this.setTime(r, itf, tsHigh, tsLow);
     r.hasTime = true;
     r.comment = undefined;
+    r.comments = undefined;
     // Options walked inline (no closure per packet): only comments matter here.
     let at = dataStart + capLen + pad4(capLen);
     while (at + OPTION_HEADER.size <= end) {
@@ -321,10 +352,7 @@ export class CaptureReader {
       if (code === OPT_ENDOFOPT) break;
       const valueAt = at + OPTION_HEADER.size;
       if (valueAt + len > end) throw new CaptureError(this.base + at, `option ${code} of ${len} bytes runs past the end of its block`);
-      if (code === OPT_COMMENT) {
-        const c = utf8.decode(this.buf.subarray(valueAt, valueAt + len));
-        r.comment = r.comment === undefined ? c : r.comment + '\n' + c;
-      }
+      if (code === OPT_COMMENT) addComment(r, utf8.decode(this.buf.subarray(valueAt, valueAt + len)));
       at = valueAt + len + pad4(len);
     }
     return this.fill(r, id, itf, capLen, origLen, dataStart);
@@ -336,9 +364,12 @@ export class CaptureReader {
     const end = start + total - 4;
     switch (type) {
       case BT_SHB: {
+        // The length is checked before the body is read: a short block is damage, not a RangeError.
+        if (total < BLOCK_HEADER.size + SHB_BODY.size + 4) throw new CaptureError(this.offset, `section header of ${total} bytes is too short (at least ${BLOCK_HEADER.size + SHB_BODY.size + 4})`);
         const s = SHB_BODY.parser(this.littleEndian).parse(this.buf.subarray(body, body + SHB_BODY.size)) as Record<string, number>;
-        if (total < BLOCK_HEADER.size + SHB_BODY.size + 4) throw new CaptureError(this.offset, `section header of ${total} bytes is too short`);
         if (s.versionMajor !== 1) throw new CaptureError(this.offset + BLOCK_HEADER.size + SHB_BODY.at.versionMajor, `pcapng version ${s.versionMajor}.${s.versionMinor} is not 1.x`);
+        // Its options are walked for their bounds only (shb_hardware, shb_os, shb_userappl…).
+        this.options(body + SHB_BODY.size, end, () => undefined);
         this.sections++;
         this.interfaces = [];
         return null;
@@ -365,10 +396,31 @@ export class CaptureReader {
             const hi = this.view.getInt32(at + (this.littleEndian ? 4 : 0), this.littleEndian);
             const lo = this.view.getUint32(at + (this.littleEndian ? 0 : 4), this.littleEndian);
             itf.tsOffset = hi * TWO32 + lo;
+            itf.tsOffsetBig = (BigInt(hi) << 32n) + BigInt(lo);
           }
         });
         this.interfaces.push(itf);
         return null;
+      }
+      case BT_PB: {
+        if (total < BLOCK_HEADER.size + PB_BODY.size + 4) throw new CaptureError(this.offset, `packet block of ${total} bytes is too short`);
+        const P = PB_BODY.at;
+        const id = this.view.getUint16(body + P.interfaceId, this.littleEndian);
+        const capLen = this.u32(body + P.capLen);
+        const origLen = this.u32(body + P.origLen);
+        const dataStart = body + PB_BODY.size;
+        if (dataStart + capLen > end) throw new CaptureError(this.offset, `packet block of ${total} bytes cannot hold ${capLen} captured bytes`);
+        const itf = this.interfaces[id];
+        if (!itf) throw new CaptureError(this.offset, `packet refers to interface ${id}, but the section describes ${this.interfaces.length}`);
+        const r = this.record;
+        this.setTime(r, itf, this.u32(body + P.tsHigh), this.u32(body + P.tsLow));
+        r.hasTime = true;
+        r.comment = undefined;
+    r.comments = undefined;
+        this.options(dataStart + capLen + pad4(capLen), end, (code, at, len) => {
+          if (code === OPT_COMMENT) addComment(r, utf8.decode(this.buf.subarray(at, at + len)));
+        });
+        return this.fill(r, id, itf, capLen, origLen, dataStart);
       }
       case BT_SPB: {
         if (total < BLOCK_HEADER.size + SPB_BODY.size + 4) throw new CaptureError(this.offset, `simple packet block of ${total} bytes is too short`);
@@ -382,9 +434,11 @@ export class CaptureReader {
         if (capLen > end - dataStart) throw new CaptureError(this.offset, `simple packet block of ${total} bytes cannot hold ${capLen} bytes`);
         const r = this.record;
         r.sec = 0;
+        r.secBig = undefined;
         r.nsec = 0;
         r.hasTime = false;
         r.comment = undefined;
+    r.comments = undefined;
         return this.fill(r, 0, itf, capLen, origLen, dataStart);
       }
       default:
@@ -441,15 +495,25 @@ export class CaptureReader {
       qd = Math.floor(cur / d);
       rem = cur - qd * d;
       q = q * 65536 + qd;
-      r.sec = q + itf.tsOffset;
       r.nsec = d === NS_PER_SEC ? rem : Math.floor((rem * NS_PER_SEC) / d);
+      const sec = q + itf.tsOffset;
+      if (Number.isSafeInteger(sec)) {
+        r.sec = sec;
+        r.secBig = undefined;
+      } else this.setBigSeconds(r, BigInt(q) + (itf.tsOffsetBig ?? 0n));
       return;
     }
     // Other resolutions (2^-n, or finer than a nanosecond): exact in bigints, truncated to ns.
     const units = (BigInt(hi) << 32n) | BigInt(lo);
     const per = itf.unitsPerSecondBig;
-    r.sec = Number(units / per) + itf.tsOffset;
     r.nsec = Number(((units % per) * 1_000_000_000n) / per);
+    this.setBigSeconds(r, units / per + (itf.tsOffsetBig ?? 0n));
+  }
+
+  /** Seconds that may pass 2^53: `sec` rounded, `secBig` exact when they do. */
+  private setBigSeconds(r: CaptureRecord, sec: bigint): void {
+    r.sec = Number(sec);
+    r.secBig = Number.isSafeInteger(r.sec) ? undefined : sec;
   }
 }
 
@@ -464,6 +528,8 @@ export interface CapturedPacket {
   interfaceId: number;
   interfaceName: string | undefined;
   comment: string | undefined;
+  /** Each comment when there are several. */
+  comments?: string[];
 }
 
 /** A real copy, also when the input was a Node Buffer (whose slice() is a view). */
@@ -484,6 +550,7 @@ export function copyRecord(r: CaptureRecord, reader: CaptureReader): CapturedPac
     interfaceId: r.interfaceId,
     interfaceName: reader.interfaces[r.interfaceId]?.name,
     comment: r.comment,
+    ...(r.comments ? { comments: [...r.comments] } : {}),
   };
 }
 

@@ -17,11 +17,17 @@ export interface SpecPacket {
   comment?: string;
   /** pcapng interface name; packets without one go to the default interface. */
   interface?: string;
+  /** Several opt_comment options (pcapng), in order; given instead of `comment`. */
+  comments?: string[];
+  /** Link type of the packet's interface (pcapng; default 1, Ethernet). */
+  linkType?: number;
+  /** Where the packet came from (e.g. "spec.jsonl line 7"), for error messages; not written. */
+  where?: string;
 }
 
 // `error` is what `virtkit decode --json` writes for a frame it could not decode whole; it is
 // accepted and ignored so decode's output builds back into the same capture.
-const PACKET_KEYS = new Set(['layers', 'time', 'comment', 'interface', 'error']);
+const PACKET_KEYS = new Set(['layers', 'time', 'comment', 'comments', 'interface', 'linkType', 'error']);
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -31,7 +37,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export function specPacket(value: unknown, index: number): SpecPacket {
   if (Array.isArray(value)) return { layers: checkLayers(value, index) };
   if (!isObject(value)) throw new SpecError(index, 'is neither an array of layers nor an object with "layers"');
-  for (const k of Object.keys(value)) if (!PACKET_KEYS.has(k)) throw new SpecError(index, `unknown key "${k}" (valid: layers, time, comment, interface, error)`);
+  for (const k of Object.keys(value)) if (!PACKET_KEYS.has(k)) throw new SpecError(index, `unknown key "${k}" (valid: layers, time, comment, comments, interface, linkType, error)`);
   if (!Array.isArray(value.layers)) throw new SpecError(index, '"layers" must be an array of layers');
   const p: SpecPacket = { layers: checkLayers(value.layers, index) };
   for (const k of ['time', 'comment', 'interface'] as const) {
@@ -39,6 +45,16 @@ export function specPacket(value: unknown, index: number): SpecPacket {
     if (v === undefined) continue;
     if (typeof v !== 'string') throw new SpecError(index, `"${k}" must be a string${k === 'time' ? ' of decimal seconds, e.g. "1700000000.000000001"' : ''}`);
     p[k] = v;
+  }
+  if (value.comments !== undefined) {
+    if (!Array.isArray(value.comments) || !value.comments.every((c) => typeof c === 'string')) throw new SpecError(index, '"comments" must be an array of strings');
+    if (p.comment !== undefined) throw new SpecError(index, 'give "comment" or "comments", not both');
+    p.comments = value.comments as string[];
+  }
+  if (value.linkType !== undefined) {
+    const lt = value.linkType;
+    if (typeof lt !== 'number' || !Number.isInteger(lt) || lt < 0 || lt > 0xffff) throw new SpecError(index, '"linkType" must be an integer 0..65535');
+    p.linkType = lt;
   }
   if (p.time !== undefined) {
     try {

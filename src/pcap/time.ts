@@ -16,7 +16,7 @@ export interface Timestamp {
 /** Largest second count a pcapng nanosecond timestamp (64-bit count of ns) can hold. */
 export const MAX_SEC = 18_446_744_073; // floor((2^64 - 1) / 1e9)
 
-const TIME_RE = /^(\d{1,20})(?:\.(\d{0,9}))?$/;
+const TIME_RE = /^(-?)(\d{1,20})(?:\.(\d{0,9}))?$/;
 
 /**
  * Parse "1700000000.000000001" (seconds, up to 9 decimals) into seconds and nanoseconds.
@@ -25,14 +25,24 @@ const TIME_RE = /^(\d{1,20})(?:\.(\d{0,9}))?$/;
 export function parseTime(text: string): Timestamp {
   const m = TIME_RE.exec(text.trim());
   if (!m) throw new VirtkitError(`time '${text}' is not decimal seconds with at most 9 decimals`);
-  const sec = Number(m[1]!);
+  const sec = Number(m[2]!);
   if (sec > MAX_SEC) throw new VirtkitError(`time '${text}' is beyond what a capture file can hold`);
-  const frac = (m[2] ?? '').padEnd(9, '0');
-  return { sec, nsec: Number(frac) };
+  const nsec = Number((m[3] ?? '').padEnd(9, '0'));
+  // Before 1970 (what decode prints for a negative if_tsoffset): -4.999999900 is sec -5 + 100 ns.
+  if (m[1] === '-') return nsec === 0 ? { sec: -sec, nsec: 0 } : { sec: -sec - 1, nsec: NS_PER_SEC - nsec };
+  return { sec, nsec };
 }
 
-/** Seconds and nanoseconds as the decimal string the JSON output uses: all 9 decimals. */
-export function formatTime(sec: number, nsec: number): string {
+/**
+ * Seconds and nanoseconds (0 ≤ nsec < 10^9, added to sec) as the decimal string the JSON output
+ * uses: all 9 decimals. Before 1970 the decimal is of the whole value: sec -5 with 100 ns is
+ * -4.999999900. `sec` may be a bigint for times beyond 2^53 seconds.
+ */
+export function formatTime(sec: number | bigint, nsec: number): string {
+  if (sec < 0 && nsec > 0) {
+    const whole = typeof sec === 'bigint' ? -(sec + 1n) : -(sec + 1);
+    return `-${whole}.${String(NS_PER_SEC - nsec).padStart(9, '0')}`;
+  }
   return `${sec}.${String(nsec).padStart(9, '0')}`;
 }
 

@@ -31,7 +31,7 @@ import {
   SNAPLEN,
   pad4,
 } from './layout.js';
-import { NS_PER_SEC } from './time.js';
+import { NS_PER_SEC, formatTime } from './time.js';
 
 export type CaptureFormat = 'pcap' | 'pcapng';
 
@@ -51,6 +51,15 @@ const TWO32 = 4294967296;
 
 const utf8 = new TextEncoder();
 
+/** The longest option value pcapng can hold: its length is a 16-bit field. */
+const MAX_OPTION = 0xffff;
+
+/** An interface name pcapng cannot hold (its if_name option length would wrap) is bad input. */
+function checkInterfaceName(name: string): void {
+  const n = utf8.encode(name).length;
+  if (n > MAX_OPTION) throw new VirtkitError(`interface name of ${n} bytes is longer than a pcapng option can hold (65535)`);
+}
+
 /** Frame formats the format cannot hold are bad input, reported with their size. */
 function checkFrame(frame: Uint8Array): void {
   if (frame.length > SNAPLEN) throw new VirtkitError(`frame of ${frame.length} bytes exceeds the snaplen ${SNAPLEN}`);
@@ -66,6 +75,8 @@ export class CaptureWriter {
   readonly usec: boolean;
   /** pcapng interface names, index = interface id. */
   readonly interfaces: string[];
+  /** Link type of each interface (pcapng), index = interface id; pcap: the file's one. */
+  readonly linkTypes: number[] = [LINKTYPE_ETHERNET];
   private readonly interfaceIds = new Map<string, number>();
   /** Split of the last pcapng timestamp (kept in fields so splitting allocates nothing). */
   private tsHigh = 0;
@@ -76,6 +87,7 @@ export class CaptureWriter {
     this.usec = opts.usec === true;
     if (this.usec && this.format !== 'pcap') throw new VirtkitError('microsecond timestamps (--usec) are for pcap only; pcapng is written in nanoseconds');
     const name = opts.interfaceName ?? DEFAULT_INTERFACE;
+    checkInterfaceName(name);
     this.interfaces = [name];
     this.interfaceIds.set(name, 0);
   }
@@ -107,13 +119,19 @@ export class CaptureWriter {
    * Interface id for a name (pcapng), adding it when new. `isNew` is set when the caller must
    * write its Interface Description Block (writeInterfaceBlock) before the next record using it.
    */
-  interfaceId(name: string | undefined): number {
-    if (name === undefined) return 0;
-    const id = this.interfaceIds.get(name);
+  interfaceId(name: string | undefined, linkType = LINKTYPE_ETHERNET): number {
+    if (name === undefined && linkType === LINKTYPE_ETHERNET) return 0;
+    const itfName = name ?? this.interfaces[0]!;
+    // An interface is a name and a link type (a capture may name two links alike).
+    const key = linkType === LINKTYPE_ETHERNET ? itfName : `${itfName}\u0000${linkType}`;
+    const id = this.interfaceIds.get(key);
     if (id !== undefined) return id;
+    checkInterfaceName(itfName);
+    if (!Number.isInteger(linkType) || linkType < 0 || linkType > 0xffff) throw new VirtkitError(`link type ${linkType} is not 0..65535`);
     const added = this.interfaces.length;
-    this.interfaces.push(name);
-    this.interfaceIds.set(name, added);
+    this.interfaces.push(itfName);
+    this.linkTypes.push(linkType);
+    this.interfaceIds.set(key, added);
     return added;
   }
 
@@ -135,7 +153,7 @@ export class CaptureWriter {
     const start = off;
     const name = utf8.encode(this.interfaces[id]!);
     off += BLOCK_HEADER.size;
-    v.setUint16(off + IDB_BODY.at.linkType, LINKTYPE_ETHERNET, LE);
+    v.setUint16(off + IDB_BODY.at.linkType, this.linkTypes[id] ?? LINKTYPE_ETHERNET, LE);
     v.setUint16(off + IDB_BODY.at.reserved, 0, LE);
     v.setUint32(off + IDB_BODY.at.snapLen, SNAPLEN, LE);
     off += IDB_BODY.size;
@@ -148,11 +166,16 @@ export class CaptureWriter {
     return closeBlock(v, start, off, BT_IDB);
   }
 
-  /** Upper bound of the bytes a record for this frame and comment takes. */
-  maxRecordLength(frameLength: number, comment?: string): number {
+  /** Upper bound of the bytes a record for this frame and comment (or comments) takes. */
+  maxRecordLength(frameLength: number, comment?: string | readonly string[]): number {
     if (this.format === 'pcap') return PCAP_RECORD_HEADER.size + frameLength;
     let n = BLOCK_HEADER.size + EPB_BODY.size + frameLength + 3 + BLOCK_TRAILER_SIZE;
-    if (comment !== undefined && comment.length > 0) n += 2 * OPTION_HEADER.size + comment.length * 3 + 3;
+    if (typeof comment === 'string') {
+      if (comment.length > 0) n += 2 * OPTION_HEADER.size + comment.length * 3 + 3;
+    } else if (comment !== undefined) {
+      n += OPTION_HEADER.size;
+      for (const c of comment) n += OPTION_HEADER.size + c.length * 3 + 3;
+    }
     return n;
   }
 
@@ -160,9 +183,10 @@ export class CaptureWriter {
    * One packet record: a pcap record header and the frame, or an Enhanced Packet Block with
    * the comment as opt_comment (pcap has nowhere to put a comment; it is left out).
    */
-  writeRecord(buf: Uint8Array, off: number, frame: Uint8Array, sec: number, nsec: number, comment?: string, interfaceId = 0): number {
+  writeRecord(buf: Uint8Array, off: number, frame: Uint8Array, sec: number, nsec: number, comment?: string | readonly string[], interfaceId = 0): number {
     checkFrame(frame);
-    if (!(nsec >= 0 && nsec < NS_PER_SEC && sec >= 0)) throw new VirtkitError(`timestamp ${sec}s ${nsec}ns is out of range`);
+    if (sec < 0) throw new VirtkitError(`time ${formatTime(sec, nsec)} is before 1970: capture timestamps count up from 1970 (a negative if_tsoffset is not written)`);
+    if (!(nsec >= 0 && nsec < NS_PER_SEC)) throw new VirtkitError(`timestamp ${sec}s ${nsec}ns is out of range`);
     const v = viewOf(buf);
     if (this.format === 'pcap') {
       if (sec >= TWO32) throw new VirtkitError(`time ${sec} s does not fit a pcap timestamp (32-bit seconds)`);
@@ -188,13 +212,14 @@ export class CaptureWriter {
     buf.set(frame, off);
     off += frame.length;
     off = zeroPad(buf, off, start);
-    if (comment !== undefined && comment.length > 0) {
-      // Encode the UTF-8 straight into place, then fill in its length.
-      const valueAt = off + OPTION_HEADER.size;
-      const written = writeUtf8(buf, valueAt, comment);
-      if (written > 0xffff) throw new VirtkitError(`comment of ${written} bytes is longer than a pcapng option can hold (65535)`);
-      writeOptionHead(v, off, OPT_COMMENT, written);
-      off = zeroPad(buf, valueAt + written, start);
+    if (typeof comment === 'string') {
+      if (comment.length > 0) {
+        off = writeComment(buf, v, off, comment, start);
+        off = writeOptionHead(v, off, OPT_ENDOFOPT, 0);
+      }
+    } else if (comment !== undefined && comment.length > 0) {
+      // Several opt_comment options, in order (what decode gives for a packet with several).
+      for (const c of comment) off = writeComment(buf, v, off, c, start);
       off = writeOptionHead(v, off, OPT_ENDOFOPT, 0);
     }
     return closeBlock(v, start, off, BT_EPB);
@@ -265,6 +290,15 @@ function writeUtf8(buf: Uint8Array, off: number, text: string): number {
     buf[off + i] = c;
   }
   return n;
+}
+
+/** One opt_comment: the UTF-8 encoded straight into place, then its length filled in. */
+function writeComment(buf: Uint8Array, v: DataView, off: number, comment: string, blockStart: number): number {
+  const valueAt = off + OPTION_HEADER.size;
+  const written = writeUtf8(buf, valueAt, comment);
+  if (written > MAX_OPTION) throw new VirtkitError(`comment of ${written} bytes is longer than a pcapng option can hold (65535)`);
+  writeOptionHead(v, off, OPT_COMMENT, written);
+  return zeroPad(buf, valueAt + written, blockStart);
 }
 
 function writeOptionHead(v: DataView, off: number, code: number, length: number): number {

@@ -163,7 +163,10 @@ describe('pcap/pcapng write → read', () => {
     expect(parseTime('1.5')).toEqual({ sec: 1, nsec: 500_000_000 });
     expect(parseTime('7')).toEqual({ sec: 7, nsec: 0 });
     expect(() => parseTime('1.0000000001')).toThrow(/at most 9 decimals/);
-    expect(() => parseTime('-1')).toThrow();
+    // Before 1970 (decode's output for a negative if_tsoffset): the decimal is the whole value.
+    expect(parseTime('-1')).toEqual({ sec: -1, nsec: 0 });
+    expect(parseTime('-4.9999999')).toEqual({ sec: -5, nsec: 100 });
+    expect(formatTime(-5, 100)).toBe('-4.999999900');
     expect(formatTime(1, 5)).toBe('1.000000005');
   });
 });

@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { parseArgs, flagBool, flagString } from '../args.js';
+import { parseArgs, flagBool, flagString, ownEntry } from '../args.js';
 import type { Command } from '../command.js';
 import { runCases, saveResults, type BenchCase, type BenchResult } from '../../../bench/harness.js';
 
@@ -31,7 +31,7 @@ export const command: Command = {
     const p = parseArgs(argv, { json: 'bool', filter: 'string', time: 'string' });
     if (p.positional.length > 1) throw new UsageError(`expected at most one suite, got ${p.positional.join(' ')}`);
     const names = p.positional.length ? p.positional : Object.keys(SUITES);
-    for (const n of names) if (!SUITES[n]) throw new UsageError(`unknown suite '${n}' (valid: ${Object.keys(SUITES).join(', ')})`);
+    for (const n of names) if (!ownEntry(SUITES, n)) throw new UsageError(`unknown suite '${n}' (valid: ${Object.keys(SUITES).join(', ')})`);
     const json = flagBool(p, 'json');
     const timeText = flagString(p, 'time');
     let maxTime = 3;

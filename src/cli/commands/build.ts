@@ -8,7 +8,7 @@ import type { Command, CommandIO } from '../command.js';
 import { encodeFrame } from '../../net/index.js';
 import { DEFAULT_START, DEFAULT_STEP, SpecError, parseTime, type CaptureFormat, type SpecPacket, type Timestamp } from '../../pcap/index.js';
 import { formatFromPath, writeCaptureFile } from '../../node/build.js';
-import { isJsonLines, readJsonLinesSpec, readJsonSpec } from '../../node/spec-file.js';
+import { checkReadable, isJsonLines, readJsonLinesSpec, readJsonSpec } from '../../node/spec-file.js';
 
 const help = `usage: virtkit build SPEC.json|SPEC.jsonl|- -o OUT.pcap|OUT.pcapng [options]
        virtkit build SPEC.json --hex
@@ -18,7 +18,11 @@ SPEC is an array of frames (each an array of layers), or {"packets": [{"layers",
 "comment", "interface"}]}; with --jsonl (implied by .jsonl/.ndjson) one packet a line, either
 form, read as a stream. "-" reads standard input.
 
-  -o, --output FILE      capture file to write
+  -o, --output FILE      capture file to write ("-": standard output, pcapng unless
+                         --format pcap; the summary line then goes to stderr). FILE is
+                         replaced only once the whole capture is written: a temporary file
+                         in its folder is renamed over it; devices and FIFOs are written
+                         straight into. FILE may not be SPEC itself.
   --format pcap|pcapng   file format (default: from the extension of FILE)
   --usec                 pcap with microsecond timestamps (magic a1b2c3d4); default nanoseconds
   --jsonl                SPEC is JSON Lines
@@ -41,11 +45,14 @@ function timeFlag(text: string | undefined, fallback: Timestamp, what: string): 
     const ms = Date.now();
     return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 };
   }
+  let t: Timestamp;
   try {
-    return parseTime(text);
+    t = parseTime(text);
   } catch (e) {
     throw new UsageError(`${what}: ${(e as Error).message}`);
   }
+  if (t.sec < 0) throw new UsageError(`${what}: '${text}' is negative`);
+  return t;
 }
 
 /** A progress line on stderr for long runs on a terminal; nothing when piped. */
@@ -92,25 +99,36 @@ export const command: Command = {
     const jsonl = isJsonLines(spec, flagBool(p, 'jsonl'));
     if (hexOut && out !== undefined) throw new UsageError('--hex prints frames on stdout; give either -o FILE or --hex');
     if (!hexOut && out === undefined) throw new UsageError('no output: give -o OUT.pcap|OUT.pcapng, or --hex');
+    // The input is read (a whole JSON document) or at least opened (JSON Lines) before the
+    // output is touched: a misspelt input name must not cost the user an existing capture.
+    if (jsonl) await checkReadable(spec);
     const packets: Iterable<SpecPacket> | AsyncIterable<SpecPacket> = jsonl ? readJsonLinesSpec(spec) : await readJsonSpec(spec);
 
     if (hexOut) {
-      const frames: string[] = [];
+      // Lines go out in ~64 KiB pieces, and a piece waits for the previous one to drain when
+      // stdout is a slower pipe: memory stays flat whatever reads the output.
+      let pending = '';
       let i = 0;
+      if (json) pending = '{"frames":[';
       for await (const pk of packets) {
         let frame: Uint8Array;
         try {
           frame = encodeFrame(pk.layers);
         } catch (e) {
-          if (e instanceof VirtkitError) throw new SpecError(i, e.message);
+          if (e instanceof VirtkitError) throw new SpecError(i, e.message, pk.where);
           throw e;
         }
-        const line = Array.from(frame, (b) => (b < 16 ? '0' : '') + b.toString(16)).join('');
-        if (json) frames.push(line);
-        else io.stdout(line + '\n');
+        const line = Buffer.from(frame.buffer, frame.byteOffset, frame.length).toString('hex');
+        pending += json ? (i > 0 ? ',' : '') + '"' + line + '"' : line + '\n';
         i++;
+        if (pending.length >= 65536) {
+          const wait = io.stdout(pending);
+          pending = '';
+          if (wait) await wait;
+        }
       }
-      if (json) io.stdout(JSON.stringify({ frames }) + '\n');
+      if (json) pending += ']}\n';
+      if (pending) await io.stdout(pending);
       return 0;
     }
 
@@ -120,7 +138,7 @@ export const command: Command = {
       if (formatText !== 'pcap' && formatText !== 'pcapng') throw new UsageError(`--format: '${formatText}' is not pcap or pcapng`);
       format = formatText;
     } else {
-      format = formatFromPath(out!);
+      format = out === '-' ? 'pcapng' : formatFromPath(out!);
       if (!format) throw new UsageError(`${out}: cannot tell the format from the extension; use .pcap/.pcapng or --format`);
     }
     const usec = flagBool(p, 'usec');
@@ -130,12 +148,14 @@ export const command: Command = {
     const bar = progress(io, Array.isArray(packets) ? packets.length : undefined);
     let summary;
     try {
-      summary = await writeCaptureFile(out!, packets, { format, usec, start, step, onProgress: bar.tick });
+      summary = await writeCaptureFile(out!, packets, { format, usec, start, step, onProgress: bar.tick, inputs: [spec] });
     } finally {
       bar.done();
     }
-    if (json) io.stdout(JSON.stringify(summary) + '\n');
-    else io.stdout(`wrote ${summary.packets} packets (${summary.bytes} bytes) to ${summary.file} (${summary.format})\n`);
+    // With -o - the capture itself is on stdout: the summary goes to stderr (as tcpdump -w - does).
+    const say = out === '-' ? io.stderr : io.stdout;
+    if (json) say(JSON.stringify(summary) + '\n');
+    else say(`wrote ${summary.packets} packets (${summary.bytes} bytes) to ${out === '-' ? 'standard output' : summary.file} (${summary.format})\n`);
     return 0;
   },
 };

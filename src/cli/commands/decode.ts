@@ -8,13 +8,17 @@ import type { Command } from '../command.js';
 import { decodeFrame, type DecodeOptions, type Layer } from '../../net/index.js';
 import { CaptureError, CaptureReader, LINKTYPE_ETHERNET, formatTime, type CaptureRecord } from '../../pcap/index.js';
 import { readCaptureFile } from '../../node/capture-file.js';
+import { checkReadable } from '../../node/spec-file.js';
 
-const help = `usage: virtkit decode FILE [--json] [-v] [--mpls-ethernet cw|nocw]
+const help = `usage: virtkit decode FILE|- [--json] [-v] [--mpls-ethernet cw|nocw]
 
-Reads a pcap (either byte order, micro- or nanoseconds) or pcapng file and decodes every frame
-into the JSON layer format (layers.md).
-  --json                  {"packets": [{"time", "layers", "comment"?, "error"?}]}, time as
-                          decimal seconds with all nine decimals
+Reads a pcap (either byte order, micro- or nanoseconds) or pcapng file ("-": standard input)
+and decodes every frame into the JSON layer format (layers.md).
+  --json                  {"packets": [{"time", "layers", "interface"?, "linkType"?,
+                          "comment"? or "comments"?, "error"?}]}, time as decimal seconds with
+                          all nine decimals; the interface name (pcapng), the link type when
+                          not Ethernet and every comment are kept, so build gives the packets
+                          back
   -v, --verbose           text: the layers of each frame indented under its summary line
   --mpls-ethernet cw|nocw decode MPLS payloads as Ethernet pseudowires, with or without the
                           control word (like tshark's Decode As pwethcw / pwethnocw)
@@ -63,7 +67,11 @@ export function summaryLine(n: number, time: string, length: number, d: Decoded)
   const info: string[] = [];
   let ports = '';
   let haveIp = false;
+  // What follows an ICMP error is the packet it quotes: the line keeps the outer addresses
+  // and ports, as tshark's does.
+  let quoted = false;
   for (const l of d.layers) {
+    if (quoted) continue;
     switch (l.layer) {
       case 'ether':
         if (!haveIp) {
@@ -100,6 +108,7 @@ export function summaryLine(n: number, time: string, length: number, d: Decoded)
         ports = `${str(l.sport)} → ${str(l.dport)}`;
         break;
       case 'icmp':
+        quoted = true;
         info.push(
           l.type === 8 ? `Echo request id=${str(l.id)} seq=${str(l.seq)}` : l.type === 0 ? `Echo reply id=${str(l.id)} seq=${str(l.seq)}` : `type ${str(l.type)} code ${str(l.code)}${l.mtu !== undefined ? ` mtu ${str(l.mtu)}` : ''}`,
         );
@@ -139,15 +148,20 @@ export const command: Command = {
     const mpls = flagString(p, 'mpls-ethernet');
     if (mpls !== undefined && mpls !== 'cw' && mpls !== 'nocw') throw new UsageError(`--mpls-ethernet: '${mpls}' is not cw or nocw`);
     const opts: DecodeOptions = mpls ? { mplsEthernet: mpls } : {};
+    await checkReadable(file);
     const reader = new CaptureReader();
-    // Output goes out in pieces of about 64 KiB rather than one write per line.
+    // Output goes out in pieces of about 64 KiB rather than one write per line, and a piece
+    // waits for the previous one to drain when stdout is a slower pipe (memory stays flat
+    // whatever reads the output).
     let pending = '';
     const out = (text: string): void => {
       pending += text;
-      if (pending.length > 65536) {
-        io.stdout(pending);
-        pending = '';
-      }
+    };
+    const flush = async (): Promise<void> => {
+      if (pending === '') return;
+      const wait = io.stdout(pending);
+      pending = '';
+      if (wait) await wait;
     };
     let n = 0;
     let damage: CaptureError | undefined;
@@ -155,11 +169,17 @@ export const command: Command = {
     try {
       for await (const r of readCaptureFile(file, reader)) {
         const d = decodeRecord(r, opts);
-        const time = formatTime(r.sec, r.nsec);
+        const time = formatTime(r.secBig ?? r.sec, r.nsec);
         n++;
         if (json) {
-          const o: { time: string; layers: Layer[]; comment?: string; error?: string } = { time, layers: d.layers };
-          if (r.comment !== undefined) o.comment = r.comment;
+          // Everything `build` needs to write the packet back: its interface's name and link
+          // type (when not Ethernet) and each of its comments.
+          const o: { time: string; layers: Layer[]; interface?: string; linkType?: number; comment?: string; comments?: string[]; error?: string } = { time, layers: d.layers };
+          const itfName = reader.interfaces[r.interfaceId]?.name;
+          if (itfName !== undefined) o.interface = itfName;
+          if (r.linkType !== LINKTYPE_ETHERNET) o.linkType = r.linkType;
+          if (r.comments !== undefined) o.comments = r.comments;
+          else if (r.comment !== undefined) o.comment = r.comment;
           if (d.error !== undefined) o.error = d.error;
           out((n > 1 ? ',\n  ' : '\n  ') + JSON.stringify(o));
         } else {
@@ -169,13 +189,18 @@ export const command: Command = {
             for (const l of d.layers) out(layerLine(l) + '\n');
           }
         }
+        if (pending.length >= 65536) await flush();
       }
     } catch (e) {
-      if (!(e instanceof CaptureError)) throw e;
+      if (!(e instanceof CaptureError)) {
+        // Whatever failed, the frames decoded before it are printed.
+        if (n > 0) await flush();
+        throw e;
+      }
       damage = e;
     }
     if (json) out(n ? '\n]}\n' : ']}\n');
-    io.stdout(pending);
+    await flush();
     if (damage) {
       io.stderr(`virtkit decode: ${file}: ${damage.message} (after ${n} packets)\n`);
       return 2;

@@ -32,21 +32,26 @@ export const command: Command = {
   async run(argv, io) {
     const p = parseArgs(argv, { o: 'string', json: 'bool' }, { output: 'o' });
     if (p.positional.length > 0) throw new UsageError(`unexpected argument '${p.positional[0]}'`);
-    const out = resolve(flagString(p, 'o') ?? 'out/demo.pcapng');
-    try {
-      mkdirSync(dirname(out), { recursive: true });
-    } catch (e) {
-      throw new UsageError(`${out}: cannot create its folder (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    const given = flagString(p, 'o');
+    const out = given === '-' ? '-' : resolve(given ?? 'out/demo.pcapng');
+    if (out !== '-') {
+      try {
+        mkdirSync(dirname(out), { recursive: true });
+      } catch (e) {
+        throw new UsageError(`${out}: cannot create its folder (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+      }
     }
     const encapsulations = demoPackets();
     // The MTU story starts one second after the last encapsulation frame, so times only grow.
     const mtuStory = mtuScenarioPackets({ time: '1700000001' });
     const summary = await writeCaptureFile(out, [...encapsulations, ...mtuStory], { format: 'pcapng' });
+    // With -o - the capture is on stdout: everything else goes to stderr.
+    const print = out === '-' ? io.stderr : io.stdout;
     if (flagBool(p, 'json')) {
-      io.stdout(JSON.stringify({ file: summary.file, packets: summary.packets, bytes: summary.bytes }) + '\n');
+      print(JSON.stringify({ file: summary.file, packets: summary.packets, bytes: summary.bytes }) + '\n');
       return 0;
     }
-    const say = (s = '') => io.stdout(s + '\n');
+    const say = (s = '') => void print(s + '\n');
     say(`Wrote ${summary.file}: ${summary.packets} frames (${encapsulations.length} encapsulations, ${mtuStory.length} in the MTU story), ${summary.bytes} bytes.`);
     say(`Open it with:  wireshark ${summary.file}   or   tshark -r ${summary.file} -V`);
     say(`(the frame comments are in the packet details, or: tshark -r ${summary.file} -T fields -e frame.number -e frame.comment)`);

@@ -66,13 +66,15 @@ export const command: Command = {
       throw e;
     }
     // The same streamed writer as `virtkit build` and the demo (pcapng, each packet's comment).
-    await writeCaptureFile(out, packets, { format: 'pcapng' });
+    await writeCaptureFile(out, packets, { format: 'pcapng', inputs: [file] });
+    // With -o - the capture is on stdout: the listing goes to stderr.
+    const say = out === '-' ? io.stderr : io.stdout;
     if (flagBool(p, 'json')) {
       const rows = packets.map((pk) => ({ time: pk.time, length: encodeFrame(pk.layers).length, comment: pk.comment }));
-      io.stdout(JSON.stringify({ file: out, packets: rows }) + '\n');
+      say(JSON.stringify({ file: out, packets: rows }) + '\n');
     } else {
-      packets.forEach((pk, i) => io.stdout(`${String(i + 1).padStart(3)}  ${pk.time}  ${pk.comment}\n`));
-      io.stdout(`wrote ${packets.length} packets to ${out}\n`);
+      packets.forEach((pk, i) => say(`${String(i + 1).padStart(3)}  ${pk.time}  ${pk.comment}\n`));
+      say(`wrote ${packets.length} packets to ${out}\n`);
     }
     return 0;
   },

@@ -37,6 +37,9 @@ Options:
                   "maxInnerFrame", "requiredMtu"}
 `;
 
+/** Deepest stack measured (the spec allows any; a capture of 64 nested headers is already absurd). */
+const MAX_STACK = 64;
+
 export const command: Command = {
   summary: 'encapsulation overhead and MTUs of a layer stack (measured by encoding it)',
   help: HELP,
@@ -49,6 +52,10 @@ export const command: Command = {
     const innerText = flagString(p, 'inner-mtu');
     const mtu = mtuText === undefined ? 1500 : parseNumber(mtuText, '--mtu', 0, 0xffffffff);
     const innerMtu = innerText === undefined ? 1500 : parseNumber(innerText, '--inner-mtu', 0, 0xffffffff);
+    // Every layer is encoded around the ones inside it, so the work grows with the square of
+    // the depth; no real encapsulation comes near this many headers.
+    const depth = p.positional[0]!.split(',').length;
+    if (depth > MAX_STACK) throw new UsageError(`STACK has ${depth} layers; at most ${MAX_STACK} are measured`);
     const o = encapsulationOverhead(p.positional[0]!, { mtu, innerMtu });
     if (flagBool(p, 'json')) {
       io.stdout(JSON.stringify(overheadJson(o)) + '\n');

@@ -2,7 +2,8 @@
  * `virtkit paging sim|curve` — the demand-paging simulator over a trace of `r ADDR` / `w ADDR`
  * lines (4 KiB pages), issue #8.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { FileError, writeOutputFile } from '../../node/safe-output.js';
+import { linePieces } from '../../node/spec-file.js';
 import { basename } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { parseArgs, flagBool, flagString, parseNumber } from '../args.js';
@@ -39,19 +40,56 @@ earliest-loaded among them; clock (second chance) sweeps a ring of frames from f
 clearing referenced bits until it finds a frame not referenced since the last sweep.
 `;
 
-function readTrace(path: string): PageTrace {
-  let text: string;
+/**
+ * The trace file, read in runs of whole lines (a trace of any size: the text is never held
+ * whole; the parsed trace costs 5 bytes an access). Each run is parsed on its own and its dense
+ * page ids renumbered into the file's.
+ */
+async function readTrace(path: string): Promise<PageTrace> {
+  const ids = new Map<number, number>();
+  const numbers: number[] = [];
+  let pages = new Int32Array(1024);
+  let writes = new Uint8Array(1024);
+  let n = 0;
   try {
-    text = readFileSync(path, 'utf8');
+    for await (const piece of linePieces(path)) {
+      let part: PageTrace;
+      try {
+        part = parseTrace(piece.text);
+      } catch (e) {
+        if (e instanceof TraceError) throw new UsageError(`${path}: line ${piece.firstLine + e.line - 1}: ${e.reason}`);
+        throw e;
+      }
+      const remap = new Int32Array(part.pageCount);
+      for (let i = 0; i < part.pageCount; i++) {
+        const page = part.pageNumbers[i]!;
+        let id = ids.get(page);
+        if (id === undefined) {
+          id = numbers.length;
+          ids.set(page, id);
+          numbers.push(page);
+        }
+        remap[i] = id;
+      }
+      if (n + part.length > pages.length) {
+        let size = pages.length;
+        while (size < n + part.length) size *= 2;
+        const p2 = new Int32Array(size);
+        p2.set(pages.subarray(0, n));
+        pages = p2;
+        const w2 = new Uint8Array(size);
+        w2.set(writes.subarray(0, n));
+        writes = w2;
+      }
+      for (let i = 0; i < part.length; i++) pages[n + i] = remap[part.pages[i]!]!;
+      writes.set(part.writes, n);
+      n += part.length;
+    }
   } catch (e) {
-    throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  try {
-    return parseTrace(text);
-  } catch (e) {
-    if (e instanceof TraceError) throw new UsageError(`${path}: ${e.message}`);
+    if (e instanceof FileError) throw new UsageError(`cannot read ${path}: ${e.reason}`);
     throw e;
   }
+  return { length: n, pages: pages.slice(0, n), writes: writes.slice(0, n), pageCount: numbers.length, pageNumbers: Float64Array.from(numbers) };
 }
 
 function policyOf(text: string): PolicyName {
@@ -94,7 +132,7 @@ export const command: Command = {
       const policyText = flagString(p, 'policy');
       if (policyText === undefined) throw new UsageError(`paging sim: --policy is required (${POLICY_NAMES.join('|')})`);
       const policy = policyOf(policyText);
-      const trace = readTrace(file);
+      const trace = await readTrace(file);
       if (flagBool(p, 'system')) {
         const s = runOnSystem(trace, frames, policy);
         if (flagBool(p, 'json')) {
@@ -136,7 +174,7 @@ export const command: Command = {
       const policyText = flagString(p, 'policy');
       const policies = policyText === undefined ? [...POLICY_NAMES] : policyText.split(',').map((t) => policyOf(t.trim()));
       if (new Set(policies).size !== policies.length) throw new UsageError(`--policy: ${policyText} names a policy twice`);
-      const trace = readTrace(file);
+      const trace = await readTrace(file);
       const framesText = flagString(p, 'frames');
       const frames = framesText === undefined ? frameRange(`1..${Math.max(1, Math.min(64, trace.pageCount + 1))}`) : frameRange(framesText);
       const curve = faultCurve(trace, policies, frames);
@@ -146,11 +184,7 @@ export const command: Command = {
           title: `Page faults by number of frames — ${basename(file)}`,
           subtitle: `${trace.length} accesses to ${trace.pageCount} distinct 4 KiB pages; ${policies.join(', ')}`,
         });
-        try {
-          writeFileSync(out, svg);
-        } catch (e) {
-          throw new UsageError(`cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-        }
+        await writeOutputFile(out, svg, { inputs: [file] });
       }
       if (flagBool(p, 'json')) {
         io.stdout(JSON.stringify({ frames: curve.frames, series: curve.series, anomalies: curve.anomalies }) + '\n');

@@ -3,23 +3,24 @@
  * "Page tables"). build turns a map file into an image; walk translates one address exactly as
  * the SDM defines it; dump lists every present leaf in virtual-address order.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeOutputFile } from '../../node/safe-output.js';
 import { UsageError, VirtkitError } from '../../errors.js';
 import { PhysicalMemory } from '../../mem/phys.js';
-import { BuilderError, PageTableBuilder, listMappings, sizeName, type PageFlags, type PageSize } from '../../mem/builder.js';
+import { BuilderError, MappingLimitError, PageTableBuilder, sizeName, walkMappings, type PageFlags, type PageSize, type TableLoop } from '../../mem/builder.js';
 import { LO_A, LO_D, LO_G, LO_PAT_LARGE, LO_PCD, LO_PS, LO_PWT, LO_RW, LO_US } from '../../mem/pte.js';
 import {
   ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, PFEC_I, PFEC_P, PFEC_PK, PFEC_RSVD, PFEC_U, PFEC_W, PageWalker, RIGHT_NX, RIGHT_U, RIGHT_W, WALK_GP, WALK_OK,
 } from '../../mem/walker.js';
 import { formatVa, vaHi, vaLo } from '../../mem/va.js';
-import { flagBool, flagString, hex, parseArgs, parseBigNumber, parseNumber } from '../args.js';
+import { flagBool, flagString, hex, ownEntry, parseArgs, parseBigNumber, parseNumber } from '../args.js';
 import type { Command, CommandIO } from '../command.js';
 
 const HELP = `usage:
   virtkit pt build MAP.json -o MEM.bin [--json]
   virtkit pt walk MEM.bin --cr3 X --va Y [--levels 4|5] [--access r|w|x] [--user] [--wp]
-                  [--nxe] [--smep] [--smap] [--maxphyaddr N] [--json]
-  virtkit pt dump MEM.bin --cr3 X [--levels 4|5] [--json]
+                  [--nxe] [--smep] [--smap] [--maxphyaddr N] [--map MAP.json] [--json]
+  virtkit pt dump MEM.bin --cr3 X [--levels 4|5] [--max-mappings N] [--json]
 
 build   Build 4- or 5-level x86-64 page tables from a map file into a physical-memory image.
         Map file: {"levels": 4, "memBytes": "16M", "tablesAt": "0x100000", "nxe": true,
@@ -34,11 +35,16 @@ walk    One translation as Intel SDM Vol. 3A ch. 4 defines it: canonical check (
         bits and access rights (#PF with its error code). Control bits are off unless given:
         --wp (CR0.WP), --nxe (EFER.NXE), --smep, --smap (CR4); EFLAGS.AC is 0; MAXPHYADDR 52
         unless --maxphyaddr. --user is a CPL-3 access. The image is only read.
+        --map MAP.json takes cr3 (the root at tablesAt), levels, nxe and maxPhyAddr from the
+        map the image was built from; flags given as well win.
         Prints {"va", "pa", "pageSize", "flags", "refs"} or {"va", "fault", "refs"}; flags are
         the effective rights over all levels (w, u, nx) and the leaf's pwt, pcd, pat, a, d, g.
         A fault is an answer: exit status 0.
 dump    Every present leaf reachable from CR3, in virtual-address order, upper-half addresses
         sign-extended: {"mappings": [{"va", "pa", "size", "flags"}]} (the leaf's own flags).
+        An entry pointing back at a table on its own path (a self-map or a loop) is not
+        followed; it is listed under "loops": [{"va", "level", "entry", "table"}]. More than
+        --max-mappings leaves (default 1048576; aliased tables multiply them) is an error.
 
 Numbers: hex (0x...) or decimal, sizes with K/M/G suffixes.
 `;
@@ -91,13 +97,13 @@ export function buildFromMap(map: unknown, source = 'map file'): BuiltImage {
       if (va >= 1n << 64n) throw new UsageError(`va ${hex(va)} is wider than 64 bits`);
       const pa = numberField(rec.pa, 'pa');
       if (pa >= 1n << 52n) throw new UsageError(`pa ${hex(pa)} is beyond 52 bits`);
-      const size = typeof rec.size === 'string' ? SIZES[rec.size.toUpperCase()] : SIZES[sizeName(Number(rec.size))];
+      const size = typeof rec.size === 'string' ? ownEntry(SIZES, rec.size.toUpperCase()) : ownEntry(SIZES, sizeName(Number(rec.size)));
       if (size === undefined) throw new UsageError(`size ${JSON.stringify(rec.size)} is not 4K, 2M or 1G`);
       const flags: PageFlags = {};
       const list = rec.flags ?? [];
       if (!Array.isArray(list)) throw new UsageError('flags must be an array of strings');
       for (const f of list) {
-        const key = typeof f === 'string' ? MAP_FLAGS[f] : undefined;
+        const key = typeof f === 'string' ? ownEntry(MAP_FLAGS, f) : undefined;
         if (key === undefined) throw new UsageError(`unknown flag ${JSON.stringify(f)} (valid: ${Object.keys(MAP_FLAGS).join(', ')})`);
         (flags as Record<string, boolean>)[key] = true;
       }
@@ -180,22 +186,45 @@ async function build(argv: string[], io: CommandIO): Promise<number> {
   if (out === undefined) throw new UsageError('pt build needs -o MEM.bin');
   const mapPath = p.positional[0]!;
   const { mem, builder, levels } = buildFromMap(readJson(mapPath), mapPath);
-  try {
-    writeFileSync(out, mem.u8);
-  } catch (e) {
-    throw new UsageError(`${out}: cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
+  await writeOutputFile(out, mem.u8, { inputs: [mapPath] });
   const tables = builder.allocator.used;
-  if (flagBool(p, 'json')) io.stdout(JSON.stringify({ cr3: hex(builder.cr3), levels, tables, bytes: mem.size }) + '\n');
-  else io.stdout(`wrote ${out}: ${mem.size} bytes, ${tables} page-table frames, cr3 ${hex(builder.cr3)} (${levels}-level paging)\n`);
+  // With -o - the image is on stdout: the summary goes to stderr.
+  const say = out === '-' ? io.stderr : io.stdout;
+  if (flagBool(p, 'json')) say(JSON.stringify({ cr3: hex(builder.cr3), levels, tables, bytes: mem.size }) + '\n');
+  else say(`wrote ${out}: ${mem.size} bytes, ${tables} page-table frames, cr3 ${hex(builder.cr3)} (${levels}-level paging)\n`);
   return 0;
+}
+
+/**
+ * `--map MAP.json`: the settings the image was built with (the root table at tablesAt, levels,
+ * nxe, maxPhyAddr) become the defaults of --cr3, --levels, --nxe and --maxphyaddr; flags given
+ * on the command line win.
+ */
+function applyMapSettings(p: ReturnType<typeof parseArgs>, mapPath: string): void {
+  const doc = readJson(mapPath);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new UsageError(`${mapPath}: expected a JSON object`);
+  const m = doc as Record<string, unknown>;
+  for (const k of Object.keys(m)) if (!MAP_KEYS.has(k)) throw new UsageError(`${mapPath}: unknown key '${k}' (valid: ${[...MAP_KEYS].join(', ')})`);
+  const levels = m.levels ?? 4;
+  if (levels !== 4 && levels !== 5) throw new UsageError(`${mapPath}: levels must be 4 or 5, not ${JSON.stringify(levels)}`);
+  const tablesAt = numberField(m.tablesAt ?? 0x100000, `${mapPath}: tablesAt`);
+  const nxe = m.nxe ?? true;
+  if (typeof nxe !== 'boolean') throw new UsageError(`${mapPath}: nxe must be true or false`);
+  const maxPhyAddr = m.maxPhyAddr ?? 52;
+  if (typeof maxPhyAddr !== 'number' || !Number.isInteger(maxPhyAddr) || maxPhyAddr < 32 || maxPhyAddr > 52) throw new UsageError(`${mapPath}: maxPhyAddr must be an integer 32..52`);
+  if (!p.flags.has('cr3')) p.flags.set('cr3', hex(tablesAt));
+  if (!p.flags.has('levels')) p.flags.set('levels', String(levels));
+  if (!p.flags.has('maxphyaddr')) p.flags.set('maxphyaddr', String(maxPhyAddr));
+  if (nxe) p.flags.set('nxe', true);
 }
 
 async function walk(argv: string[], io: CommandIO): Promise<number> {
   const p = parseArgs(argv, {
-    cr3: 'string', va: 'string', levels: 'string', access: 'string', user: 'bool', wp: 'bool', nxe: 'bool', smep: 'bool', smap: 'bool', maxphyaddr: 'string', json: 'bool',
+    cr3: 'string', va: 'string', levels: 'string', access: 'string', user: 'bool', wp: 'bool', nxe: 'bool', smep: 'bool', smap: 'bool', maxphyaddr: 'string', json: 'bool', map: 'string',
   });
   if (p.positional.length !== 1) throw new UsageError('pt walk takes one MEM.bin (see --help)');
+  const mapPath = flagString(p, 'map');
+  if (mapPath !== undefined) applyMapSettings(p, mapPath);
   const mem = readImage(p.positional[0]!);
   const cr3 = cr3Flag(p, mem);
   const vaText = flagString(p, 'va');
@@ -203,7 +232,7 @@ async function walk(argv: string[], io: CommandIO): Promise<number> {
   const va = parseBigNumber(vaText, '--va');
   if (va >= 1n << 64n) throw new UsageError(`--va ${vaText} is wider than 64 bits`);
   const accessText = flagString(p, 'access') ?? 'r';
-  const access = { r: ACCESS_READ, w: ACCESS_WRITE, x: ACCESS_EXEC }[accessText];
+  const access = ownEntry({ r: ACCESS_READ, w: ACCESS_WRITE, x: ACCESS_EXEC }, accessText);
   if (access === undefined) throw new UsageError(`--access must be r, w or x, not '${accessText}'`);
   const maxPhyText = flagString(p, 'maxphyaddr');
   const maxPhyAddr = maxPhyText === undefined ? 52 : parseNumber(maxPhyText, '--maxphyaddr', 32, 52);
@@ -248,19 +277,54 @@ async function walk(argv: string[], io: CommandIO): Promise<number> {
 }
 
 async function dump(argv: string[], io: CommandIO): Promise<number> {
-  const p = parseArgs(argv, { cr3: 'string', levels: 'string', json: 'bool' });
+  const p = parseArgs(argv, { cr3: 'string', levels: 'string', json: 'bool', 'max-mappings': 'string' });
   if (p.positional.length !== 1) throw new UsageError('pt dump takes one MEM.bin (see --help)');
   const mem = readImage(p.positional[0]!);
   const cr3 = cr3Flag(p, mem);
   const levels = levelsFlag(p);
-  const rows = listMappings(mem, cr3, levels).map((m) => ({ va: formatVa(m.va), pa: hex(m.pa), size: sizeName(m.size), flags: leafFlagNames(m.lo, m.hi, m.level) }));
-  if (flagBool(p, 'json')) io.stdout(JSON.stringify({ mappings: rows }) + '\n');
-  else {
-    const lines = [`${'va'.padEnd(18)}  ${'pa'.padEnd(15)}  size  flags`];
-    for (const r of rows) lines.push(`${r.va.padStart(18)}  ${r.pa.padStart(15)}  ${r.size.padEnd(4)}  ${r.flags.join(' ')}`);
-    lines.push(`${rows.length} mapping${rows.length === 1 ? '' : 's'}`);
-    io.stdout(lines.join('\n') + '\n');
+  const maxText = flagString(p, 'max-mappings');
+  const limits = { maxLeaves: maxText === undefined ? 1 << 20 : parseNumber(maxText, '--max-mappings', 1, 1 << 26) };
+  const json = flagBool(p, 'json');
+  // A first pass counts (no output), so an image over the limits is one error line rather than
+  // half a document; the second streams the rows in ~64 KiB pieces, waiting for a slow reader.
+  try {
+    for (const _ of walkMappings(mem, cr3, levels, limits)) void _;
+  } catch (e) {
+    if (e instanceof MappingLimitError) throw new UsageError(`${p.positional[0]}: ${e.message}; raise --max-mappings to list them anyway`);
+    throw e;
   }
+  let pending = json ? '{"mappings": [' : `${'va'.padEnd(18)}  ${'pa'.padEnd(15)}  size  flags\n`;
+  let rows = 0;
+  const loops: TableLoop[] = [];
+  for (const m of walkMappings(mem, cr3, levels, limits)) {
+    if ('loop' in m) {
+      loops.push(m);
+      continue;
+    }
+    const va = formatVa(m.va);
+    const pa = hex(m.pa);
+    const size = sizeName(m.size);
+    const flags = leafFlagNames(m.lo, m.hi, m.level);
+    if (json) pending += (rows > 0 ? ', ' : '') + JSON.stringify({ va, pa, size, flags });
+    else pending += `${va.padStart(18)}  ${pa.padStart(15)}  ${size.padEnd(4)}  ${flags.join(' ')}\n`;
+    rows++;
+    if (pending.length >= 65536) {
+      const wait = io.stdout(pending);
+      pending = '';
+      if (wait) await wait;
+    }
+  }
+  const loopText = (l: TableLoop): string => `level-${l.level} entry ${hex(l.entryPa)} (va ${formatVa(l.va)}) points back at the table ${hex(l.table)} on its own path`;
+  if (json) {
+    pending += ']';
+    // A loop is not followed (it would list the same tables forever); each one is reported.
+    if (loops.length) pending += `, "loops": ${JSON.stringify(loops.map((l) => ({ va: formatVa(l.va), level: l.level, entry: hex(l.entryPa), table: hex(l.table) })))}`;
+    pending += '}\n';
+  } else {
+    pending += `${rows} mapping${rows === 1 ? '' : 's'}\n`;
+    for (const l of loops) pending += `loop: ${loopText(l)} (not followed)\n`;
+  }
+  await io.stdout(pending);
   return 0;
 }
 

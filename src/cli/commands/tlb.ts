@@ -2,9 +2,10 @@
  * `virtkit tlb sim|switch|presets`: a set-associative TLB over a trace file, context switches
  * with and without PCIDs, and the core geometries built in.
  */
-import { readFileSync } from 'node:fs';
+import { FileError } from '../../node/file-error.js';
+import { linePieces } from '../../node/spec-file.js';
 import { UsageError } from '../../errors.js';
-import { flagBool, flagString, parseArgs, parseBigNumber, parseNumber } from '../args.js';
+import { flagBool, flagString, ownEntry, parseArgs, parseBigNumber, parseNumber } from '../args.js';
 import type { Command } from '../command.js';
 import { Tlb, simpleGeometry, sizeIndexOfShift, type PageShift, type Policy, type TlbGeometry } from '../../mem/tlb.js';
 import { PRESETS } from '../../mem/tlb-presets.js';
@@ -57,76 +58,108 @@ export interface SimResult {
  * bad line.
  */
 export function simulateTrace(text: string, name: string, geometry: TlbGeometry, policy: Policy, seed: number): SimResult {
-  const tlb = new Tlb(geometry, { policy, seed });
-  const shift = geometry.l1[0]!.pageShifts[0]!;
-  const size = sizeIndexOfShift(shift);
-  let current = 0;
-  let accesses = 0;
-  let hits = 0;
-  const lines = text.split('\n');
-  for (let ln = 0; ln < lines.length; ln++) {
-    const where = `${name}:${ln + 1}`;
-    const hash = lines[ln]!.indexOf('#');
-    const body = (hash >= 0 ? lines[ln]!.slice(0, hash) : lines[ln]!).trim();
-    if (body === '') continue;
-    const words = body.split(/\s+/);
-    const op = words[0]!;
-    const num = (w: string | undefined, what: string): bigint => {
-      if (w === undefined) throw new UsageError(`${where}: ${op} needs ${what}`);
-      try {
-        return parseBigNumber(w, what);
-      } catch {
-        throw new UsageError(`${where}: ${what} '${w}' is not a number (decimal or 0x hex)`);
-      }
-    };
-    const pcidArg = (w: string | undefined): number => {
-      if (w === undefined) return current;
-      const v = num(w, 'PCID');
-      if (v > 0xfffn) throw new UsageError(`${where}: PCID ${w} is out of range 0..4095`);
-      return Number(v);
-    };
-    const vaArg = (w: string | undefined): [number, number] => {
-      const v = num(w, 'VA');
-      if (v >= 1n << 64n) throw new UsageError(`${where}: VA ${w} does not fit in 64 bits`);
-      const top = v >> 56n;
-      if (top !== 0n && top !== 0xffn) throw new UsageError(`${where}: VA ${w} is not canonical (bits 63:56 must all equal)`);
-      return [Number(v >> 32n), Number(v & 0xffffffffn)];
-    };
-    const arity = (max: number): void => {
-      if (words.length > max) throw new UsageError(`${where}: unexpected '${words[max]}' after ${op}`);
-    };
-    switch (op) {
-      case 'access': {
-        arity(3);
-        const [hi, lo] = vaArg(words[1]);
-        current = pcidArg(words[2]);
-        tlb.setContext(current, 0);
-        accesses++;
-        if (tlb.lookup(hi, lo) >= 0) hits++;
-        else {
-          tlb.recordMiss(size);
-          tlb.fill(hi, lo, size, 0, 0, false);
-        }
-        break;
-      }
-      case 'invlpg': {
-        arity(3);
-        const [hi, lo] = vaArg(words[1]);
-        tlb.invalidatePage(hi, lo, pcidArg(words[2]), false);
-        break;
-      }
-      case 'flush': {
-        arity(2);
-        if (words[1] === 'all') tlb.flushAll();
-        else if (words[1] === undefined) throw new UsageError(`${where}: flush needs a PCID or 'all'`);
-        else tlb.flushPcid(pcidArg(words[1]));
-        break;
-      }
-      default:
-        throw new UsageError(`${where}: unknown operation '${op}' (valid: access, invlpg, flush)`);
-    }
+  const run = new TraceRun(name, geometry, policy, seed);
+  run.feed(text, 1);
+  return run.result();
+}
+
+/**
+ * A trace run fed in runs of whole lines (`feed(text, firstLine)`), so a trace file of any size
+ * streams through: the TLB and the current PCID carry over from one run to the next.
+ */
+export class TraceRun {
+  private readonly tlb: Tlb;
+  private readonly size: number;
+  private current = 0;
+  private accesses = 0;
+  private hits = 0;
+
+  constructor(
+    private readonly name: string,
+    geometry: TlbGeometry,
+    policy: Policy,
+    seed: number,
+  ) {
+    this.tlb = new Tlb(geometry, { policy, seed });
+    this.size = sizeIndexOfShift(geometry.l1[0]!.pageShifts[0]!);
   }
-  return { accesses, hits, misses: accesses - hits, hitRate: accesses ? hits / accesses : 0 };
+
+  result(): SimResult {
+    const { accesses, hits } = this;
+    return { accesses, hits, misses: accesses - hits, hitRate: accesses ? hits / accesses : 0 };
+  }
+
+  feed(text: string, firstLine: number): void {
+    const { tlb, size, name } = this;
+    let { current, accesses, hits } = this;
+    const lines = text.split('\n');
+    if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
+    for (let ln = 0; ln < lines.length; ln++) {
+      const where = `${name}:${firstLine + ln}`;
+      const hash = lines[ln]!.indexOf('#');
+      const body = (hash >= 0 ? lines[ln]!.slice(0, hash) : lines[ln]!).trim();
+      if (body === '') continue;
+      const words = body.split(/\s+/);
+      const op = words[0]!;
+      const num = (w: string | undefined, what: string): bigint => {
+        if (w === undefined) throw new UsageError(`${where}: ${op} needs ${what}`);
+        try {
+          return parseBigNumber(w, what);
+        } catch {
+          throw new UsageError(`${where}: ${what} '${w}' is not a number (decimal or 0x hex)`);
+        }
+      };
+      const pcidArg = (w: string | undefined): number => {
+        if (w === undefined) return current;
+        const v = num(w, 'PCID');
+        if (v > 0xfffn) throw new UsageError(`${where}: PCID ${w} is out of range 0..4095`);
+        return Number(v);
+      };
+      const vaArg = (w: string | undefined): [number, number] => {
+        const v = num(w, 'VA');
+        if (v >= 1n << 64n) throw new UsageError(`${where}: VA ${w} does not fit in 64 bits`);
+        const top = v >> 56n;
+        if (top !== 0n && top !== 0xffn) throw new UsageError(`${where}: VA ${w} is not canonical (bits 63:56 must all equal)`);
+        return [Number(v >> 32n), Number(v & 0xffffffffn)];
+      };
+      const arity = (max: number): void => {
+        if (words.length > max) throw new UsageError(`${where}: unexpected '${words[max]}' after ${op}`);
+      };
+      switch (op) {
+        case 'access': {
+          arity(3);
+          const [hi, lo] = vaArg(words[1]);
+          current = pcidArg(words[2]);
+          tlb.setContext(current, 0);
+          accesses++;
+          if (tlb.lookup(hi, lo) >= 0) hits++;
+          else {
+            tlb.recordMiss(size);
+            tlb.fill(hi, lo, size, 0, 0, false);
+          }
+          break;
+        }
+        case 'invlpg': {
+          arity(3);
+          const [hi, lo] = vaArg(words[1]);
+          tlb.invalidatePage(hi, lo, pcidArg(words[2]), false);
+          break;
+        }
+        case 'flush': {
+          arity(2);
+          if (words[1] === 'all') tlb.flushAll();
+          else if (words[1] === undefined) throw new UsageError(`${where}: flush needs a PCID or 'all'`);
+          else tlb.flushPcid(pcidArg(words[1]));
+          break;
+        }
+        default:
+          throw new UsageError(`${where}: unknown operation '${op}' (valid: access, invlpg, flush)`);
+      }
+    }
+    this.current = current;
+    this.accesses = accesses;
+    this.hits = hits;
+  }
 }
 
 function pct(x: number): string {
@@ -147,23 +180,25 @@ async function sim(argv: string[], io: Parameters<Command['run']>[1]): Promise<n
   const policy = (flagString(p, 'policy') ?? 'lru') as Policy;
   if (policy !== 'lru' && policy !== 'fifo' && policy !== 'random') throw new UsageError(`--policy: '${policy}' is not lru, fifo or random`);
   const pageText = (flagString(p, 'page') ?? '4K').toUpperCase();
-  const shift = SHIFT_OF_PAGE[pageText];
+  const shift = ownEntry(SHIFT_OF_PAGE, pageText);
   if (shift === undefined) throw new UsageError(`--page: '${pageText}' is not 4K, 2M or 1G`);
   const seed = parseNumber(flagString(p, 'seed') ?? '1', '--seed', 0, 0xffffffff);
-  let text: string;
+  // The trace streams through in runs of whole lines: a trace of any size, in bounded memory.
+  const run = new TraceRun(file, simpleGeometry(sets, ways, shift), policy, seed);
   try {
-    text = readFileSync(file, 'utf8');
+    for await (const piece of linePieces(file)) run.feed(piece.text, piece.firstLine);
   } catch (e) {
-    throw new UsageError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    if (e instanceof FileError) throw new UsageError(`${file}: cannot read (${e.reason})`);
+    throw e;
   }
-  const r = simulateTrace(text, file, simpleGeometry(sets, ways, shift), policy, seed);
+  const r = run.result();
   if (flagBool(p, 'json')) io.stdout(JSON.stringify(r) + '\n');
   else io.stdout(`${sets} sets x ${ways} ways, ${pageText} pages, ${policy}: ${r.accesses} accesses, ${r.hits} hits, ${r.misses} misses, hit rate ${pct(r.hitRate)}\n`);
   return 0;
 }
 
 function preset(name: string): TlbGeometry {
-  const g = PRESETS[name];
+  const g = ownEntry(PRESETS, name);
   if (!g) throw new UsageError(`--tlb: unknown TLB '${name}' (valid: ${Object.keys(PRESETS).join(', ')})`);
   return g;
 }

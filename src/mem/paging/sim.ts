@@ -116,7 +116,19 @@ export function faultCurve(trace: PageTrace, policies: readonly PolicyName[], fr
   const anomalies: Anomaly[] = [];
   for (const name of policies) {
     const pol = createPolicy(name);
-    const faults = frames.map((m) => simulate(trace, m, pol).faults);
+    // With at least as many frames as distinct pages nothing is ever evicted: the faults are
+    // the cold ones whatever the count, so a count past pageCount is simulated once, at
+    // pageCount (a 16M-frame count on a 4-page trace would otherwise allocate 16M frames).
+    const byCount = new Map<number, number>();
+    const faults = frames.map((m) => {
+      const effective = Math.max(1, Math.min(m, trace.pageCount));
+      let f = byCount.get(effective);
+      if (f === undefined) {
+        f = simulate(trace, effective, pol).faults;
+        byCount.set(effective, f);
+      }
+      return f;
+    });
     series.push({ policy: name, faults });
     for (let i = 1; i < frames.length; i++) {
       if (faults[i]! > faults[i - 1]!) {
