@@ -14,6 +14,12 @@
  *   port and inner IPv4 id from the bytes. No layer objects are built: zero-copy.
  * - decode-vxlan-156B-objects: decodeFrame into plain layer objects with every field (strings
  *   for addresses and hex): what `virtkit decode --json` does per frame.
+ * - encode-esp-gcm128-1400B: ESP tunnel mode, AES-GCM-128 — Ether/IPv4/ESP carrying a 1400-byte
+ *   inner IPv4/UDP packet (1470-byte frame) — through encodeFrameInto with the SA, a new
+ *   sequence number (so a new derived IV) every frame: headers, checksums, padding, encryption
+ *   and the 16-byte tag. Two cases split where its time goes:
+ *   - encode-esp-null-1400B: the same frame with the NULL cipher and no ICV (all but the crypto);
+ *   - gcm128-seal-1400B: @noble/ciphers AES-GCM alone on the same 1404 bytes (nonce, AAD, tag).
  */
 import type { BenchCase } from './harness.js';
 import {
@@ -32,6 +38,8 @@ import {
   type Layer,
   type VxlanFrameParams,
 } from '../src/net/index.js';
+import { SaTable } from '../src/net/esp/sa.js';
+import { sealEsp } from '../src/net/esp/suites.js';
 
 const BATCH = 1000;
 
@@ -140,12 +148,77 @@ export function cases(): BenchCase[] {
         sink += acc;
       },
     },
+    ...espCases(),
     {
       name: 'decode-vxlan-156B-objects',
       batch: 100,
       setup: fillFrames,
       fn: () => {
         for (let i = 0; i < 100; i++) sink += decodeFrame(frames[(n++) & 255]!).layers.length;
+      },
+    },
+  ];
+}
+
+const ESP_BATCH = 100;
+
+/** The ESP tunnel cases: a 1400-byte inner packet, a new sequence number every frame. */
+function espCases(): BenchCase[] {
+  const sa = new SaTable([
+    { spi: 0x1001, cipher: 'aes-gcm-128', key: '000102030405060708090a0b0c0d0e0fa0a1a2a3' },
+    { spi: 0x1005, cipher: 'null', auth: 'none' },
+  ]);
+  const payload = '5a'.repeat(1400 - 28);
+  const frame = (spi: number): Layer[] => [
+    { layer: 'ether', dst: '02:00:00:00:00:02', src: '02:00:00:00:00:01' },
+    { layer: 'ipv4', src: '192.0.2.1', dst: '192.0.2.2', flags: 'DF' },
+    { layer: 'esp', spi, seq: 1 },
+    { layer: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2' },
+    { layer: 'udp', sport: 1024, dport: 5000 },
+    { layer: 'raw', hex: payload },
+  ];
+  const gcm = frame(0x1001);
+  const nul = frame(0x1005);
+  const buf = new Uint8Array(2048);
+  let seq = 1;
+  const opts = { sa };
+  const sealKeys = sa.get(0x1001)!.keys;
+  const sealBuf = new Uint8Array(8 + 8 + 1404 + 16);
+  return [
+    {
+      name: 'encode-esp-gcm128-1400B',
+      batch: ESP_BATCH,
+      setup: () => {
+        if (encodeFrameInto(gcm, buf, 0, opts) !== 1470) throw new Error('ESP bench frame is not 1470 bytes');
+      },
+      fn: () => {
+        const esp = gcm[2]!;
+        for (let i = 0; i < ESP_BATCH; i++) {
+          esp['seq'] = seq++ >>> 0;
+          encodeFrameInto(gcm, buf, 0, opts);
+        }
+      },
+    },
+    {
+      name: 'encode-esp-null-1400B',
+      batch: ESP_BATCH,
+      fn: () => {
+        const esp = nul[2]!;
+        for (let i = 0; i < ESP_BATCH; i++) {
+          esp['seq'] = seq++ >>> 0;
+          encodeFrameInto(nul, buf, 0, opts);
+        }
+      },
+    },
+    {
+      name: 'gcm128-seal-1400B',
+      batch: ESP_BATCH,
+      fn: () => {
+        for (let i = 0; i < ESP_BATCH; i++) {
+          sealBuf[7] = i; // a new sequence number and IV each time
+          sealBuf[15] = i;
+          sealEsp(sealKeys, sealBuf, 0, sealBuf.length - 16);
+        }
       },
     },
   ];

@@ -5,6 +5,7 @@
  * the file is the same byte for byte on every run.
  */
 import { encodedLength, type Layer } from '../net/index.js';
+import type { SecurityAssociation } from '../net/esp/sa.js';
 
 export interface DemoPacket {
   layers: Layer[];
@@ -29,6 +30,19 @@ const raw = (hex = PAYLOAD): Layer => ({ layer: 'raw', hex });
 /** An inner Ethernet/IPv4/UDP frame with 16 bytes of payload. */
 const innerEthernet = (): Layer[] => [ether(INNER_MAC), ipv4(), udp(), raw()];
 const innerIpv4 = (): Layer[] => [ipv4(), udp(), raw()];
+
+/**
+ * The security associations of the demo's ESP frames, one per cipher suite (made-up keys: the
+ * demo writes them beside the capture as Wireshark's esp_sa file, so it opens decrypted).
+ */
+export const DEMO_SA: readonly SecurityAssociation[] = [
+  { spi: 0x1001, cipher: 'aes-gcm-128', key: '000102030405060708090a0b0c0d0e0fa0a1a2a3' },
+  { spi: 0x1002, cipher: 'aes-gcm-256', key: '202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3fb0b1b2b3' },
+  { spi: 0x1003, cipher: 'aes-cbc-128', key: '404142434445464748494a4b4c4d4e4f', auth: 'hmac-sha256-128', authKey: '808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f' },
+  { spi: 0x1004, cipher: 'aes-cbc-256', key: '505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f', auth: 'hmac-sha1-96', authKey: 'c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3' },
+  { spi: 0x1005, cipher: 'null', auth: 'hmac-sha256-128', authKey: 'e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff' },
+];
+const esp = (spi: number, seq = 1): Layer => ({ layer: 'esp', spi, seq });
 
 interface DemoItem {
   layers: Layer[];
@@ -94,6 +108,22 @@ function items(): DemoItem[] {
     { what: '6in4: IPv6 in IPv4 (protocol 41)', layers: [ether(), ipv4(OUTER4), ipv6(), udp(), raw()], innerFrom: 2 },
     { what: 'IPv4 in IPv6 (next header 4)', layers: [ether(), ipv6(OUTER6), ...innerIpv4()], innerFrom: 2 },
     { what: 'IPv6-in-IPv6 (next header 41)', layers: [ether(), ipv6(OUTER6), ipv6(), udp(), raw()], innerFrom: 2 },
+    { what: 'ESP tunnel, AES-GCM-128 (SPI 0x1001; decrypt with the esp_sa file beside this capture)', layers: [ether(), ipv4(OUTER4), esp(0x1001), ...innerIpv4()], innerFrom: 3 },
+    { what: 'ESP tunnel over IPv6, AES-GCM-256 (SPI 0x1002), IPv6 inside', layers: [ether(), ipv6(OUTER6), esp(0x1002), ipv6(), udp(), raw()], innerFrom: 3 },
+    { what: 'ESP tunnel, AES-CBC-128 + HMAC-SHA-256-128 (SPI 0x1003)', layers: [ether(), ipv4(OUTER4), esp(0x1003), ...innerIpv4()], innerFrom: 3 },
+    { what: 'ESP tunnel, AES-CBC-256 + HMAC-SHA-1-96 (SPI 0x1004)', layers: [ether(), ipv4(OUTER4), esp(0x1004), ...innerIpv4()], innerFrom: 3 },
+    { what: 'ESP tunnel, NULL encryption + HMAC-SHA-256-128 (SPI 0x1005): the inner packet in clear', layers: [ether(), ipv4(OUTER4), esp(0x1005), ...innerIpv4()], innerFrom: 3 },
+    { what: 'ESP transport mode, AES-GCM-128 (SPI 0x1001), UDP protected', layers: [ether(), ipv4(OUTER4), esp(0x1001, 2), udp(), raw()], innerFrom: 3 },
+    {
+      what: 'ESP in UDP 4500 (NAT traversal), AES-GCM-128 tunnel (SPI 0x1001)',
+      layers: [ether(), ipv4(OUTER4), udp(4500, 4500, { chksum: 0 }), esp(0x1001, 3), ...innerIpv4()],
+      innerFrom: 4,
+    },
+    {
+      what: 'VXLAN VNI 5004 carried in ESP AES-GCM-128 (SPI 0x1001): VXLAN over IPsec',
+      layers: [ether(), ipv4(OUTER4), esp(0x1001, 4), ipv4({ src: '192.0.2.11', dst: '192.0.2.12' }, { flags: 'DF' }), udp(49157, 4789, { chksum: 0 }), { layer: 'vxlan', vni: 5004 }, ...innerEthernet()],
+      innerFrom: 6,
+    },
     {
       what: 'ICMP fragmentation needed, next-hop MTU 1450 (what a VXLAN underlay sends back)',
       layers: [ether(), ipv4(OUTER4), { layer: 'icmp', type: 3, code: 4, mtu: 1450 }, ipv4(INNER4, { flags: 'DF' }), udp(), raw()],
@@ -107,14 +137,15 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 
 /** The demo packets with their measured comments and fixed times (1 ms apart). */
 export function demoPackets(): DemoPacket[] {
+  const sa = { sa: DEMO_SA };
   return items().map((it, i) => {
-    const total = encodedLength(it.layers);
+    const total = encodedLength(it.layers, sa);
     let comment: string;
     if (it.extra) {
       const without = it.layers.filter((_, k) => !it.extra!.includes(k));
       comment = `${it.what}: the tag${it.extra.length > 1 ? 's add' : ' adds'} ${plural(total - encodedLength(without), 'byte')}`;
     } else if (it.innerFrom !== undefined) {
-      const inner = encodedLength(it.layers.slice(it.innerFrom));
+      const inner = encodedLength(it.layers.slice(it.innerFrom), sa);
       const tunnel = it.layers.slice(it.innerFrom).some((l) => l.layer === 'ether' || l.layer === 'ipv4' || l.layer === 'ipv6');
       comment = it.quote
         ? `${it.what}: ${plural(total - inner, 'byte')} of headers, then the ${inner}-byte packet it quotes`

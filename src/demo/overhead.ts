@@ -28,6 +28,12 @@ export const OVERHEAD_TABLE_STACKS: readonly { name: string; stack: string }[] =
   { name: 'Ethernet over MPLS, two labels, no control word', stack: 'ether,mpls,mpls,ether' },
   { name: '802.1Q VLAN', stack: 'ether,dot1q,ipv4' },
   { name: 'QinQ (802.1ad + 802.1Q)', stack: 'ether,dot1ad,dot1q,ipv4' },
+  { name: 'IPsec ESP tunnel, AES-GCM-128, over IPv4', stack: 'ether,ipv4,esp:aes-gcm-128,ipv4' },
+  { name: 'IPsec ESP tunnel, AES-GCM-256, over IPv6', stack: 'ether,ipv6,esp:aes-gcm-256,ipv6' },
+  { name: 'IPsec ESP tunnel, AES-CBC-128 + HMAC-SHA-256-128, over IPv4', stack: 'ether,ipv4,esp:aes-cbc-128+hmac-sha256-128,ipv4' },
+  { name: 'IPsec ESP tunnel, AES-CBC-256 + HMAC-SHA-1-96, over IPv4', stack: 'ether,ipv4,esp:aes-cbc-256+hmac-sha1-96,ipv4' },
+  { name: 'IPsec ESP in UDP 4500 (NAT-T), AES-GCM-128', stack: 'ether,ipv4,udp,esp:aes-gcm-128,ipv4' },
+  { name: 'VXLAN over IPsec (ESP AES-GCM-128 tunnel)', stack: 'ether,ipv4,esp:aes-gcm-128,ipv4,udp,vxlan,ether' },
 ];
 
 interface Row {
@@ -46,7 +52,8 @@ function rows(): Row[] {
       name,
       stack,
       overhead: o.overhead,
-      perLayer: o.layers.map((l) => l.bytes).join(' + '),
+      // ESP pads to its block: the fixed part, then how much padding can add.
+      perLayer: o.layers.map((l) => l.bytes).join(' + ') + (o.overheadMax > o.overhead ? ` (+0..${o.overheadMax - o.overhead} padding)` : ''),
       innerMtu: o.innerMtu,
       requiredMtu: o.requiredMtu,
     };

@@ -1,9 +1,9 @@
 /** ARP for IPv4 over Ethernet (RFC 826): the 28-byte packet. */
 import { DecodeError } from '../errors.js';
 import type { ByteWriter } from '../bytes/view.js';
-import { defineLayout, fieldNames, getField, putFields, readFields } from './fields.js';
+import { defineLayout, fieldNames, type LayerType, getField, putFields, readFields } from './fields.js';
 import { needBytes, prepareFixed } from './codec.js';
-import type { Codec, Dissector, Layer } from './types.js';
+import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
 import { KIND_RAW } from './kinds.js';
 
 export const ARP = defineLayout('arp', 28, {
@@ -70,3 +70,27 @@ export const dissectArp: Dissector = {
     return layer;
   },
 };
+
+/** An `arp` layer. */
+export type ArpLayer = LayerType<'arp', typeof ARP>;
+
+export const arpProtocol = defineProtocol<ArpLayer>({
+  kind: 'arp',
+  title: 'ARP for IPv4 over Ethernet (RFC 826)',
+  layouts: [ARP],
+  fields: {
+    op: 'operation: 1 request, 2 reply (1)',
+    hwsrc: 'sender MAC address',
+    psrc: 'sender IPv4 address',
+    hwdst: 'target MAC address ("00:00:00:00:00:00")',
+    pdst: 'target IPv4 address',
+    hwtype: 'hardware type (1, Ethernet; written by the decoder only when different)',
+    ptype: 'protocol type (0x0800; written by the decoder only when different)',
+    hwlen: 'hardware address length (6; written by the decoder only when different)',
+    plen: 'protocol address length (4; written by the decoder only when different)',
+  },
+  codec: arpCodec,
+  dissector: dissectArp,
+  selectedBy: [{ table: 'ethertype', value: 0x0806 }],
+  display: { name: 'ARP', info: (l) => (l.op === 2 ? `${String(l.psrc)} is at ${String(l.hwsrc)}` : `Who has ${String(l.pdst)}? Tell ${String(l.psrc)}`) },
+});

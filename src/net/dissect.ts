@@ -9,41 +9,46 @@
 import { DecodeError } from '../errors.js';
 import { rawLayer } from './codec.js';
 import type { DecodedFrame, DecodeOptions, Dissector, DissectState, Layer } from './types.js';
-import { dissectEther } from './ether.js';
-import { dissectDot1q } from './dot1q.js';
-import { dissectDot1ad } from './dot1ad.js';
-import { dissectArp } from './arp.js';
-import { dissectIpv4 } from './ipv4.js';
-import { dissectIpv6 } from './ipv6.js';
-import { dissectUdp } from './udp.js';
-import { dissectIcmp } from './icmp.js';
-import { dissectVxlan } from './vxlan.js';
-import { dissectGre } from './gre.js';
-import { dissectMpls, dissectPwControlWord } from './mpls.js';
-import { dissectGeneve } from './geneve.js';
-import { DISSECTED_KINDS, KIND_ETHER, KIND_RAW } from './kinds.js';
+import { DISSECTORS, KIND_OF_LINKTYPE, LAYER_NAME_OF_CODE } from './registry.js';
+import { KIND, KIND_NAMES, KIND_RAW } from './kinds.js';
+import { nextTable } from './protocols.js';
+import { openEspPacket } from './esp/esp.js';
 
-export { DISSECTED_KINDS, KIND_RAW };
+/** What an ESP payload starts with, by its next header (IP protocol numbers). */
+const NEXT_OF_ESP_NH = nextTable('ipproto').decode;
+/** Next header "no next header": an ESP dummy packet (RFC 4303 §2.6). */
+const NH_NONE = 59;
 
-/** The dissector of each kind code (DISSECTED_KINDS order). */
-const DISSECTORS: readonly (Dissector | undefined)[] = [
-  undefined,
-  dissectEther,
-  dissectDot1q,
-  dissectDot1ad,
-  dissectArp,
-  dissectIpv4,
-  dissectIpv6,
-  dissectUdp,
-  dissectIcmp,
-  dissectVxlan,
-  dissectGre,
-  dissectMpls,
-  dissectGeneve,
-  dissectPwControlWord,
-];
+/** Kind names by code (registry order); DISSECTED_KINDS[code] names a LayerTable entry's kind. */
+export const DISSECTED_KINDS: readonly string[] = KIND_NAMES;
+export { KIND_RAW, LAYER_NAME_OF_CODE };
 
-if (DISSECTORS.length !== DISSECTED_KINDS.length) throw new Error('a dissected kind has no dissector');
+/** pcap link types: Ethernet, and raw IP (the version nibble tells IPv4 from IPv6). */
+export const LINKTYPE_ETHERNET = 1;
+export const LINKTYPE_RAW = 101;
+
+/** The link types the decoder knows: raw IP and those a descriptor starts (registry). */
+export const LINKTYPES_DECODED: readonly number[] = [...new Set([...KIND_OF_LINKTYPE.keys(), LINKTYPE_RAW])].sort((a, b) => a - b);
+
+/** Kind code of a frame's first layer for a capture link type; -1 when the link type is not decoded. */
+export function firstKind(linkType: number, bytes: Uint8Array, end: number): number {
+  if (linkType === LINKTYPE_RAW) {
+    const nibble = end > 0 ? bytes[0]! >>> 4 : 0;
+    return nibble === 4 ? KIND.ipv4 : nibble === 6 ? KIND.ipv6 : KIND_RAW;
+  }
+  return KIND_OF_LINKTYPE.get(linkType) ?? -1;
+}
+
+/**
+ * Why a frame's first layer does not fit a capture link type (undefined when it does): a link
+ * type the decoder knows starts with its own kind (raw IP with ipv4 or ipv6); a `raw` first
+ * layer fits any link type.
+ */
+export function linkTypeMismatch(first: string | undefined, linkType: number): string | undefined {
+  if (first === undefined || first === 'raw' || !LINKTYPES_DECODED.includes(linkType)) return undefined;
+  const want = linkType === LINKTYPE_RAW ? ['ipv4', 'ipv6'] : [LAYER_NAME_OF_CODE[KIND_OF_LINKTYPE.get(linkType)!]!];
+  return want.includes(first) ? undefined : `starts with '${first}', but link type ${linkType} frames start with ${want.map((k) => `'${k}'`).join(' or ')}`;
+}
 
 /** Where each layer of a frame lies: parallel typed arrays, reusable from frame to frame. */
 export class LayerTable {
@@ -77,14 +82,21 @@ export class LayerTable {
  * Scan bytes[0, end) as a frame starting with Ethernet into `table` (cleared first). Never
  * throws for any bytes: damage is table.error and a final raw entry.
  */
-export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, table: LayerTable, st: DissectState = { opts, next: KIND_RAW, end }): void {
+export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, table: LayerTable, st: DissectState = { opts, next: KIND_RAW, end }, first?: number): void {
   table.count = 0;
   table.error = undefined;
-  st.next = KIND_ETHER;
   st.end = Math.min(end, bytes.length);
   st.short = undefined;
   st.quoted = false;
   end = st.end;
+  const linkType = opts.linkType;
+  // `first`: where a decrypted ESP payload starts (its next header), not a link layer.
+  st.next = first !== undefined ? first : linkType === undefined || linkType === LINKTYPE_ETHERNET ? KIND.ether : firstKind(linkType, bytes, end);
+  if (st.next < 0) {
+    table.error = new DecodeError('frame', 0, `link type ${linkType} is not decoded (known: ${LINKTYPES_DECODED.join(', ')})`);
+    if (end > 0) table.push(KIND_RAW, 0, end);
+    return;
+  }
   // Ends of enclosing extents: what lies between an inner extent's end and its parent's is padding.
   let depth = 0;
   let off = 0;
@@ -131,16 +143,50 @@ export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, t
 
 const scratch = new LayerTable();
 
-/** Decode a frame starting with Ethernet into layer objects (every field). Never throws for any bytes. */
+function shifted(e: DecodeError, shift: number): DecodeError {
+  return shift === 0 ? e : new DecodeError(e.layer, e.offset + shift, e.reason);
+}
+
+/**
+ * Turn a scanned table into layer objects, appended to `layers`. With SAs in `opts`, an `esp`
+ * entry is opened (decrypted, checked) and its payload decoded in turn, starting from the kind
+ * its next header names. Returns the first error (the table's, the ESP's, the payload's), its
+ * offset counted in the frame (`shift` = where bytes[0] lies in it; decrypted byte k of an ESP
+ * payload is reported at the frame offset of its ciphertext).
+ */
+function tableLayers(bytes: Uint8Array, table: LayerTable, opts: DecodeOptions, layers: Layer[], shift: number): DecodeError | undefined {
+  let error = table.error && shifted(table.error, shift);
+  // After an ICMP/ICMPv6 layer an esp is part of a quoted packet (header + 8 bytes): nothing to open.
+  let quoted = false;
+  for (let i = 0; i < table.count; i++) {
+    const start = table.start[i]!;
+    const len = table.length[i]!;
+    const kind = table.kind[i]!;
+    if (kind === KIND.icmp || kind === KIND.icmpv6) quoted = true;
+    if (kind === KIND.esp && opts.sa !== undefined && !quoted) {
+      const opened = openEspPacket(bytes, start, start + len, opts);
+      layers.push(opened.layer);
+      if (opened.error) error ??= shifted(opened.error, shift);
+      const payload = opened.payload;
+      if (payload && payload.length > 0) {
+        // A fresh table: the caller's is still being read.
+        const inner = new LayerTable();
+        scanFrame(payload, payload.length, opts, inner, undefined, opened.nh === NH_NONE ? KIND_RAW : NEXT_OF_ESP_NH[opened.nh!]!);
+        const innerError = tableLayers(payload, inner, opts, layers, shift + opened.payloadAt!);
+        error ??= innerError;
+      }
+      continue;
+    }
+    const d = DISSECTORS[kind];
+    layers.push(d ? d.fields(bytes, start, len) : rawLayer(bytes, start, start + len));
+  }
+  return error;
+}
+
+/** Decode a frame (Ethernet unless opts.linkType says otherwise) into layer objects (every field). Never throws for any bytes. */
 export function decodeFrame(bytes: Uint8Array, opts: DecodeOptions = {}): DecodedFrame {
   scanFrame(bytes, bytes.length, opts, scratch);
   const layers: Layer[] = [];
-  for (let i = 0; i < scratch.count; i++) {
-    const start = scratch.start[i]!;
-    const len = scratch.length[i]!;
-    const d = DISSECTORS[scratch.kind[i]!];
-    layers.push(d ? d.fields(bytes, start, len) : rawLayer(bytes, start, start + len));
-  }
-  const error = scratch.error;
+  const error = tableLayers(bytes, scratch, opts, layers, 0);
   return error ? { layers, error } : { layers };
 }

@@ -3,7 +3,9 @@
  * EtherType (the decoder also takes the pre-standard 0x9100), then the same 4-byte layout as
  * an 802.1Q tag (VLAN_TAG in dot1q.ts): PCP, DEI, VID, EtherType.
  */
-import { tagCodec, tagDissector } from './dot1q.js';
+import { tagProtocol } from './dot1q.js';
 
-export const dot1adCodec = tagCodec('dot1ad');
-export const dissectDot1ad = tagDissector('dot1ad');
+export const dot1adProtocol = tagProtocol('dot1ad', 'IEEE 802.1ad S-tag (TPID 0x88a8; 0x9100 accepted when decoding): PCP, DEI, VLAN ID, EtherType', '802.1ad', [
+  { table: 'ethertype', value: 0x88a8 },
+  { table: 'ethertype', value: 0x9100, direction: 'decode' },
+]);

@@ -3,10 +3,10 @@
  * layer's EtherType, 0x8100). The 802.1ad S-tag (dot1ad.ts) has the same layout.
  */
 import type { ByteWriter } from '../bytes/view.js';
-import { defineLayout, fieldNames, getField, putFields, readFields, shiftIn } from './fields.js';
+import { defineLayout, fieldNames, type LayerType, getField, putFields, readFields, shiftIn } from './fields.js';
 import { prepareFixed, needBytes } from './codec.js';
-import { ETHERTYPE_OF, NEXT_OF_ETHERTYPE, linkNext } from './protocols.js';
-import type { Codec, Dissector, Layer } from './types.js';
+import { nextField } from './protocols.js';
+import { defineProtocol, type Codec, type Dissector, type Layer, type ProtocolDescriptor } from './types.js';
 
 export const VLAN_TAG = defineLayout('dot1q', 4, {
   pcp: { bit: 0, width: 3, def: 0 },
@@ -16,6 +16,8 @@ export const VLAN_TAG = defineLayout('dot1q', 4, {
 });
 
 const TCI = VLAN_TAG.f.pcp.byte;
+const NEXT = nextField(VLAN_TAG.f.type, 'ethertype');
+const NEXT_OF_TYPE = NEXT.table.decode;
 const PCP_SHIFT = shiftIn(VLAN_TAG.f.pcp, TCI, 2);
 const DEI_SHIFT = shiftIn(VLAN_TAG.f.dei, TCI, 2);
 const VID_SHIFT = shiftIn(VLAN_TAG.f.vid, TCI, 2);
@@ -37,23 +39,20 @@ export function tagCodec(kind: 'dot1q' | 'dot1ad'): Codec {
     prepare(layer, index) {
       return prepareFixed(layer, index, this, VLAN_TAG);
     },
-    link(list, i) {
-      linkNext(list, i, VLAN_TAG.f.type.index, 'type', ETHERTYPE_OF);
-    },
+    link() {},
     emit(buf, off, _end, list, i) {
       putFields(buf, off, VLAN_TAG, list[i]!.v);
     },
   };
 }
 
-export const dot1qCodec = tagCodec('dot1q');
 
 /** The dissector of a VLAN tag layer. */
 export function tagDissector(kind: 'dot1q' | 'dot1ad'): Dissector {
   return {
     scan(buf, off, st) {
       needBytes(kind, off, VLAN_TAG.length, st);
-      st.next = NEXT_OF_ETHERTYPE[getField(buf, off, VLAN_TAG.f.type)]!;
+      st.next = NEXT_OF_TYPE[getField(buf, off, VLAN_TAG.f.type)]!;
       return VLAN_TAG.length;
     },
     fields(buf, off) {
@@ -64,4 +63,30 @@ export function tagDissector(kind: 'dot1q' | 'dot1ad'): Dissector {
   };
 }
 
-export const dissectDot1q = tagDissector('dot1q');
+
+/** A `dot1q` or `dot1ad` layer. */
+export type TagLayer<K extends 'dot1q' | 'dot1ad'> = LayerType<K, typeof VLAN_TAG>;
+
+const TAG_FIELDS = {
+  vid: 'VLAN identifier, 0..4095',
+  pcp: 'priority code point (0)',
+  dei: 'drop eligible indicator (0)',
+  type: 'EtherType of the next layer',
+};
+
+/** The descriptor of a VLAN tag kind (dot1q here, dot1ad in dot1ad.ts): the same layout, another TPID. */
+export function tagProtocol<const K extends 'dot1q' | 'dot1ad'>(kind: K, title: string, name: string, selectedBy: ProtocolDescriptor['selectedBy']): ProtocolDescriptor<K, TagLayer<K>> {
+  return defineProtocol<TagLayer<K>>({
+    kind,
+    title,
+    layouts: [VLAN_TAG],
+    fields: TAG_FIELDS,
+    codec: tagCodec(kind),
+    dissector: tagDissector(kind),
+    selectedBy,
+    next: NEXT,
+    display: { name, info: (l) => `VLAN ${String(l.vid)}`, hex: ['type'] },
+  });
+}
+
+export const dot1qProtocol = tagProtocol('dot1q', 'IEEE 802.1Q C-tag (TPID 0x8100): PCP, DEI, VLAN ID, EtherType', '802.1Q', [{ table: 'ethertype', value: 0x8100 }]);

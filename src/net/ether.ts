@@ -1,9 +1,9 @@
 /** Ethernet II header: destination and source MAC, EtherType. */
 import type { ByteWriter } from '../bytes/view.js';
-import { defineLayout, fieldNames, getField, putFields, readFields } from './fields.js';
+import { defineLayout, fieldNames, type LayerType, getField, putFields, readFields } from './fields.js';
 import { prepareFixed, needBytes } from './codec.js';
-import { ETHERTYPE_OF, NEXT_OF_ETHERTYPE, linkNext } from './protocols.js';
-import type { Codec, Dissector, Layer } from './types.js';
+import { nextField } from './protocols.js';
+import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
 
 export const ETHER = defineLayout('ether', 14, {
   dst: { bit: 0, width: 48, kind: 'mac' },
@@ -20,6 +20,8 @@ export const ETHER = defineLayout('ether', 14, {
 export const ETHER_WORDS = { atMacs: ETHER.f.dst.byte, atType: ETHER.f.type.byte } as const;
 if (ETHER.f.src.byte !== ETHER_WORDS.atMacs + 6 || ETHER_WORDS.atType !== ETHER_WORDS.atMacs + 12) throw new Error('ether layout: dst, src and type are not back to back');
 const DST = ETHER_WORDS.atMacs;
+const NEXT = nextField(ETHER.f.type, 'ethertype');
+const NEXT_OF_TYPE = NEXT.table.decode;
 const HEADER = ETHER.length;
 
 /** Fast path: write an Ethernet header (MACs as 6-byte arrays) at offset `off` of `out`; returns the payload offset. */
@@ -40,9 +42,7 @@ export const etherCodec: Codec = {
   prepare(layer, index) {
     return prepareFixed(layer, index, this, ETHER);
   },
-  link(list, i) {
-    linkNext(list, i, ETHER.f.type.index, 'type', ETHERTYPE_OF);
-  },
+  link() {},
   emit(buf, off, _end, list, i) {
     putFields(buf, off, ETHER, list[i]!.v);
   },
@@ -51,7 +51,7 @@ export const etherCodec: Codec = {
 export const dissectEther: Dissector = {
   scan(buf, off, st) {
     needBytes('ether', off, ETHER.length, st);
-    st.next = NEXT_OF_ETHERTYPE[getField(buf, off, ETHER.f.type)]!;
+    st.next = NEXT_OF_TYPE[getField(buf, off, ETHER.f.type)]!;
     return ETHER.length;
   },
   fields(buf, off) {
@@ -60,3 +60,19 @@ export const dissectEther: Dissector = {
     return layer;
   },
 };
+
+/** An `ether` layer. */
+export type EtherLayer = LayerType<'ether', typeof ETHER>;
+
+export const etherProtocol = defineProtocol<EtherLayer>({
+  kind: 'ether',
+  title: 'Ethernet II header (IEEE 802.3): destination and source MAC, EtherType',
+  layouts: [ETHER],
+  fields: { dst: 'destination MAC address', src: 'source MAC address', type: 'EtherType of the next layer' },
+  codec: etherCodec,
+  dissector: dissectEther,
+  selectedBy: [{ table: 'ethertype', value: 0x6558, scope: 'tunnel' }],
+  linkType: 1,
+  next: NEXT,
+  display: { name: 'ETH', addresses: 'link', hex: ['type'] },
+});

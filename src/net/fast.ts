@@ -12,9 +12,10 @@ import { bytesToHex } from '../bytes/hex.js';
 import { ETHER, ETHER_WORDS } from './ether.js';
 import { IPV4, IPV4_DF, IPV4_WORD0, IPV4_WORDS, ipv4WordsChecksum } from './ipv4.js';
 import { UDP, UDP_WORDS, udpChecksumIpv4 } from './udp.js';
+import { ipv4PseudoSum } from './pseudo.js';
 import { foldSum, halves, onesSumOf } from '../bytes/checksum.js';
-import { VXLAN, VXLAN_FLAG_I, VXLAN_WORDS } from './vxlan.js';
-import { ETHERTYPE_OF, IPPROTO_OF, UDP_PORT_VXLAN } from './protocols.js';
+import { UDP_PORT_VXLAN, VXLAN, VXLAN_FLAG_I, VXLAN_WORDS } from './vxlan.js';
+import { ETHERTYPE_OF, IPPROTO_OF } from './registry.js';
 import type { Layer } from './types.js';
 import { BufferTooSmallError, ByteWriter, writerFor } from '../bytes/view.js';
 import type { Field } from './fields.js';
@@ -222,7 +223,7 @@ export function encodeVxlanFrame(into: ByteWriter | Uint8Array, off: number, p: 
   d.setUint32(o + AT_INNER_IP + IP_DST, dst);
   // Inner UDP: pseudo-header (addresses, protocol, length) + header (ports, length) + payload.
   const ports = (innerSport << UDP_SPORT) | (innerDport << UDP_DPORT);
-  const sum = payloadSum + halves(src) + halves(dst) + P_UDP + innerUdpLen + halves(ports) + innerUdpLen;
+  const sum = payloadSum + ipv4PseudoSum(src, dst, P_UDP, innerUdpLen) + halves(ports) + innerUdpLen;
   d.setUint32(o + AT_INNER_UDP + UDP_W0, ports);
   d.setUint32(o + AT_INNER_UDP + UDP_W1, (innerUdpLen << UDP_LEN) | ((~foldSum(sum) & 0xffff || 0xffff) << UDP_CHKSUM));
   if (outerUdpChecksum) udpChecksumIpv4(buf, o + AT_OUTER_UDP, outerUdpLen, outerSrcIp | 0, outerDstIp | 0);

@@ -7,10 +7,12 @@
  */
 import { EncodeError } from '../errors.js';
 import { formatIpv4, formatIpv6, formatMac, parseIpv4, parseIpv6Into, parseMacInto } from '../bytes/addr.js';
+import { bytesToHex, hexToBytes } from '../bytes/hex.js';
 import type { Layer } from './types.js';
 
 /** How a field's value looks in the JSON layer format. */
-export type FieldKind = 'uint' | 'bool' | 'mac' | 'ipv4' | 'ipv6';
+/** `bytes`: a fixed-size byte string as hex (a shorter value is zero-padded on the right). */
+export type FieldKind = 'uint' | 'bool' | 'mac' | 'ipv4' | 'ipv6' | 'bytes';
 
 export interface FieldSpec {
   /** Bit offset from the start of the header, most significant bit first (network order). */
@@ -53,10 +55,14 @@ export interface Field {
   readonly auto: boolean;
   readonly hidden: boolean;
   readonly internal: boolean;
+  /** Number of the layout the field belongs to (layouts are numbered as they are defined). */
+  readonly layout: number;
 }
 
-export interface Layout<N extends string = string> {
+export interface Layout<N extends string = string, S = Record<N, FieldSpec>> {
   readonly kind: string;
+  /** The field table as written (types only: LayoutFields derives a layer's JSON type from it). */
+  readonly spec?: S;
   /** Length of the fixed part in bytes. */
   readonly length: number;
   readonly fields: readonly Field[];
@@ -65,20 +71,31 @@ export interface Layout<N extends string = string> {
 }
 
 /** Build a layout from its field table (checked once at module load). */
-export function defineLayout<N extends string>(kind: string, length: number, spec: { [K in N]: FieldSpec }): Layout<N> {
+/** Layouts defined so far (each field records its layout's number). */
+let layoutsDefined = 0;
+
+/** How many layouts exist: their numbers are 0 .. layoutCount() − 1. */
+export function layoutCount(): number {
+  return layoutsDefined;
+}
+
+export function defineLayout<const S extends Record<string, FieldSpec>>(kind: string, length: number, spec: S): Layout<keyof S & string, S> {
+  type N = keyof S & string;
+  const layoutNumber = layoutsDefined++;
   const fields: Field[] = [];
   const byName = {} as { [K in N]: Field };
   // Every bit of the fixed part belongs to exactly one field, so writing all fields overwrites
   // whatever a reused buffer held before.
   const covered = new Uint8Array(length * 8);
   for (const name of Object.keys(spec) as N[]) {
-    const s = spec[name];
+    const s: FieldSpec = spec[name]!;
     const fkind = s.kind ?? (s.width === 1 && typeof s.def === 'boolean' ? 'bool' : 'uint');
     const byte = s.bit >>> 3;
     const lastByte = (s.bit + s.width - 1) >>> 3;
     const bytes = lastByte - byte + 1;
     if (s.bit + s.width > length * 8) throw new Error(`layout ${kind}: ${name} past the header end`);
     if ((fkind === 'uint' || fkind === 'bool') && bytes > 4) throw new Error(`layout ${kind}: ${name} spans more than 4 bytes`);
+    if (fkind === 'bytes' && (s.bit % 8 !== 0 || s.width % 8 !== 0)) throw new Error(`layout ${kind}: ${name} is not whole bytes`);
     const f: Field = {
       name,
       index: fields.length,
@@ -93,6 +110,7 @@ export function defineLayout<N extends string>(kind: string, length: number, spe
       auto: s.auto ?? false,
       hidden: s.hidden ?? false,
       internal: s.internal ?? false,
+      layout: layoutNumber,
     };
     fields.push(f);
     byName[name] = f;
@@ -105,6 +123,30 @@ export function defineLayout<N extends string>(kind: string, length: number, spe
   if (gap >= 0) throw new Error(`layout ${kind}: bit ${gap} belongs to no field`);
   return { kind, length, fields, f: byName };
 }
+
+/** The JSON type of one field of a layout table: addresses are text, booleans booleans, the rest numbers. */
+type SpecValue<F> = F extends { kind: 'mac' | 'ipv4' | 'ipv6' | 'bytes' } ? string : F extends { kind: 'bool' } ? boolean : number;
+/** Fields with a default or computed when left out may be left out. */
+type SpecOptional<F> = F extends { auto: true } ? true : F extends { def: number | boolean | string } ? true : false;
+type Visible<S> = { [K in keyof S]: S[K] extends { internal: true } ? never : K }[keyof S];
+
+/** The JSON fields a layout's table defines: required where the table has no default and no auto. */
+export type LayoutFields<L> =
+  L extends Layout<string, infer S>
+    ? { -readonly [K in Visible<S> as SpecOptional<S[K]> extends true ? never : K]: SpecValue<S[K]> } & {
+        -readonly [K in Visible<S> as SpecOptional<S[K]> extends true ? K : never]?: SpecValue<S[K]>;
+      }
+    : never;
+
+/** Flatten an intersection for readable hover text and error messages. */
+export type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/**
+ * The JSON layer type of kind K laid out by L, with `Extra` fields (variable parts such as
+ * `options`, or a wider type for a layout field, such as IPv4's flags as text) replacing or
+ * adding to the layout's.
+ */
+export type LayerType<K extends string, L, Extra = {}> = Simplify<{ layer: K } & Omit<LayoutFields<L>, keyof Extra> & Extra>;
 
 /** Read an unsigned field (≤ 32 bits) of the header at `off`. The caller has checked the length. */
 export function getField(buf: Uint8Array, off: number, f: Field): number {
@@ -220,6 +262,15 @@ export function takeField(layer: Layer, index: number, f: Field, out: FieldValue
       out.nums[f.index] = n;
       return;
     }
+    case 'bytes': {
+      const given = typeof v === 'string' ? hexToBytes(v) : null;
+      if (!given || given.length > f.width / 8) throw new EncodeError(index, kind, f.name, `${describe(v)} is not hex of at most ${f.width / 8} bytes`);
+      const b = new Uint8Array(f.width / 8);
+      b.set(given);
+      out.addrs[f.index] = b;
+      out.nums[f.index] = 0;
+      return;
+    }
     case 'mac': {
       const b = new Uint8Array(6);
       if (typeof v !== 'string' || !parseMacInto(v, b, 0)) throw new EncodeError(index, kind, f.name, `${describe(v)} is not a MAC address`);
@@ -247,7 +298,7 @@ export function takeFields(layer: Layer, index: number, layout: Layout): FieldVa
 /** Raise EncodeError for a field name the layer kind does not have (a typo would otherwise be silently ignored). */
 export function checkKnownFields(layer: Layer, index: number, known: ReadonlySet<string>): void {
   for (const k of Object.keys(layer)) {
-    if (k !== 'layer' && !known.has(k)) throw new EncodeError(index, layer.layer, k, 'is not a field of this layer');
+    if (k !== 'layer' && !known.has(k)) throw new EncodeError(index, layer.layer, k, `is not a field of this layer (fields: ${[...known].join(', ')})`);
   }
 }
 
@@ -262,6 +313,7 @@ export function putFields(buf: Uint8Array, off: number, layout: Layout, v: Field
     switch (f.kind) {
       case 'mac':
       case 'ipv6':
+      case 'bytes':
         buf.set(v.addrs[f.index]!, off + f.byte);
         break;
       default:
@@ -277,6 +329,9 @@ export function readFields(buf: Uint8Array, off: number, layout: Layout, layer: 
     switch (f.kind) {
       case 'mac':
         layer[f.name] = formatMac(buf, off + f.byte);
+        break;
+      case 'bytes':
+        layer[f.name] = bytesToHex(buf, off + f.byte, off + f.byte + f.width / 8);
         break;
       case 'ipv6':
         layer[f.name] = formatIpv6(buf, off + f.byte);

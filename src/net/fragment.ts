@@ -8,14 +8,16 @@
  *   link layers as decoded (ether, dot1q, …) + an `ipv4` layer with explicit `proto`, `id`,
  *   `flags`, `frag` and `options` + a `raw` layer holding the fragment's slice of the payload.
  * encodeFrame then fills `ihl`, `len` and the per-fragment header checksum — one encoder, one
- * checksum. For IPv6 the fragment is an `ipv6` layer with explicit `nh` (44, Fragment, unless
- * unfragmentable extension headers precede it) followed by a `raw` layer carrying the
- * unfragmentable extension headers, the 8-byte Fragment header and the slice. The layer format
- * has no Fragment-header layer, so its 8 bytes are laid out here, in FRAG6 below, and nowhere else.
+ * checksum. For IPv6 the fragment is the `ipv6` layer, the unfragmentable extension headers as
+ * decoded, an `ipv6frag` layer (offset, M, identification, next header) and a `raw` slice; the
+ * encoder fills the next header 44 before the `ipv6frag`.
  */
 import { VirtkitError } from '../errors.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
 import { decodeFrame, encodeFrame, encodedLength, type Layer } from './index.js';
+import { IPV4 } from './ipv4.js';
+import { IPV6 } from './ipv6.js';
+import { IPPROTO_IPV6_FRAGMENT, IPV6_FRAGMENT } from './ipv6frag.js';
 
 /** Fragmentation that cannot be done as asked (MTU below the minimum, DF set, bad sizes). */
 export class FragmentError extends VirtkitError {
@@ -26,15 +28,8 @@ export class FragmentError extends VirtkitError {
 export const IPV4_MIN_MTU = 68;
 /** RFC 8200 section 5: every IPv6 link has an MTU of at least 1280. */
 export const IPV6_MIN_MTU = 1280;
-/** IPv6 Fragment extension header: Next Header value, and its length. */
-export const IPV6_FRAGMENT_NH = 44;
-
-/**
- * The Fragment extension header (RFC 8200 4.5), 8 bytes:
- *   0 Next Header | 1 Reserved | 2..3 Fragment Offset (13 bits, 8-octet units) · Res (2) · M (1)
- *   4..7 Identification
- */
-const FRAG6 = { nextHeader: 0, reserved: 1, offsetFlags: 2, identification: 4, length: 8, offsetShift: 3, mBit: 1 } as const;
+/** Next header value of the IPv6 Fragment extension header. */
+export const IPV6_FRAGMENT_NH = IPPROTO_IPV6_FRAGMENT;
 
 export interface FragmentOptions {
   /** MTU of the link: the largest IP packet (header included) a fragment may be. */
@@ -169,7 +164,7 @@ export function fragmentIpv4(frame: readonly Layer[], opts: FragmentOptions): La
   const allOptions = typeof ip['options'] === 'string' ? fromHex(ip['options'], 'IPv4 options') : new Uint8Array(0);
   const laterOptions = copiedIpv4Options(allOptions);
   const firstSize = chunkSize(opts.mtu, headerLen, opts.fragmentSize, 'IPv4');
-  const laterSize = chunkSize(opts.mtu, 20 + laterOptions.length, opts.fragmentSize, 'IPv4');
+  const laterSize = chunkSize(opts.mtu, IPV4.length + laterOptions.length, opts.fragmentSize, 'IPv4');
   const baseOffset = num(ip['frag'] ?? 0, 'frag');
 
   // The header fields that every fragment keeps; ihl, len and chksum are left to the encoder.
@@ -193,77 +188,55 @@ export function fragmentIpv4(frame: readonly Layer[], opts: FragmentOptions): La
   return out;
 }
 
-/** Extension headers that belong to the unfragmentable part (RFC 8200 4.5): Hop-by-Hop, Routing. */
-const HOP_BY_HOP = 0;
-const ROUTING = 43;
-const DEST_OPTS = 60;
+/** Extension headers that may belong to the unfragmentable part (RFC 8200 4.5). */
+const EXTENSION_KINDS: ReadonlySet<string> = new Set(['ipv6hbh', 'ipv6dest', 'ipv6rh']);
 
 /**
  * Fragment the first IPv6 packet of `frame` with the Fragment extension header (RFC 8200 4.5)
  * so that each fragment's IPv6 packet is at most `opts.mtu` bytes. The unfragmentable part (the
  * IPv6 header plus any Hop-by-Hop, Routing, and Destination Options headers before a Routing
- * header) is repeated on every fragment with its last Next Header set to 44; the Fragment
- * header carries the offset in 8-byte units, M on all but the last, and the identification.
+ * header) is repeated on every fragment, its last next header left to the encoder (44, from the
+ * `ipv6frag` layer that follows); the `ipv6frag` layer carries the offset in 8-byte units, M on
+ * all but the last, the identification and the next header of the fragmentable part.
  * A packet that already fits comes back unchanged (no atomic fragments, RFC 8021).
  */
 export function fragmentIpv6(frame: readonly Layer[], opts: Ipv6FragmentOptions): Layer[][] {
   checkMtu(opts.mtu, IPV6_MIN_MTU, 'IPv6');
   const { bytes, layers, k, ip, ipStart } = locate(frame, 'ipv6');
   const plen = num(ip['plen'], 'plen');
-  const payloadStart = ipStart + 40;
+  const payloadStart = ipStart + IPV6.length;
   if (payloadStart + plen > bytes.length) {
     throw new FragmentError(`IPv6 payload length ${plen} exceeds the ${bytes.length - payloadStart} bytes present`);
   }
-  if (40 + plen <= opts.mtu) return [frame.map((l) => ({ ...l }))];
+  if (IPV6.length + plen <= opts.mtu) return [frame.map((l) => ({ ...l }))];
   const id = opts.identification ?? 1;
   if (!Number.isSafeInteger(id) || id < 0 || id > 0xffffffff) throw new FragmentError(`identification ${id} is out of range 0..2^32-1`);
-  const payload = bytes.subarray(payloadStart, payloadStart + plen);
 
-  // Walk the extension headers to find where the unfragmentable part ends.
-  let cur = num(ip['nh'], 'nh');
-  let off = 0;
-  let unfragEnd = 0;
-  let lastUnfrag = -1;
-  let fragNh = cur;
-  while (cur === HOP_BY_HOP || cur === ROUTING || cur === DEST_OPTS) {
-    if (off + 2 > payload.length) throw new FragmentError(`IPv6 extension header ${cur} at payload byte ${off} is cut short`);
-    const hlen = (payload[off + 1]! + 1) * 8;
-    const next = payload[off]!;
-    if (off + hlen > payload.length) throw new FragmentError(`IPv6 extension header ${cur} at payload byte ${off} is cut short`);
-    if (cur !== DEST_OPTS) {
-      unfragEnd = off + hlen;
-      lastUnfrag = off;
-      fragNh = next;
-    }
-    off += hlen;
-    cur = next;
-  }
-  const unfrag = payload.slice(0, unfragEnd);
-  if (lastUnfrag >= 0) unfrag[lastUnfrag] = IPV6_FRAGMENT_NH;
-  const fragmentable = payload.subarray(unfragEnd);
-  const size = chunkSize(opts.mtu, 40 + unfrag.length + FRAG6.length, opts.fragmentSize, 'IPv6');
+  // The unfragmentable extension headers: up to the last Hop-by-Hop or Routing header of the chain.
+  let last = k;
+  for (let j = k + 1; j < layers.length && EXTENSION_KINDS.has(layers[j]!.layer); j++) if (layers[j]!.layer !== 'ipv6dest') last = j;
+  const unfrag = layers.slice(k + 1, last + 1).map((l) => ({ ...l }));
+  const fragNh = num((last === k ? ip : layers[last]!)['nh'], 'nh');
+  let unfragLength = 0;
+  for (const l of unfrag) unfragLength += encodedLength([l]);
+  if (unfrag.length) delete unfrag[unfrag.length - 1]!['nh'];
+  const fragmentable = bytes.subarray(payloadStart + unfragLength, payloadStart + plen);
+  const size = chunkSize(opts.mtu, IPV6.length + unfragLength + IPV6_FRAGMENT.length, opts.fragmentSize, 'IPv6');
 
-  const { plen: _p, nh: _nh, ...kept } = ip;
-  const ipNh = lastUnfrag >= 0 ? num(ip['nh'], 'nh') : IPV6_FRAGMENT_NH;
+  const { plen: _p, nh: ipNh, ...kept } = ip;
+  const ipv6: Layer = unfrag.length ? { ...kept, nh: ipNh } : kept;
   const link = layers.slice(0, k);
   const out: Layer[][] = [];
   for (let o = 0; o < fragmentable.length; ) {
     const n = Math.min(size, fragmentable.length - o);
     const more = o + n < fragmentable.length;
-    const raw = new Uint8Array(unfrag.length + FRAG6.length + n);
-    raw.set(unfrag, 0);
-    const h = unfrag.length;
-    const word = ((o / 8) << FRAG6.offsetShift) | (more ? FRAG6.mBit : 0);
-    raw[h + FRAG6.nextHeader] = fragNh;
-    raw[h + FRAG6.reserved] = 0;
-    raw[h + FRAG6.offsetFlags] = word >>> 8;
-    raw[h + FRAG6.offsetFlags + 1] = word & 0xff;
-    raw[h + FRAG6.identification] = id >>> 24;
-    raw[h + FRAG6.identification + 1] = (id >>> 16) & 0xff;
-    raw[h + FRAG6.identification + 2] = (id >>> 8) & 0xff;
-    raw[h + FRAG6.identification + 3] = id & 0xff;
-    raw.set(fragmentable.subarray(o, o + n), h + FRAG6.length);
-    out.push([...link.map((l) => ({ ...l })), { ...kept, layer: 'ipv6', nh: ipNh }, { layer: 'raw', hex: toHex(raw) }]);
+    out.push([
+      ...link.map((l) => ({ ...l })),
+      { ...ipv6 },
+      ...unfrag.map((l) => ({ ...l })),
+      { layer: 'ipv6frag', nh: fragNh, offset: o / 8, m: more ? 1 : 0, id },
+      { layer: 'raw', hex: toHex(fragmentable.subarray(o, o + n)) },
+    ]);
     o += n;
   }
   return out;

@@ -5,11 +5,11 @@
 import { DecodeError, EncodeError } from '../errors.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
 import type { ByteWriter } from '../bytes/view.js';
-import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, shiftIn, takeFields } from './fields.js';
+import { AUTO, checkKnownFields, type LayerType, type LayoutFields, defineLayout, fieldNames, getField, putFields, readFields, shiftIn, takeFields } from './fields.js';
 import { needBytes } from './codec.js';
-import { NEXT_OF_ETHERTYPE, linkNext, TUNNEL_TYPE_OF } from './protocols.js';
+import { nextField } from './protocols.js';
 import { KIND_RAW } from './kinds.js';
-import type { Codec, Dissector, Layer } from './types.js';
+import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
 
 export const GENEVE = defineLayout('geneve', 8, {
   version: { bit: 0, width: 2, def: 0 },
@@ -31,6 +31,11 @@ export const GENEVE_OPTION = defineLayout('geneve option', 4, {
 });
 
 const F = GENEVE.f;
+/** Protocol type: EtherTypes, plus 0x6558 for a whole Ethernet frame (scope `tunnel`). */
+const NEXT = nextField(F.proto, 'ethertype', 'tunnel');
+const NEXT_OF_PROTO = NEXT.table.decode;
+/** UDP destination port of Geneve (IANA). */
+export const UDP_PORT_GENEVE = 6081;
 const O = GENEVE_OPTION.f;
 const OPTLEN_SHIFT = shiftIn(F.optlen, F.version.byte, 1);
 const OAM_SHIFT = shiftIn(F.oam, F.oam.byte, 1);
@@ -118,9 +123,7 @@ export const geneveCodec: Codec = {
     const data = encodeOptions(layer.options, index);
     return { index, layer, codec: this, v, headerLength: GENEVE.length + data.length, data };
   },
-  link(list, i) {
-    linkNext(list, i, F.proto.index, 'proto', TUNNEL_TYPE_OF);
-  },
+  link() {},
   emit(buf, off, _end, list, i) {
     const p = list[i]!;
     if (p.v.nums[F.optlen.index] === AUTO) p.v.nums[F.optlen.index] = p.data!.length / 4;
@@ -145,7 +148,7 @@ export const dissectGeneve: Dissector = {
     const hlen = GENEVE.length + 4 * getField(buf, off, F.optlen);
     needBytes('geneve', off, hlen, st);
     checkOptions(buf, off + GENEVE.length, off + hlen);
-    st.next = getField(buf, off, F.version) === 0 ? NEXT_OF_ETHERTYPE[getField(buf, off, F.proto)]! : KIND_RAW;
+    st.next = getField(buf, off, F.version) === 0 ? NEXT_OF_PROTO[getField(buf, off, F.proto)]! : KIND_RAW;
     return hlen;
   },
   fields(buf, off, hlen) {
@@ -164,3 +167,30 @@ export const dissectGeneve: Dissector = {
     return layer;
   },
 };
+
+/** One Geneve option: class, type, data (hex, a multiple of 4 bytes). */
+export type GeneveOption = LayoutFields<typeof GENEVE_OPTION> & { data?: string };
+/** A `geneve` layer. */
+export type GeneveLayer = LayerType<'geneve', typeof GENEVE, { options?: readonly GeneveOption[] }>;
+
+export const geneveProtocol = defineProtocol<GeneveLayer>({
+  kind: 'geneve',
+  title: 'Geneve (RFC 8926): 8-byte base header, then TLV options',
+  layouts: [GENEVE, GENEVE_OPTION],
+  fields: {
+    vni: 'virtual network identifier, 0..2^24-1',
+    oam: 'O bit, control packet (false)',
+    critical: 'C bit, critical options present (false)',
+    options: '[] of {class, type, data}; data hex, a multiple of 4 bytes',
+    version: 'version (0)',
+    optlen: 'length of the options in 32-bit words',
+    proto: 'protocol type: EtherType of the next layer, 0x6558 for Ethernet',
+    reserved1: 'the 6 reserved bits after C (0; written by the decoder only when not 0)',
+    reserved2: 'the 8 bits after the VNI (0; written by the decoder only when not 0)',
+  },
+  codec: geneveCodec,
+  dissector: dissectGeneve,
+  selectedBy: [{ table: 'udp.dport', value: UDP_PORT_GENEVE }],
+  next: NEXT,
+  display: { name: 'Geneve', info: (l) => `VNI ${String(l.vni)}${Array.isArray(l.options) && l.options.length ? ` +${l.options.length} opt` : ''}`, hex: ['proto'] },
+});

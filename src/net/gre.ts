@@ -6,11 +6,11 @@
 import { DecodeError, EncodeError } from '../errors.js';
 import { internetChecksum } from '../bytes/checksum.js';
 import type { ByteWriter } from '../bytes/view.js';
-import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, setField, shiftIn, takeFields } from './fields.js';
+import { AUTO, checkKnownFields, type LayerType, defineLayout, fieldNames, getField, putFields, readFields, setField, shiftIn, takeFields } from './fields.js';
 import { needBytes } from './codec.js';
-import { NEXT_OF_ETHERTYPE, linkNext, TUNNEL_TYPE_OF } from './protocols.js';
+import { nextField } from './protocols.js';
 import { KIND_RAW } from './kinds.js';
-import type { Codec, Dissector, Layer } from './types.js';
+import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
 
 export const GRE = defineLayout('gre', 4, {
   chksum_present: { bit: 0, width: 1, internal: true },
@@ -31,6 +31,9 @@ export const GRE_KEY = defineLayout('gre', 4, { key: { bit: 0, width: 32 } });
 export const GRE_SEQ = defineLayout('gre', 4, { seq: { bit: 0, width: 32 } });
 
 const F = GRE.f;
+/** Protocol type: EtherTypes, plus 0x6558 for a whole Ethernet frame (scope `tunnel`). */
+const NEXT = nextField(F.proto, 'ethertype', 'tunnel');
+const NEXT_OF_PROTO = NEXT.table.decode;
 
 /** Presence bits for encodeGre, as they sit in the first 16 bits of the header. */
 export const GRE_C = 1 << shiftIn(F.chksum_present, 0, 2);
@@ -98,9 +101,7 @@ export const greCodec: Codec = {
     const words = v.nums[F.chksum_present.index]! + v.nums[F.key_present.index]! + v.nums[F.seq_present.index]!;
     return { index, layer, codec: this, v, headerLength: GRE.length + 4 * words, aux };
   },
-  link(list, i) {
-    linkNext(list, i, F.proto.index, 'proto', TUNNEL_TYPE_OF);
-  },
+  link() {},
   emit(buf, off, end, list, i) {
     const p = list[i]!;
     const aux = p.aux!;
@@ -134,7 +135,7 @@ export const dissectGre: Dissector = {
     const hlen = GRE.length + 4 * (getField(buf, off, F.chksum_present) + getField(buf, off, F.key_present) + getField(buf, off, F.seq_present));
     needBytes('gre', off, hlen, st);
     // Version 1 (PPTP) has another layout after the base header: keep its payload raw.
-    st.next = getField(buf, off, F.version) === 0 ? NEXT_OF_ETHERTYPE[getField(buf, off, F.proto)]! : KIND_RAW;
+    st.next = getField(buf, off, F.version) === 0 ? NEXT_OF_PROTO[getField(buf, off, F.proto)]! : KIND_RAW;
     return hlen;
   },
   fields(buf, off) {
@@ -153,3 +154,26 @@ export const dissectGre: Dissector = {
     return layer;
   },
 };
+
+/** A `gre` layer: key, seq and chksum present or not. */
+export type GreLayer = LayerType<'gre', typeof GRE, { key?: number; seq?: number; chksum?: number | boolean; reserved1?: number }>;
+
+export const greProtocol = defineProtocol<GreLayer>({
+  kind: 'gre',
+  title: 'GRE (RFC 2784, key and sequence number RFC 2890; NVGRE = protocol 0x6558 with a key)',
+  layouts: [GRE, GRE_CHECKSUM, GRE_KEY, GRE_SEQ],
+  fields: {
+    key: 'key (absent: no K bit)',
+    seq: 'sequence number (absent: no S bit)',
+    chksum: 'checksum (absent: no C bit; true: C bit and computed; a number: written as given)',
+    reserved1: 'the 16 bits after the checksum (0; only with chksum)',
+    reserved0: 'the 9 reserved bits of the flags (0; written by the decoder only when not 0)',
+    version: 'version (0)',
+    proto: 'protocol type: EtherType of the next layer, 0x6558 for Ethernet',
+  },
+  codec: greCodec,
+  dissector: dissectGre,
+  selectedBy: [{ table: 'ipproto', value: 47 }],
+  next: NEXT,
+  display: { name: 'GRE', info: (l) => (l.key !== undefined ? `GRE key 0x${Number(l.key).toString(16)}` : undefined), hex: ['proto', 'chksum'] },
+});

@@ -5,18 +5,18 @@
  * including a quoted packet given as the following layers.
  */
 import { EncodeError } from '../errors.js';
-import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, setField, takeField, takeFields, type FieldSpec, type Layout } from './fields.js';
+import { AUTO, defineLayout, type LayerType, fieldNames, getField, putFields, readFields, setField, takeField, takeFields, type FieldSpec, type Layout } from './fields.js';
 import { internetChecksum } from '../bytes/checksum.js';
 import type { ByteWriter } from '../bytes/view.js';
 import { needBytes } from './codec.js';
-import type { Codec, Dissector, Layer } from './types.js';
-import { KIND_IPV4, KIND_RAW } from './kinds.js';
+import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
+import { KIND, KIND_RAW } from './kinds.js';
 
 const COMMON = {
   type: { bit: 0, width: 8 },
   code: { bit: 8, width: 8, def: 0 },
   chksum: { bit: 16, width: 16, auto: true },
-} satisfies Record<string, FieldSpec>;
+} as const satisfies Record<string, FieldSpec>;
 
 export const ICMP_ECHO = defineLayout('icmp', 8, {
   ...COMMON,
@@ -86,7 +86,7 @@ export const icmpCodec: Codec = {
     const names = NAMES.get(layout)!;
     for (const k of Object.keys(layer)) {
       if (k !== 'layer' && !names.has(k)) {
-        const why = ALL_NAMES.has(k) ? `is not a field of ICMP type ${head.nums[0]} code ${head.nums[1]}` : 'is not a field of this layer';
+        const why = ALL_NAMES.has(k) ? `is not a field of ICMP type ${head.nums[0]} code ${head.nums[1]} (fields: ${[...names].join(', ')})` : `is not a field of this layer (fields: ${[...ALL_NAMES].join(', ')})`;
         throw new EncodeError(index, 'icmp', k, why);
       }
     }
@@ -111,7 +111,7 @@ export const dissectIcmp: Dissector = {
     needBytes('icmp', off, 8, st);
     if (ICMP_ERROR_TYPES.has(getField(buf, off, ICMP_OTHER.f.type))) {
       // The quoted packet is decoded, knowing it is cut short by design.
-      st.next = KIND_IPV4;
+      st.next = KIND.ipv4;
       st.quoted = true;
     } else {
       st.next = KIND_RAW; // echo data and the like
@@ -124,3 +124,33 @@ export const dissectIcmp: Dissector = {
     return layer;
   },
 };
+
+/** An `icmp` layer: its fields depend on the type. */
+export type IcmpLayer = LayerType<'icmp', typeof ICMP_ECHO> | LayerType<'icmp', typeof ICMP_FRAG_NEEDED> | LayerType<'icmp', typeof ICMP_OTHER>;
+
+export const icmpProtocol = defineProtocol<IcmpLayer>({
+  kind: 'icmp',
+  title: 'ICMP for IPv4 (RFC 792); an error message quotes the packet that caused it, decoded as layers',
+  layouts: [ICMP_ECHO, ICMP_FRAG_NEEDED, ICMP_OTHER],
+  fields: {
+    type: 'message type',
+    code: 'code (0)',
+    chksum: 'checksum over the whole message, quoted packet included',
+    id: 'identifier (echo, types 0 and 8)',
+    seq: 'sequence number (echo, types 0 and 8)',
+    mtu: 'next-hop MTU (type 3 code 4, RFC 1191)',
+    unused: 'the 4 bytes after the checksum (other types; 0)',
+  },
+  codec: icmpCodec,
+  dissector: dissectIcmp,
+  selectedBy: [{ table: 'ipproto', value: 1 }],
+  display: {
+    name: 'ICMP',
+    quotes: true,
+    info: (layer) => {
+      const l = layer as Layer; // the fields depend on the type
+      return (l.type === 8 ? `Echo request id=${String(l.id)} seq=${String(l.seq)}` : l.type === 0 ? `Echo reply id=${String(l.id)} seq=${String(l.seq)}` : `type ${String(l.type)} code ${String(l.code)}${l.mtu !== undefined ? ` mtu ${String(l.mtu)}` : ''}`);
+    },
+    hex: ['chksum'],
+  },
+});

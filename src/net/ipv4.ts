@@ -3,11 +3,11 @@ import { DecodeError, EncodeError } from '../errors.js';
 import type { ByteWriter } from '../bytes/view.js';
 import { foldSum, internetChecksum } from '../bytes/checksum.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
-import { AUTO, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, setField, shiftIn, takeFields } from './fields.js';
+import { AUTO, checkKnownFields, type LayerType, defineLayout, fieldNames, getField, putFields, readFields, setField, shiftIn, takeFields } from './fields.js';
 import { narrowExtent, needBytes } from './codec.js';
-import { IPPROTO_OF, NEXT_OF_IPPROTO, linkNext } from './protocols.js';
+import { nextField } from './protocols.js';
 import { KIND_RAW } from './kinds.js';
-import type { Codec, Dissector, Layer } from './types.js';
+import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
 
 export const IPV4 = defineLayout('ipv4', 20, {
   version: { bit: 0, width: 4, def: 4 },
@@ -29,9 +29,12 @@ export const IPV4_DF = 2;
 export const IPV4_MF = 1;
 const FLAG_NAMES: Readonly<Record<string, number>> = { DF: 2, MF: 1, 'DF+MF': 3, 'MF+DF': 3, '': 0 };
 const FLAG_TEXT = [0, 'MF', 'DF', 'DF+MF'] as const;
-const MAX_OPTIONS = 40; // IHL is 4 bits: at most 15 words
 
 const F = IPV4.f;
+/** IHL counts 32-bit words of the whole header: at most 15, so 40 bytes of options. */
+const MAX_OPTIONS = F.ihl.max * 4 - IPV4.length;
+const NEXT = nextField(F.proto, 'ipproto');
+const NEXT_OF_PROTO = NEXT.table.decode;
 /** Shift of the flags in the 16-bit flags/fragment-offset word: flagsFrag = flags << IPV4_FLAGS_SHIFT | frag. */
 export const IPV4_FLAGS_SHIFT = shiftIn(F.flags, F.flags.byte, 2);
 
@@ -145,9 +148,7 @@ export const ipv4Codec: Codec = {
     }
     return { index, layer, codec: this, v, headerLength: IPV4.length + data.length, data };
   },
-  link(list, i) {
-    linkNext(list, i, F.proto.index, 'proto', IPPROTO_OF);
-  },
+  link() {},
   emit(buf, off, end, list, i) {
     const p = list[i]!;
     const n = p.v.nums;
@@ -179,7 +180,7 @@ export const dissectIpv4: Dissector = {
     narrowExtent('ipv4', off, off + len, st, 'total length');
     // A fragment's payload is not a whole upper-layer packet: keep it raw.
     const fragment = getField(buf, off, F.frag) !== 0 || (getField(buf, off, F.flags) & IPV4_MF) !== 0;
-    st.next = fragment ? KIND_RAW : NEXT_OF_IPPROTO[getField(buf, off, F.proto)]!;
+    st.next = fragment ? KIND_RAW : NEXT_OF_PROTO[getField(buf, off, F.proto)]!;
     return hlen;
   },
   fields(buf, off, hlen) {
@@ -191,3 +192,37 @@ export const dissectIpv4: Dissector = {
     return layer;
   },
 };
+
+/** An `ipv4` layer. */
+export type Ipv4Layer = LayerType<'ipv4', typeof IPV4, { flags?: number | 'DF' | 'MF' | 'DF+MF' | 'MF+DF' | ''; options?: string }>;
+
+export const ipv4Protocol = defineProtocol<Ipv4Layer>({
+  kind: 'ipv4',
+  title: 'IPv4 header (RFC 791): 20 bytes, then options',
+  layouts: [IPV4],
+  fields: {
+    src: 'source address',
+    dst: 'destination address',
+    ttl: 'time to live (64)',
+    id: 'identification (1)',
+    tos: 'type of service / DSCP and ECN (0)',
+    flags: 'flags (0): bit 1 DF, bit 0 MF, or "DF", "MF", "DF+MF"',
+    frag: 'fragment offset in 8-byte units (0)',
+    options: 'options as hex (""), padded with zeros to 4 bytes',
+    version: 'version (4)',
+    ihl: 'header length in 32-bit words',
+    len: 'total length',
+    chksum: 'header checksum',
+    proto: 'IP protocol of the next layer',
+  },
+  codec: ipv4Codec,
+  dissector: dissectIpv4,
+  selectedBy: [
+    { table: 'ethertype', value: 0x0800 },
+    { table: 'ipproto', value: 4 },
+    { table: 'bsd.af', value: 2 },
+  ],
+  linkType: 228,
+  next: NEXT,
+  display: { name: 'IPv4', addresses: 'network', hex: ['chksum'] },
+});

@@ -1,10 +1,10 @@
 /** IPv6 fixed header (RFC 8200). Extension headers are not decoded: their bytes stay `raw`. */
 import { DecodeError, EncodeError } from '../errors.js';
 import type { ByteWriter } from '../bytes/view.js';
-import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, shiftIn } from './fields.js';
+import { AUTO, defineLayout, type LayerType, fieldNames, getField, putFields, readFields, shiftIn } from './fields.js';
 import { narrowExtent, needBytes, prepareFixed } from './codec.js';
-import { IPPROTO_OF, NEXT_OF_IPPROTO, linkNext } from './protocols.js';
-import type { Codec, Dissector, Layer } from './types.js';
+import { nextField } from './protocols.js';
+import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
 
 export const IPV6 = defineLayout('ipv6', 40, {
   version: { bit: 0, width: 4, def: 6 },
@@ -18,6 +18,8 @@ export const IPV6 = defineLayout('ipv6', 40, {
 });
 
 const F = IPV6.f;
+const NEXT = nextField(F.nh, 'ipproto');
+const NEXT_OF_NH = NEXT.table.decode;
 const VERSION_SHIFT = shiftIn(F.version, 0, 4);
 const TC_SHIFT = shiftIn(F.tc, 0, 4);
 const FL_SHIFT = shiftIn(F.fl, 0, 4);
@@ -28,9 +30,7 @@ export const ipv6Codec: Codec = {
   prepare(layer, index) {
     return prepareFixed(layer, index, this, IPV6);
   },
-  link(list, i) {
-    linkNext(list, i, F.nh.index, 'nh', IPPROTO_OF);
-  },
+  link() {},
   emit(buf, off, end, list, i) {
     const n = list[i]!.v.nums;
     if (n[F.plen.index] === AUTO) {
@@ -48,7 +48,7 @@ export const dissectIpv6: Dissector = {
     const version = getField(buf, off, F.version);
     if (version !== 6) throw new DecodeError('ipv6', off, `version ${version}, expected 6`);
     narrowExtent('ipv6', off, off + IPV6.length + getField(buf, off, F.plen), st, 'payload length');
-    st.next = NEXT_OF_IPPROTO[getField(buf, off, F.nh)]!;
+    st.next = NEXT_OF_NH[getField(buf, off, F.nh)]!;
     return IPV6.length;
   },
   fields(buf, off) {
@@ -86,3 +86,35 @@ export function encodeIpv6(
   }
   return off + IPV6.length;
 }
+
+/** An `ipv6` layer. */
+export type Ipv6Layer = LayerType<'ipv6', typeof IPV6>;
+
+export const ipv6Protocol = defineProtocol<Ipv6Layer>({
+  kind: 'ipv6',
+  title: 'IPv6 fixed header (RFC 8200)',
+  layouts: [IPV6],
+  fields: {
+    src: 'source address',
+    dst: 'destination address',
+    hlim: 'hop limit (64)',
+    tc: 'traffic class (0)',
+    fl: 'flow label (0)',
+    version: 'version (6)',
+    plen: 'payload length (extension headers included)',
+    nh: 'next header: IP protocol of the next layer',
+  },
+  codec: ipv6Codec,
+  dissector: dissectIpv6,
+  selectedBy: [
+    { table: 'ethertype', value: 0x86dd },
+    { table: 'ipproto', value: 41 },
+    // BSD loopback: AF_INET6 is 24 on NetBSD/OpenBSD (written), 28 on FreeBSD, 30 on macOS.
+    { table: 'bsd.af', value: 24 },
+    { table: 'bsd.af', value: 28, direction: 'decode' },
+    { table: 'bsd.af', value: 30, direction: 'decode' },
+  ],
+  linkType: 229,
+  next: NEXT,
+  display: { name: 'IPv6', addresses: 'network' },
+});

@@ -1,25 +1,27 @@
 /**
- * The kinds the decoder tells apart, numbered: the dissect loop, the dispatch tables and
- * DissectState.next carry these codes rather than kind names, so choosing the next dissector is
- * an array index instead of a Map lookup on a string (which cost more than the header checks).
+ * Kind codes: the dissect loop, the dispatch tables and DissectState.next carry small integers
+ * rather than kind names, so choosing the next dissector is an array index instead of a Map
+ * lookup on a string. The codes are assigned by registry.ts from the order of its one list of
+ * descriptors; this module only holds them, so that protocol files can refer to `KIND.ether`
+ * without importing the registry (which imports them).
  */
+import type { KindName } from './registry.js';
 
-/** Internal dissector kind: the 4-byte pseudowire control word (RFC 4385), kept as `raw`. */
-export const PW_CONTROL_WORD = 'pw-control-word';
+/** Code 0: raw bytes (the rest of the extent is payload). */
+export const KIND_RAW = 0;
 
-/** Layer kind codes: index into DISSECTED_KINDS (0 = raw bytes: the rest is payload). */
-export const DISSECTED_KINDS = ['raw', 'ether', 'dot1q', 'dot1ad', 'arp', 'ipv4', 'ipv6', 'udp', 'icmp', 'vxlan', 'gre', 'mpls', 'geneve', PW_CONTROL_WORD] as const;
+/**
+ * Code of every kind, by name; filled in by registry.ts when it loads, before any frame can be
+ * encoded or decoded (dissectors read it only inside scan()).
+ */
+export const KIND = {} as Record<KindName, number>;
 
-/** The code of a kind name (throws for a name the decoder does not know: a table typo). */
+/** Kind name of every code (KIND's inverse), filled in by registry.ts. */
+export const KIND_NAMES: string[] = [];
+
+/** The code of a kind name (throws for a name the registry does not know: a table typo). */
 export function kindCode(kind: string): number {
-  const code = (DISSECTED_KINDS as readonly string[]).indexOf(kind);
-  if (code < 0) throw new Error(`no dissector for kind '${kind}'`);
+  const code = KIND_NAMES.indexOf(kind);
+  if (code < 0) throw new Error(`no protocol descriptor for kind '${kind}'`);
   return code;
 }
-
-export const KIND_RAW = 0;
-export const KIND_ETHER = kindCode('ether');
-export const KIND_IPV4 = kindCode('ipv4');
-export const KIND_IPV6 = kindCode('ipv6');
-export const KIND_MPLS = kindCode('mpls');
-export const KIND_PW_CONTROL_WORD = kindCode(PW_CONTROL_WORD);

@@ -4,10 +4,10 @@
  * told that the label carries an Ethernet pseudowire (DecodeOptions.mplsEthernet).
  */
 import type { ByteWriter } from '../bytes/view.js';
-import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, shiftIn } from './fields.js';
+import { AUTO, defineLayout, type LayerType, fieldNames, getField, putFields, readFields, shiftIn } from './fields.js';
 import { needBytes, prepareFixed, rawLayer } from './codec.js';
-import type { Codec, Dissector, Layer } from './types.js';
-import { KIND_ETHER, KIND_IPV4, KIND_IPV6, KIND_MPLS, KIND_PW_CONTROL_WORD, KIND_RAW } from './kinds.js';
+import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
+import { KIND, KIND_RAW } from './kinds.js';
 
 export const MPLS = defineLayout('mpls', 4, {
   label: { bit: 0, width: 20 },
@@ -44,18 +44,21 @@ export const mplsCodec: Codec = {
   },
 };
 
-export { PW_CONTROL_WORD } from './kinds.js';
+/** Internal dissector kind: the 4-byte pseudowire control word (RFC 4385), decoded as `raw`. */
+export const PW_CONTROL_WORD = 'pw-control-word' as const;
+/** MPLS-in-UDP (RFC 7510); Wireshark decodes it by this port too. */
+export const UDP_PORT_MPLS = 6635;
 
 export const dissectMpls: Dissector = {
   scan(buf, off, st) {
     needBytes('mpls', off, MPLS.length, st);
-    if (getField(buf, off, F.s) === 0) st.next = KIND_MPLS;
-    else if (st.opts.mplsEthernet === 'cw') st.next = KIND_PW_CONTROL_WORD;
-    else if (st.opts.mplsEthernet === 'nocw') st.next = KIND_ETHER;
+    if (getField(buf, off, F.s) === 0) st.next = KIND.mpls;
+    else if (st.opts.mplsEthernet === 'cw') st.next = KIND[PW_CONTROL_WORD];
+    else if (st.opts.mplsEthernet === 'nocw') st.next = KIND.ether;
     else {
       const p = off + MPLS.length;
       const nibble = p < st.end ? buf[p]! >>> 4 : 0;
-      st.next = nibble === 4 ? KIND_IPV4 : nibble === 6 ? KIND_IPV6 : KIND_RAW;
+      st.next = nibble === 4 ? KIND.ipv4 : nibble === 6 ? KIND.ipv6 : KIND_RAW;
     }
     return MPLS.length;
   },
@@ -69,10 +72,44 @@ export const dissectMpls: Dissector = {
 export const dissectPwControlWord: Dissector = {
   scan(_buf, off, st) {
     needBytes('mpls', off, 4, st);
-    st.next = KIND_ETHER;
+    st.next = KIND.ether;
     return 4;
   },
   fields(buf, off) {
     return rawLayer(buf, off, off + 4);
   },
 };
+
+/** An `mpls` layer (one label stack entry). */
+export type MplsLayer = LayerType<'mpls', typeof MPLS>;
+
+export const mplsProtocol = defineProtocol<MplsLayer>({
+  kind: 'mpls',
+  title: 'MPLS label stack entry (RFC 3032); in IP as protocol 137 (RFC 4023), in UDP on port 6635 (RFC 7510)',
+  layouts: [MPLS],
+  fields: {
+    label: 'label, 0..2^20-1',
+    tc: 'traffic class (0)',
+    ttl: 'time to live (64)',
+    s: 'bottom of stack (1 on the last mpls of a run of them)',
+  },
+  codec: mplsCodec,
+  dissector: dissectMpls,
+  selectedBy: [
+    { table: 'ethertype', value: 0x8847 },
+    { table: 'ethertype', value: 0x8848, direction: 'decode' },
+    { table: 'ipproto', value: 137 },
+    { table: 'udp.dport', value: UDP_PORT_MPLS },
+  ],
+  display: { name: 'MPLS', info: (l) => `label ${String(l.label)}` },
+});
+
+/** The pseudowire control word before an Ethernet frame (decoded when DecodeOptions.mplsEthernet is 'cw'); shown as `raw`. */
+export const pwControlWordProtocol = defineProtocol<never, typeof PW_CONTROL_WORD>({
+  kind: PW_CONTROL_WORD,
+  title: 'Ethernet pseudowire control word (RFC 4385), decoded as a 4-byte raw layer',
+  layouts: [],
+  fields: {},
+  dissector: dissectPwControlWord,
+  display: { name: 'DATA' },
+});

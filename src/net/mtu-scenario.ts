@@ -8,8 +8,12 @@
  *       sender then retries at the size path-MTU discovery found (inner MTU = MTU − 50).
  *   (2) DF clear: the router fragments the outer packet (RFC 791) and VTEP 2 reassembles it.
  *   (3) Jumbo frames: with an underlay MTU of 9000 the same packet just goes through.
- * and, when asked for (case "ipv6"), the IPv6-underlay variant: IPv6 routers never fragment,
- * so VTEP 1 itself sends the outer packet as fragments with a Fragment header (RFC 8200).
+ * and, when asked for (case "ipv6"), the IPv6-underlay variant: IPv6 routers never fragment, so
+ * the router drops the packet and answers ICMPv6 Packet Too Big (RFC 4443, RFC 8201), and VTEP 1
+ * itself sends the outer packet as fragments with a Fragment header (RFC 8200);
+ * (case "ipsec") the VXLAN packet carried between two sites in an ESP tunnel (AES-GCM-128,
+ * IPSEC_MTU_SA): DF drop, ICMP quoting the ESP header, and the retry at the inner size found by
+ * encoding — ESP pads, so it is not path MTU minus a fixed overhead.
  *
  * Sizes come from encapsulationOverhead (the encoder), fragments from fragmentIpv4: nothing
  * here knows a header length.
@@ -26,6 +30,15 @@ import { encodeFrame, decodeFrame, encodedLength, type Layer } from './index.js'
 import { encapsulationOverhead } from './overhead.js';
 import { fragmentIpv4, fragmentIpv6, IPV4_MIN_MTU, IPV6_MIN_MTU } from './fragment.js';
 import { parseIpv6 } from '../bytes/addr.js';
+import type { SecurityAssociation } from './esp/sa.js';
+
+/** The router's IPv6 address (documentation prefix), source of the Packet Too Big. */
+const ROUTER_V6 = '2001:db8::fe';
+/** What a Packet Too Big adds before its quote: IPv6 and the 8-byte ICMPv6 header. */
+const PTB_HEADERS: Layer[] = [
+  { layer: 'ipv6', src: '::', dst: '::', nh: 58 },
+  { layer: 'icmpv6', type: 2, mtu: 0, chksum: 0 },
+];
 
 /** The tunnel of the story: VXLAN over IPv4 carrying Ethernet. */
 const VXLAN_STACK = 'ether,ipv4,udp,vxlan,ether';
@@ -35,8 +48,16 @@ export class ScenarioError extends VirtkitError {
   override name = 'ScenarioError';
 }
 
-export type MtuCase = 'df' | 'fragment' | 'jumbo' | 'ipv6';
-export const MTU_CASES: readonly MtuCase[] = ['df', 'fragment', 'jumbo', 'ipv6'];
+export type MtuCase = 'df' | 'fragment' | 'jumbo' | 'ipv6' | 'ipsec';
+export const MTU_CASES: readonly MtuCase[] = ['df', 'fragment', 'jumbo', 'ipv6', 'ipsec'];
+
+/** The ESP tunnel of the "ipsec" case: VXLAN between two sites, protected by AES-GCM-128. */
+const IPSEC_STACK = 'ether,ipv4,esp:aes-gcm-128,ipv4,udp,vxlan,ether';
+/** Its security association (a made-up key; `virtkit mtu --write-esp-sa` writes it for Wireshark). */
+export const IPSEC_MTU_SA: SecurityAssociation = { spi: 0x4001, cipher: 'aes-gcm-128', key: '303132333435363738393a3b3c3d3e3f40414243' };
+/** The IPsec gateways in front of the VTEPs (documentation addresses). */
+const GW1 = '203.0.113.1';
+const GW2 = '203.0.113.2';
 
 export interface MtuScenario {
   /** Time of the first packet, seconds as a decimal string (nanoseconds kept). */
@@ -272,6 +293,43 @@ export function mtuScenarioPackets(scenario: Partial<MtuScenario> = {}): Scenari
             (last ? `; VTEP ${sc.vtep2} reassembles the ${ipLen}-byte packet and decapsulates the inner frame.` : '.'),
         );
       });
+    } else if (c === 'ipsec') {
+      const sa = { sa: [IPSEC_MTU_SA] };
+      const ipsecOv = encapsulationOverhead(IPSEC_STACK, { mtu: sc.underlayMtu, innerMtu: sc.innerMtu });
+      /** The VXLAN packet of `size` inner IP bytes, in the ESP tunnel from gateway 1 to gateway 2. */
+      const protectedFrame = (size: number, outerId: number, seq: number, innerId: number): Layer[] => [
+        { layer: 'ether', dst: MAC.router, src: MAC.vtep1 },
+        { layer: 'ipv4', src: GW1, dst: GW2, id: outerId, flags: 'DF', ttl: 64 },
+        { layer: 'esp', spi: IPSEC_MTU_SA.spi, seq },
+        ...tunnelled(size, innerId, true, innerId).slice(1),
+      ];
+      const big = protectedFrame(sc.innerMtu, 0x5001, 1, 0x0501);
+      const bigBytes = encodeFrame(big, sa);
+      const ipLen = bigBytes.length - 14;
+      push(
+        big,
+        `(${caseNo}) IPsec: VXLAN between two sites runs in an ESP tunnel (AES-GCM-128, SPI 0x${IPSEC_MTU_SA.spi.toString(16)}) from gateway ${GW1} to ${GW2}. ` +
+          `A ${sc.innerMtu}-byte inner packet becomes a ${ipLen}-byte ESP packet (DF set; ${ipsecOv.overhead - ipsecOv.linkHeader} bytes of tunnel headers, ${ipsecOv.innerHeader} of inner Ethernet, ` +
+          `${ipLen - sc.innerMtu - (ipsecOv.overhead - ipsecOv.linkHeader) - ipsecOv.innerHeader} of ESP padding): the ${sc.underlayMtu}-MTU hop drops it.`,
+      );
+      // The quote (outer IP header + 8 bytes) is the ESP SPI and sequence number: how the gateway finds its SA's path MTU.
+      const quote = bigBytes.subarray(14, 14 + 20 + 8);
+      push(
+        [
+          { layer: 'ether', dst: MAC.vtep1, src: MAC.router },
+          { layer: 'ipv4', src: sc.router, dst: GW1, id: 0x2002, ttl: 64 },
+          { layer: 'icmp', type: 3, code: 4, mtu: sc.underlayMtu },
+          { layer: 'raw', hex: bytesToHex(quote) },
+        ],
+        `(${caseNo}) The router answers Fragmentation Needed, next-hop MTU ${sc.underlayMtu}, quoting the ESP packet's IP header and its first 8 bytes: the SPI and sequence number, so gateway ${GW1} knows which SA's path MTU shrank.`,
+      );
+      const retry = Math.min(sc.innerMtu, ipsecOv.innerMtu);
+      const small = protectedFrame(retry, 0x5002, 2, 0x0502);
+      push(
+        small,
+        `(${caseNo}) Retry: the largest inner packet that fits, found by encoding (ESP pads, so it is not ${sc.underlayMtu} − ${ipsecOv.overhead - ipsecOv.linkHeader} − ${ipsecOv.innerHeader}): ` +
+          `${retry} bytes inside, a ${encodeFrame(small, sa).length - 14}-byte ESP packet: it fits and is delivered.`,
+      );
     } else if (c === 'ipv6') {
       const big: Layer[] = [
         { layer: 'ether', dst: MAC.router, src: MAC.vtep1 },
@@ -280,13 +338,34 @@ export function mtuScenarioPackets(scenario: Partial<MtuScenario> = {}): Scenari
       ];
       delete big[2]!['chksum']; // over IPv6 the UDP checksum is mandatory (RFC 8200 8.1)
       const ipLen = outerIpBytes(big);
+      if (ipLen > sc.underlayMtu) {
+        push(
+          big,
+          `(${caseNo}) IPv6 underlay: VTEP ${sc.vtep1v6} sends a ${ipLen}-byte outer packet (a ${sc.innerMtu}-byte inner packet + ${ipLen - sc.innerMtu} bytes of inner Ethernet, VXLAN, UDP and IPv6 headers). ` +
+            `The router's next hop has MTU ${sc.underlayMtu}, and IPv6 routers never fragment: the packet is dropped there.`,
+        );
+        // RFC 4443 3.2: as much of the packet as fits without the ICMPv6 message exceeding the minimum IPv6 MTU.
+        const bigBytes = encodeFrame(big);
+        const linkLen = bigBytes.length - ipLen;
+        const quoteLen = Math.min(ipLen, IPV6_MIN_MTU - encodedLength(PTB_HEADERS));
+        push(
+          [
+            { layer: 'ether', dst: MAC.vtep1, src: MAC.router },
+            { layer: 'ipv6', src: ROUTER_V6, dst: sc.vtep1v6, hlim: 64 },
+            { layer: 'icmpv6', type: 2, mtu: sc.underlayMtu },
+            { layer: 'raw', hex: bytesToHex(bigBytes, linkLen, linkLen + quoteLen) },
+          ],
+          `(${caseNo}) The router ${ROUTER_V6} answers ICMPv6 Packet Too Big (type 2) with MTU ${sc.underlayMtu}, quoting the first ${quoteLen} bytes of the dropped packet ` +
+            `(as much as fits in the 1280-byte IPv6 minimum MTU, RFC 4443): path-MTU discovery for IPv6 (RFC 8201).`,
+        );
+      }
       const frags = fragmentIpv6(big, { mtu: sc.underlayMtu, identification: 0x6001 });
       frags.forEach((f, i) => {
         const last = i === frags.length - 1;
         push(
           f,
-          `(${caseNo}) IPv6 underlay: routers never fragment IPv6, so VTEP ${sc.vtep1v6} sends its ${ipLen}-byte outer packet ` +
-            `(a ${sc.innerMtu}-byte inner packet + ${ipLen - sc.innerMtu} bytes of inner Ethernet, VXLAN, UDP and IPv6 headers) as fragments itself. Fragment ${i + 1}/${frags.length}: ` +
+          `(${caseNo}) Having learnt the path MTU, VTEP ${sc.vtep1v6} sends its ${ipLen}-byte outer packet ` +
+            `as fragments itself (only the source fragments in IPv6). Fragment ${i + 1}/${frags.length}: ` +
             `${outerIpBytes(f)} bytes, Fragment header id 0x6001` +
             (last ? `; VTEP ${sc.vtep2v6} reassembles it.` : ', M=1.'),
         );

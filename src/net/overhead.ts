@@ -32,9 +32,21 @@
  * mtu − overhead (1450) and requiredMtu innerMtuWanted + overhead (1550): the "50 bytes" rule.
  * For IP over an IP tunnel (GRE, IP-in-IP, 6in4) innerHeader is 0 and innerMtu = mtu − (overhead
  * − 14) (GRE: 1500 − 24 = 1476).
+ *
+ * ESP (`esp:aes-gcm-128`, `esp:aes-cbc-128+hmac-sha256-128`, …) pads its payload to 4 or 16
+ * bytes, so its size is not a constant: its layers[i].bytes and `overhead` are the FIXED part
+ * (header, IV, pad length, next header, ICV: the frame measured minus the padding it got),
+ * `overheadMax` adds the largest padding (align − 1), and innerMtu / requiredMtu are found by
+ * encoding frames with inner packets of each size (a binary search over the encoder's output),
+ * because the identity innerMtu = mtu − tunnelHeader − innerHeader does not hold: GCM over IPv4
+ * on a 1499 underlay has 1499 − 20 (IPv4) − 8 (SPI, seq) − 8 (IV) − 16 (ICV) = 1447 bytes for
+ * payload + padding + 2, a multiple of 4, so at most 1444: the inner packet gets 1442, not
+ * 1499 − 54 = 1445.
  */
 import { EncodeError, VirtkitError } from '../errors.js';
-import { encodeFrame, encodedLength, type Layer } from './index.js';
+import { decodeFrame, encodeFrame, encodedLength, type Layer } from './index.js';
+import { SaTable, type SecurityAssociation } from './esp/sa.js';
+import { AUTH_SUITES, CIPHER_SUITES, ESP_AUTHS, ESP_CIPHERS, type EspAuth, type EspCipher } from './esp/suites.js';
 
 /** A stack that cannot be measured: an unknown layer or option, or an MTU too small for it. */
 export class OverheadError extends VirtkitError {
@@ -53,6 +65,7 @@ const STACK_LAYERS = {
   vxlan: { options: [], hint: '' },
   gre: { options: ['key', 'seq', 'chksum'], hint: 'key, seq, chksum, joined with +' },
   geneve: { options: [], hint: 'N = bytes of Geneve options, a multiple of 4 in 0..252' },
+  esp: { options: [], hint: `CIPHER[+AUTH]: ${ESP_CIPHERS.join(', ')}; AUTH for CBC/null: ${ESP_AUTHS.join(', ')}` },
 } as const;
 type StackKind = keyof typeof STACK_LAYERS;
 
@@ -72,13 +85,42 @@ export interface StackElement {
   gre?: { key: boolean; seq: boolean; chksum: boolean };
   /** Geneve: bytes of options. */
   geneveOptionBytes?: number;
+  /** ESP: cipher suite and authentication. */
+  esp?: { cipher: EspCipher; auth: EspAuth };
 }
 
 function layerList(): string {
   return STACK_LAYER_NAMES.map((k) => {
     const hint = STACK_LAYERS[k as StackKind].hint;
-    return hint ? `${k}[:${k === 'geneve' ? 'N' : 'opts'}]` : k;
+    return hint ? `${k}[:${k === 'geneve' ? 'N' : k === 'esp' ? 'CIPHER[+AUTH]' : 'opts'}]` : k;
   }).join(', ');
+}
+
+/** `esp:CIPHER[+AUTH]`: the cipher suite an ESP element measures with. */
+function parseEspOption(opt: string | undefined): { cipher: EspCipher; auth: EspAuth } {
+  const hint = `valid: esp:CIPHER[+AUTH] with CIPHER ${ESP_CIPHERS.join(', ')} and AUTH (CBC, null) ${ESP_AUTHS.join(', ')}, e.g. esp:aes-gcm-128, esp:aes-cbc-128+hmac-sha256-128`;
+  if (opt === undefined) throw new OverheadError(`esp needs its cipher (${hint})`);
+  const [cipher, auth = 'none', ...more] = opt.split('+');
+  if (!(ESP_CIPHERS as readonly string[]).includes(cipher!) || !(ESP_AUTHS as readonly string[]).includes(auth) || more.length > 0) {
+    throw new OverheadError(`unknown option '${opt}' for esp (${hint})`);
+  }
+  if (CIPHER_SUITES[cipher as EspCipher].mode === 'gcm' && auth !== 'none') throw new OverheadError(`esp:${opt}: ${cipher} authenticates by itself; give no +AUTH`);
+  return { cipher: cipher as EspCipher, auth: auth as EspAuth };
+}
+
+/** SPIs of the ESP layers of measured frames (one per element, from its depth). */
+const ESP_SPI_BASE = 0x100;
+
+/** An SA with fixed keys for an ESP element: only the sizes matter to the measurement. */
+function measuringSa(spi: number, cipher: EspCipher, auth: EspAuth): SecurityAssociation {
+  const sa: SecurityAssociation = { spi, cipher };
+  const keyLength = CIPHER_SUITES[cipher].keyLength;
+  if (keyLength) sa.key = '5a'.repeat(keyLength);
+  if (auth !== 'none') {
+    sa.auth = auth;
+    sa.authKey = 'a5'.repeat(AUTH_SUITES[auth].icvLength + 4);
+  }
+  return sa;
 }
 
 /** Parse `ether,ipv4,udp,vxlan,ether` (options after a colon) into elements. */
@@ -113,6 +155,8 @@ export function parseStack(stack: string | readonly string[]): StackElement[] {
         }
         el.geneveOptionBytes = Number(opt);
       }
+    } else if (kind === 'esp') {
+      el.esp = parseEspOption(opt);
     } else if (opt !== undefined) {
       throw new OverheadError(`unknown option '${opt}' for ${kind} (valid: none; ${kind} takes no options)`);
     }
@@ -128,8 +172,11 @@ export function parseStack(stack: string | readonly string[]): StackElement[] {
     if (kind === 'vxlan' && next !== 'ether') {
       throw new OverheadError(`vxlan carries Ethernet: the layer after vxlan must be ether (got '${out[i + 1]!.token}')`);
     }
-    if (kind === 'udp' && next !== 'vxlan' && next !== 'geneve' && next !== 'mpls') {
-      throw new OverheadError(`udp must be followed by a UDP tunnel: vxlan, geneve or mpls (got '${out[i + 1]!.token}')`);
+    if (kind === 'udp' && next !== 'vxlan' && next !== 'geneve' && next !== 'mpls' && next !== 'esp') {
+      throw new OverheadError(`udp must be followed by a UDP tunnel: vxlan, geneve, mpls or esp (NAT-T) (got '${out[i + 1]!.token}')`);
+    }
+    if (kind === 'esp' && next !== 'ipv4' && next !== 'ipv6') {
+      throw new OverheadError(`esp carries an IP packet here (tunnel mode): the layer after esp must be ipv4 or ipv6 (got '${out[i + 1]!.token}')`);
     }
   }
   const inner = out[out.length - 1]!;
@@ -160,7 +207,7 @@ function geneveOptions(bytes: number): { class: number; type: number; data: stri
 /**
  * The concrete layer object for one stack element. `next` is the element after it, used only for
  * next-protocol values the encoder does not derive by itself (UDP ports are never guessed, per
- * layers.md; MPLS in IP is protocol 137, RFC 4023; MPLS in UDP is port 6635, RFC 7510).
+ * layers.md; MPLS in UDP is port 6635, RFC 7510).
  */
 function layerFor(el: StackElement, next: StackKind | undefined, outer: boolean, depth: number): Layer {
   switch (el.kind) {
@@ -173,23 +220,20 @@ function layerFor(el: StackElement, next: StackKind | undefined, outer: boolean,
     case 'mpls':
       return { layer: 'mpls', label: 1000 + depth };
     case 'ipv4': {
-      const l: Layer = outer
-        ? { layer: 'ipv4', src: '192.0.2.1', dst: '192.0.2.2' }
-        : { layer: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2' };
-      if (next === 'mpls') l['proto'] = 137;
-      return l;
+      // MPLS in IP (137) is filled in by the encoder, like every next-protocol number it knows.
+      return outer ? { layer: 'ipv4', src: '192.0.2.1', dst: '192.0.2.2' } : { layer: 'ipv4', src: '10.0.0.1', dst: '10.0.0.2' };
     }
     case 'ipv6': {
-      const l: Layer = outer
-        ? { layer: 'ipv6', src: '2001:db8::1', dst: '2001:db8::2' }
-        : { layer: 'ipv6', src: '2001:db8:1::1', dst: '2001:db8:1::2' };
-      if (next === 'mpls') l['nh'] = 137;
-      return l;
+      return outer ? { layer: 'ipv6', src: '2001:db8::1', dst: '2001:db8::2' } : { layer: 'ipv6', src: '2001:db8:1::1', dst: '2001:db8:1::2' };
     }
     case 'udp': {
+      // NAT-T (RFC 3948): port 4500 both ways, checksum 0.
+      if (next === 'esp') return { layer: 'udp', sport: 4500, dport: 4500, chksum: 0 };
       const dport = next === 'vxlan' ? 4789 : next === 'geneve' ? 6081 : next === 'mpls' ? 6635 : 9;
       return { layer: 'udp', sport: 49152, dport };
     }
+    case 'esp':
+      return { layer: 'esp', spi: ESP_SPI_BASE + depth, seq: 1 };
     case 'vxlan':
       return { layer: 'vxlan', vni: 5001 };
     case 'gre': {
@@ -254,6 +298,10 @@ export interface Overhead {
   frame: Layer[];
   /** Index in `frame` where the inner packet starts. */
   innerStart: number;
+  /** `overhead` plus the largest padding its ESP layers can add (equal to `overhead` without ESP). */
+  overheadMax: number;
+  /** The security associations the frame's ESP layers were encoded with (empty without ESP). */
+  sa: SecurityAssociation[];
 }
 
 /**
@@ -278,26 +326,41 @@ export function encapsulationOverhead(stack: string | readonly string[] | readon
   const inner = innerPacket(innerEl);
   const frame = [...outerLayers, ...inner];
   const innerStart = outerLayers.length;
+  const sa = outerEls.flatMap((el, i) => (el.esp ? [measuringSa(ESP_SPI_BASE + i, el.esp.cipher, el.esp.auth)] : []));
+  const opts2 = sa.length ? { sa: new SaTable(sa) } : undefined;
+  const stackText = elements.map((el) => el.token).join(',');
 
-  // The whole frame through the real encoder (checksums and all): its length is the ground truth.
-  let frameBytes: number;
+  // The whole frame through the real encoder (checksums, encryption and all): its length is the ground truth.
+  let frameBytes: Uint8Array;
   try {
-    frameBytes = encodeFrame(frame).length;
+    frameBytes = encodeFrame(frame, opts2);
   } catch (e) {
     // A pairing the encoder cannot express (e.g. ether directly inside ether).
-    if (e instanceof EncodeError) throw new OverheadError(`stack ${elements.map((el) => el.token).join(',')} cannot be encoded: ${e.message}`);
+    if (e instanceof EncodeError) throw new OverheadError(`stack ${stackText} cannot be encoded: ${e.message}`);
     throw e;
   }
   const innerBytes = encodedLength(inner);
-  const overhead = frameBytes - innerBytes;
+  // The padding each ESP layer got for this inner packet (read back from the frame): not part
+  // of the fixed overhead.
+  const padOf = new Map<number, number>();
+  if (opts2) {
+    const decoded = decodeFrame(frameBytes, opts2).layers.filter((l) => l.layer === 'esp');
+    outerEls.forEach((el, i) => {
+      if (el.esp) padOf.set(i, Number(decoded.shift()?.['padlen'] ?? 0));
+    });
+  }
 
   const layers: OverheadLayer[] = [];
-  let suffix = frameBytes;
+  let suffix = frameBytes.length;
   for (let i = 0; i < outerLayers.length; i++) {
-    const rest = encodedLength(frame.slice(i + 1));
-    layers.push({ layer: outerEls[i]!.kind, token: outerEls[i]!.token, bytes: suffix - rest });
+    const rest = encodedLength(frame.slice(i + 1), opts2);
+    layers.push({ layer: outerEls[i]!.kind, token: outerEls[i]!.token, bytes: suffix - rest - (padOf.get(i) ?? 0) });
     suffix = rest;
   }
+  const overhead = layers.reduce((n, l) => n + l.bytes, 0);
+  let overheadMax = overhead;
+  for (const el of outerEls) if (el.esp) overheadMax += CIPHER_SUITES[el.esp.cipher].align - 1;
+  if (!opts2 && overhead !== frameBytes.length - innerBytes) throw new Error(`overhead of ${stackText}: layer sum ${overhead} ≠ frame difference ${frameBytes.length - innerBytes}`);
 
   let linkHeader = 0;
   for (let i = 0; i < outerEls.length && LINK_KINDS.includes(outerEls[i]!.kind); i++) linkHeader += layers[i]!.bytes;
@@ -307,21 +370,52 @@ export function encapsulationOverhead(stack: string | readonly string[] | readon
   const innerHeader = innerBytes - encodedLength(inner.slice(firstIp));
 
   const tunnelHeader = overhead - linkHeader;
-  const maxInnerFrame = mtu - tunnelHeader;
-  const innerMtu = maxInnerFrame - innerHeader;
-  if (innerMtu < 0) {
-    throw new OverheadError(
-      `mtu ${mtu} is too small for this stack: its tunnel headers and inner header take ${tunnelHeader + innerHeader} bytes of it`,
-    );
+  let innerMtu: number;
+  let requiredMtu: number;
+  if (!opts2) {
+    innerMtu = mtu - tunnelHeader - innerHeader;
+    if (innerMtu < 0) {
+      throw new OverheadError(`mtu ${mtu} is too small for this stack: its tunnel headers and inner header take ${tunnelHeader + innerHeader} bytes of it`);
+    }
+    requiredMtu = innerMtuWanted + innerHeader + tunnelHeader;
+  } else {
+    // Padding depends on the length: measure by encoding inner packets of the size in question.
+    const ipFixed = encodedLength(inner.slice(firstIp, -1));
+    const underlayFor = (ipLength: number): number => {
+      const sized = inner.map((l, k) => (k === inner.length - 1 ? { layer: 'raw', hex: '00'.repeat(ipLength - ipFixed) } : l));
+      try {
+        return encodeFrame([...outerLayers, ...sized], opts2).length - linkHeader;
+      } catch (e) {
+        // An IP or UDP length past 65535: no underlay carries it.
+        if (e instanceof EncodeError) return Infinity;
+        throw e;
+      }
+    };
+    if (mtu < underlayFor(ipFixed)) {
+      throw new OverheadError(`mtu ${mtu} is too small for this stack: the smallest inner packet (${ipFixed} bytes) needs ${underlayFor(ipFixed)}`);
+    }
+    // The largest inner IP packet whose frame fits: underlayFor grows with the size (monotonic).
+    let lo = ipFixed;
+    let hi = Math.max(ipFixed, Math.min(mtu, 0xffff));
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (underlayFor(mid) <= mtu) lo = mid;
+      else hi = mid - 1;
+    }
+    innerMtu = lo;
+    if (innerMtuWanted < ipFixed) throw new OverheadError(`inner-mtu ${innerMtuWanted} is below the smallest inner packet of this stack (${ipFixed} bytes)`);
+    requiredMtu = underlayFor(innerMtuWanted);
+    if (requiredMtu === Infinity) throw new OverheadError(`inner-mtu ${innerMtuWanted} cannot be carried: the outer IP packet would exceed 65535 bytes`);
   }
-  const requiredMtu = innerMtuWanted + innerHeader + tunnelHeader;
-  return { layers, overhead, mtu, innerMtu, maxInnerFrame, requiredMtu, linkHeader, innerHeader, frame, innerStart };
+  const maxInnerFrame = innerMtu + innerHeader;
+  return { layers, overhead, mtu, innerMtu, maxInnerFrame, requiredMtu, linkHeader, innerHeader, frame, innerStart, overheadMax, sa };
 }
 
 /** The JSON document of `virtkit overhead --json` (cli.md keys, in cli.md order). */
 export function overheadJson(o: Overhead): {
   layers: { layer: string; bytes: number }[];
   overhead: number;
+  overheadMax?: number;
   mtu: number;
   innerMtu: number;
   maxInnerFrame: number;
@@ -330,6 +424,8 @@ export function overheadJson(o: Overhead): {
   return {
     layers: o.layers.map((l) => ({ layer: l.layer, bytes: l.bytes })),
     overhead: o.overhead,
+    // With ESP only: padding makes the overhead a range.
+    ...(o.sa.length ? { overheadMax: o.overheadMax } : {}),
     mtu: o.mtu,
     innerMtu: o.innerMtu,
     maxInnerFrame: o.maxInnerFrame,

@@ -1,88 +1,125 @@
 /**
- * Next-protocol numbers: what the encoder fills into auto next-protocol fields (from the kind
- * of the following layer) and what the decoder dispatches on. Both directions come from these
- * tables.
+ * Next-protocol tables. A protocol says in its descriptor which numbers select it (its
+ * bindings: EtherType 0x0800, IP protocol 17, UDP port 4789, …) and which of its fields names
+ * the next protocol (its NextField: ether.type from the EtherType table). registry.ts installs
+ * every binding once; from them this module derives both directions of every table: kind →
+ * number for the encoder's auto next-protocol fields, number → kind code for the decoder.
+ *
+ * The tables are created here (empty) when a protocol file asks for one at load time and are
+ * filled when the registry installs the bindings, so protocol files never import the registry.
  */
 import { EncodeError } from '../errors.js';
-import { AUTO } from './fields.js';
+import { AUTO, type Field } from './fields.js';
 import type { Prepared } from './types.js';
-import { kindCode } from './kinds.js';
 
-/** EtherType of each layer kind (ether.type, dot1q.type, dot1ad.type). */
-export const ETHERTYPE_OF: Readonly<Record<string, number>> = {
-  ipv4: 0x0800,
-  arp: 0x0806,
-  dot1q: 0x8100,
-  dot1ad: 0x88a8,
-  ipv6: 0x86dd,
-  mpls: 0x8847,
-};
+/** The numbering spaces that select a protocol. */
+/** `bsd.af`: the address family of BSD loopback (link type 0, DLT_NULL) headers. */
+export type TableName = 'ethertype' | 'ipproto' | 'udp.dport' | 'bsd.af';
 
-/** Tunnel protocol type (gre.proto, geneve.proto): EtherTypes plus 0x6558 for a whole Ethernet frame. */
-export const TUNNEL_TYPE_OF: Readonly<Record<string, number>> = { ...ETHERTYPE_OF, ether: 0x6558 };
-
-/** IP protocol / IPv6 next header of each layer kind. */
-export const IPPROTO_OF: Readonly<Record<string, number>> = { icmp: 1, ipv4: 4, udp: 17, ipv6: 41, gre: 47 };
-
-/** Decoder dispatch on EtherType (and tunnel protocol type). 0x9100 is the pre-standard S-tag TPID, 0x8848 MPLS multicast. */
-export const KIND_OF_ETHERTYPE: ReadonlyMap<number, string> = new Map([
-  [0x0800, 'ipv4'],
-  [0x0806, 'arp'],
-  [0x8100, 'dot1q'],
-  [0x88a8, 'dot1ad'],
-  [0x9100, 'dot1ad'],
-  [0x86dd, 'ipv6'],
-  [0x8847, 'mpls'],
-  [0x8848, 'mpls'],
-  [0x6558, 'ether'],
-]);
-
-/** Decoder dispatch on IP protocol / IPv6 next header. */
-export const KIND_OF_IPPROTO: ReadonlyMap<number, string> = new Map([
-  [1, 'icmp'],
-  [4, 'ipv4'],
-  [17, 'udp'],
-  [41, 'ipv6'],
-  [47, 'gre'],
-]);
-
-export const UDP_PORT_VXLAN = 4789;
-export const UDP_PORT_GENEVE = 6081;
-/** MPLS-in-UDP (RFC 7510); Wireshark decodes it by this port too. */
-export const UDP_PORT_MPLS = 6635;
-
-/** Decoder dispatch on UDP destination port. */
-export const KIND_OF_UDP_PORT: ReadonlyMap<number, string> = new Map([
-  [UDP_PORT_VXLAN, 'vxlan'],
-  [UDP_PORT_GENEVE, 'geneve'],
-  [UDP_PORT_MPLS, 'mpls'],
-]);
+/** Size of each table's number space. */
+const TABLE_SIZE: Readonly<Record<TableName, number>> = { ethertype: 0x10000, ipproto: 0x100, 'udp.dport': 0x10000, 'bsd.af': 0x100 };
 
 /**
- * Resolve an auto next-protocol field of list[i] from the kind of list[i+1]. When the next
+ * A number that selects a protocol in a table.
+ * - direction `both` (default): the decoder dispatches on it and the encoder writes it into an
+ *   auto next-protocol field; `decode`: an alias the decoder also accepts (EtherType 0x9100 for
+ *   dot1ad); `encode`: written but not dispatched on.
+ * - scope: only in the tables of parents that declare the same scope in their NextField
+ *   (0x6558 = Ethernet only after GRE and Geneve, scope `tunnel`); without one, in every scope.
+ */
+export interface Binding {
+  readonly table: TableName;
+  readonly value: number;
+  readonly direction?: 'both' | 'decode' | 'encode';
+  readonly scope?: string;
+}
+
+/** One table as a parent of one scope sees it, both directions. */
+export interface NextTable {
+  readonly name: TableName;
+  readonly scope: string | undefined;
+  /** number → kind code (0: raw, nothing selected). */
+  readonly decode: Uint8Array;
+  /** kind name → number. */
+  readonly encode: Record<string, number>;
+}
+
+/** A header's auto next-protocol field and the table it takes its values from. */
+export interface NextField {
+  readonly field: Field;
+  readonly table: NextTable;
+}
+
+interface Installed {
+  readonly kind: string;
+  readonly code: number;
+  readonly binding: Binding;
+}
+
+const tables = new Map<string, NextTable>();
+let installed: readonly Installed[] | undefined;
+
+function fill(t: NextTable, list: readonly Installed[]): void {
+  t.decode.fill(0);
+  for (const k of Object.keys(t.encode)) delete t.encode[k];
+  // Unscoped bindings first: a scoped one may take over a number for its scope (never the reverse).
+  const ordered = [...list.filter((x) => x.binding.scope === undefined), ...list.filter((x) => x.binding.scope !== undefined)];
+  const owner = new Map<number, { kind: string; scoped: boolean }>();
+  for (const { kind, code, binding: b } of ordered) {
+    if (b.table !== t.name || (b.scope !== undefined && b.scope !== t.scope)) continue;
+    if (!Number.isInteger(b.value) || b.value < 0 || b.value >= t.decode.length) throw new Error(`${kind}: ${b.table} ${b.value} is out of the table's range`);
+    const dir = b.direction ?? 'both';
+    if (dir !== 'encode') {
+      const prev = owner.get(b.value);
+      const scoped = b.scope !== undefined;
+      if (prev && prev.kind !== kind && prev.scoped === scoped) throw new Error(`${b.table} ${b.value}${t.scope ? ` (scope ${t.scope})` : ''} selects both '${prev.kind}' and '${kind}'`);
+      owner.set(b.value, { kind, scoped });
+      t.decode[b.value] = code;
+    }
+    if (dir !== 'decode') {
+      if (t.encode[kind] !== undefined && t.encode[kind] !== b.value) throw new Error(`${kind} has two ${b.table} numbers to encode (${t.encode[kind]}, ${b.value}); mark one decode-only`);
+      t.encode[kind] = b.value;
+    }
+  }
+}
+
+/** The table `name` as parents of `scope` see it (made once, filled when the bindings are installed). */
+export function nextTable(name: TableName, scope?: string): NextTable {
+  const key = scope === undefined ? name : `${name}/${scope}`;
+  let t = tables.get(key);
+  if (!t) {
+    t = { name, scope, decode: new Uint8Array(TABLE_SIZE[name]), encode: {} };
+    tables.set(key, t);
+    if (installed) fill(t, installed);
+  }
+  return t;
+}
+
+/** A NextField for a layout field: the parent names the table (and its scope) here, once. */
+export function nextField(field: Field, table: TableName, scope?: string): NextField {
+  return { field, table: nextTable(table, scope) };
+}
+
+/** Install every protocol's bindings (registry.ts, once): fills every table made so far and later. */
+export function installBindings(list: readonly Installed[]): void {
+  installed = list;
+  for (const t of tables.values()) fill(t, list);
+}
+
+/**
+ * Resolve the auto next-protocol field of list[i] from the kind of list[i+1]. When the next
  * layer does not determine it (raw, none, or a kind the table lacks), leaving it out is an
  * error, not a guess (layers.md).
  */
-export function linkNext(list: readonly Prepared[], i: number, fieldIndex: number, field: string, table: Readonly<Record<string, number>>): void {
+export function linkNext(list: readonly Prepared[], i: number, next: NextField): void {
   const p = list[i]!;
-  if (p.v.nums[fieldIndex] !== AUTO) return;
-  const next = list[i + 1];
-  const value = next ? table[next.codec.kind] : undefined;
+  const index = next.field.index;
+  if (p.v.nums[index] !== AUTO) return;
+  const after = list[i + 1];
+  const value = after ? next.table.encode[after.codec.kind] : undefined;
   if (value === undefined) {
-    const what = next ? `a '${next.codec.kind}' layer follows` : 'no layer follows';
-    throw new EncodeError(i, p.codec.kind, field, `cannot be derived (${what}); give it explicitly`);
+    const what = after ? `a '${after.codec.kind}' layer follows` : 'no layer follows';
+    throw new EncodeError(i, p.codec.kind, next.field.name, `cannot be derived (${what}); give it explicitly`);
   }
-  p.v.nums[fieldIndex] = value;
+  p.v.nums[index] = value;
 }
-
-/** A dispatch table as an array indexed by the number: kind codes (kinds.ts), 0 = raw payload. */
-function dispatchArray(size: number, kinds: ReadonlyMap<number, string>): Uint8Array {
-  const table = new Uint8Array(size);
-  for (const [n, kind] of kinds) table[n] = kindCode(kind);
-  return table;
-}
-
-/** KIND_OF_ETHERTYPE, KIND_OF_IPPROTO and KIND_OF_UDP_PORT as arrays of kind codes (what the dissectors index). */
-export const NEXT_OF_ETHERTYPE = dispatchArray(0x10000, KIND_OF_ETHERTYPE);
-export const NEXT_OF_IPPROTO = dispatchArray(0x100, KIND_OF_IPPROTO);
-export const NEXT_OF_UDP_PORT = dispatchArray(0x10000, KIND_OF_UDP_PORT);

@@ -2,7 +2,7 @@
 import { EncodeError } from '../errors.js';
 import { hexToBytes } from '../bytes/hex.js';
 import { checkKnownFields } from './fields.js';
-import type { Codec } from './types.js';
+import { defineProtocol, type Codec } from './types.js';
 
 const NAMES: ReadonlySet<string> = new Set(['hex']);
 const NO_VALUES = { nums: [], addrs: [] };
@@ -23,3 +23,15 @@ export const rawCodec: Codec = {
     buf.set(list[i]!.data!, off);
   },
 };
+
+/** A `raw` layer: bytes as hex. */
+export type RawLayer = { layer: 'raw'; hex: string };
+
+export const rawProtocol = defineProtocol<RawLayer>({
+  kind: 'raw',
+  title: 'bytes as they are: payloads, padding, anything not decoded',
+  layouts: [],
+  fields: { hex: 'the bytes as lowercase hex' },
+  codec: rawCodec,
+  display: { name: 'DATA' },
+});

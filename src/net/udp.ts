@@ -2,12 +2,12 @@
 import { DecodeError, EncodeError } from '../errors.js';
 import type { ByteWriter } from '../bytes/view.js';
 import { foldSum, onesSum } from '../bytes/checksum.js';
-import { AUTO, defineLayout, fieldNames, getField, putFields, readFields, setField, shiftIn } from './fields.js';
+import { AUTO, defineLayout, type LayerType, fieldNames, getField, putFields, readFields, setField, shiftIn } from './fields.js';
 import { narrowExtent, needBytes, prepareFixed } from './codec.js';
-import { IPV4 } from './ipv4.js';
-import { IPV6 } from './ipv6.js';
-import { IPPROTO_OF, NEXT_OF_UDP_PORT } from './protocols.js';
-import type { Codec, Dissector, Layer, Prepared } from './types.js';
+import { ipv4PseudoSum, ipv6PseudoSum, pseudoHeaderLayer, pseudoHeaderSum } from './pseudo.js';
+import { nextTable } from './protocols.js';
+import { KIND, KIND_RAW } from './kinds.js';
+import { defineProtocol, type Codec, type Dissector, type Layer, type Prepared } from './types.js';
 
 export const UDP = defineLayout('udp', 8, {
   sport: { bit: 0, width: 16 },
@@ -38,7 +38,11 @@ const DPORT = UDP_WORDS.dport;
 const LEN = UDP_WORDS.len;
 const CHKSUM = UDP_WORDS.chksum;
 const HEADER = UDP.length;
-const PROTO_UDP = IPPROTO_OF.udp!;
+/** IP protocol number of UDP. */
+export const IPPROTO_UDP = 17;
+const PROTO_UDP = IPPROTO_UDP;
+/** The decoder picks what a UDP datagram carries by its destination port (the source port is a flow hash). */
+const NEXT_OF_DPORT = nextTable('udp.dport').decode;
 
 /** Fast path: write a UDP header at offset `off` of `out` (checksum as given: 0 for none); returns the payload offset. */
 export function encodeUdp(out: ByteWriter, off: number, sport: number, dport: number, length: number, chksum: number): number {
@@ -55,7 +59,7 @@ export function encodeUdp(out: ByteWriter, off: number, sport: number, dport: nu
  * written (a computed 0 is sent as 0xffff, RFC 768).
  */
 export function udpChecksumIpv4(out: ByteWriter, off: number, length: number, src: number, dst: number): number {
-  const pseudo = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + PROTO_UDP + length;
+  const pseudo = ipv4PseudoSum(src, dst, PROTO_UDP, length);
   const at = out.room(off, Math.max(length, UDP.length));
   const c = ~foldSum(onesSum(out.bytes, at, at + length, pseudo)) & 0xffff || 0xffff;
   out.view.setUint16(at + F.chksum.byte, c);
@@ -68,7 +72,7 @@ export function udpChecksumIpv4(out: ByteWriter, off: number, length: number, sr
  */
 export function udpChecksumIpv4Of(src: number, dst: number, sport: number, dport: number, length: number, payloadSum: number): number {
   // Pseudo-header (addresses, protocol, length) + header (ports, length; checksum 0) + payload.
-  const sum = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + PROTO_UDP + length + sport + dport + length + payloadSum;
+  const sum = ipv4PseudoSum(src, dst, PROTO_UDP, length) + sport + dport + length + payloadSum;
   return ~foldSum(sum) & 0xffff || 0xffff;
 }
 
@@ -77,23 +81,11 @@ export function udpChecksumIpv4Of(src: number, dst: number, sport: number, dport
  * IPv6 pseudo-header (addresses as 16-byte arrays); returns the value written (0 → 0xffff).
  */
 export function udpChecksumIpv6(out: ByteWriter, off: number, length: number, src: Uint8Array, dst: Uint8Array): number {
-  const pseudo = onesSum(dst, 0, 16, onesSum(src, 0, 16)) + Math.floor(length / 0x10000) + (length & 0xffff) + PROTO_UDP;
+  const pseudo = ipv6PseudoSum(src, dst, PROTO_UDP, length);
   const at = out.room(off, Math.max(length, UDP.length));
   const c = ~foldSum(onesSum(out.bytes, at, at + length, pseudo)) & 0xffff || 0xffff;
   out.view.setUint16(at + F.chksum.byte, c);
   return c;
-}
-
-/** Partial sum of the pseudo-header of the IP layer `ip` for an upper-layer packet of `length` bytes. */
-export function pseudoHeaderSum(ip: Prepared, proto: number, length: number): number {
-  if (ip.codec.kind === 'ipv4') {
-    const src = ip.v.nums[IPV4.f.src.index]!;
-    const dst = ip.v.nums[IPV4.f.dst.index]!;
-    return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + proto + length;
-  }
-  const src = ip.v.addrs[IPV6.f.src.index]!;
-  const dst = ip.v.addrs[IPV6.f.dst.index]!;
-  return onesSum(dst, 0, 16, onesSum(src, 0, 16)) + Math.floor(length / 0x10000) + (length & 0xffff) + proto;
 }
 
 export const udpCodec: Codec = {
@@ -105,8 +97,7 @@ export const udpCodec: Codec = {
   link(list, i) {
     const p = list[i]!;
     if (p.v.nums[F.chksum.index] !== AUTO) return;
-    const prev = list[i - 1]?.codec.kind;
-    if (prev !== 'ipv4' && prev !== 'ipv6') {
+    if (!pseudoHeaderLayer(list, i)) {
       throw new EncodeError(i, 'udp', 'chksum', 'is auto but no ipv4/ipv6 layer comes right before udp for the pseudo-header; give it explicitly');
     }
   },
@@ -125,7 +116,7 @@ export const udpCodec: Codec = {
       const len = n[F.len.index]!;
       // The receiver sums the datagram as its length field delimits it (never past our bytes).
       const stop = Math.min(end, off + Math.max(len, UDP.length));
-      const c = ~foldSum(onesSum(buf, off, stop, pseudoHeaderSum(list[i - 1]!, PROTO_UDP, len))) & 0xffff;
+      const c = ~foldSum(onesSum(buf, off, stop, pseudoHeaderSum(list, i, pseudoHeaderLayer(list, i)!, PROTO_UDP, len))) & 0xffff;
       setField(buf, off, F.chksum, c === 0 ? 0xffff : c);
     }
   },
@@ -137,7 +128,13 @@ export const dissectUdp: Dissector = {
     const len = getField(buf, off, F.len);
     if (len < UDP.length) throw new DecodeError('udp', off, `length ${len} is below the 8-byte header`);
     narrowExtent('udp', off, off + len, st, 'length');
-    st.next = NEXT_OF_UDP_PORT[getField(buf, off, F.dport)]!;
+    let next = NEXT_OF_DPORT[getField(buf, off, F.dport)]!;
+    // NAT-T port 4500: a keepalive (one 0xff byte) or IKE (non-ESP marker: 4 zero bytes) is not ESP.
+    if (next === KIND.esp) {
+      const p = off + UDP.length;
+      if (st.end - p < 8 || (buf[p]! | buf[p + 1]! | buf[p + 2]! | buf[p + 3]!) === 0) next = KIND_RAW;
+    }
+    st.next = next;
     return UDP.length;
   },
   fields(buf, off) {
@@ -146,3 +143,22 @@ export const dissectUdp: Dissector = {
     return layer;
   },
 };
+
+/** A `udp` layer. */
+export type UdpLayer = LayerType<'udp', typeof UDP>;
+
+export const udpProtocol = defineProtocol<UdpLayer>({
+  kind: 'udp',
+  title: 'UDP header (RFC 768), checksum over the IPv4 or IPv6 pseudo-header',
+  layouts: [UDP],
+  fields: {
+    sport: 'source port',
+    dport: 'destination port (never guessed: VXLAN is 4789, Geneve 6081 by convention)',
+    len: 'length of header and payload',
+    chksum: 'checksum over the pseudo-header of the ipv4/ipv6 layer before it; a computed 0 is sent as 0xffff; 0 = none over IPv4',
+  },
+  codec: udpCodec,
+  dissector: dissectUdp,
+  selectedBy: [{ table: 'ipproto', value: IPPROTO_UDP }],
+  display: { name: 'UDP', ports: true, hex: ['chksum'] },
+});

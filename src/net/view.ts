@@ -4,13 +4,25 @@
  * fields are read from the bytes only when asked, through the same layout tables. Reuse one
  * view for many frames: scanning allocates nothing per frame.
  */
-import { getField, type Field } from './fields.js';
-import { DISSECTED_KINDS, LayerTable, scanFrame } from './dissect.js';
-import type { DecodeError } from '../errors.js';
+import { getField, layoutCount, type Field } from './fields.js';
+import { LAYER_NAME_OF_CODE, LayerTable, scanFrame } from './dissect.js';
+import { DISSECTORS, PROTOCOLS } from './registry.js';
+import { rawLayer } from './codec.js';
+import { VirtkitError, type DecodeError } from '../errors.js';
 import type { DecodedFrame, DecodeOptions, DissectState, Layer } from './types.js';
 import { decodeFrame } from './dissect.js';
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * Which layouts FrameView.field may read from a layer of each kind: entry code * STRIDE + layout
+ * number is 1 for the layouts of that kind's descriptor (two loads per check, no hashing).
+ */
+const STRIDE = layoutCount();
+const LAYOUT_OF_CODE = new Uint8Array(PROTOCOLS.length * STRIDE);
+PROTOCOLS.forEach((d, code) => {
+  for (const l of d.layouts) if (l.fields.length) LAYOUT_OF_CODE[code * STRIDE + l.fields[0]!.layout] = 1;
+});
 
 export class FrameView {
   private readonly table = new LayerTable();
@@ -41,8 +53,7 @@ export class FrameView {
 
   /** Layer kind of layer i ('raw' for payload, padding and undecoded bytes). */
   kind(i: number): string {
-    const k = DISSECTED_KINDS[this.table.kind[i]!]!;
-    return k === 'pw-control-word' ? 'raw' : k;
+    return LAYER_NAME_OF_CODE[this.table.kind[i]!]!;
   }
 
   start(i: number): number {
@@ -59,9 +70,19 @@ export class FrameView {
     return -1;
   }
 
-  /** A numeric fixed-part field of layer i, e.g. `view.field(i, VXLAN.f.vni)`. */
+  /**
+   * A numeric fixed-part field of layer i, e.g. `view.field(i, VXLAN.f.vni)`. The field must
+   * belong to a layout of layer i's kind (a VirtkitError otherwise, rather than bits read from
+   * another header).
+   */
   field(i: number, f: Field): number {
+    if (!(i >= 0 && i < this.table.count && f.layout < STRIDE && LAYOUT_OF_CODE[this.table.kind[i]! * STRIDE + f.layout] === 1)) this.refuse(i, f);
     return getField(this.bytes, this.table.start[i]!, f);
+  }
+
+  private refuse(i: number, f: Field): never {
+    if (!(i >= 0 && i < this.table.count)) throw new VirtkitError(`layer ${i} does not exist (the frame has ${this.table.count})`);
+    throw new VirtkitError(`layer ${i} is ${this.kind(i)}, which has no field '${f.name}' of that layout`);
   }
 
   /** All layers as objects (what decodeFrame gives). */
@@ -69,8 +90,12 @@ export class FrameView {
     return decodeFrame(this.bytes.subarray(0, this.end), this.opts);
   }
 
-  /** Layer i as an object with every field. */
+  /** Layer i as an object with every field (from its own bytes; nothing else is decoded again). */
   layer(i: number): Layer {
-    return this.decode().layers[i]!;
+    if (!(i >= 0 && i < this.table.count)) throw new VirtkitError(`layer ${i} does not exist (the frame has ${this.table.count})`);
+    const start = this.table.start[i]!;
+    const len = this.table.length[i]!;
+    const d = DISSECTORS[this.table.kind[i]!];
+    return d ? d.fields(this.bytes, start, len) : rawLayer(this.bytes, start, start + len);
   }
 }

@@ -1,9 +1,9 @@
 /** VXLAN header (RFC 7348): flags (I bit 0x08), 24-bit VNI; always carries an Ethernet frame. */
 import type { ByteWriter } from '../bytes/view.js';
-import { defineLayout, fieldNames, putFields, readFields, shiftIn } from './fields.js';
+import { defineLayout, fieldNames, type LayerType, putFields, readFields, shiftIn } from './fields.js';
 import { needBytes, prepareFixed } from './codec.js';
-import type { Codec, Dissector, Layer } from './types.js';
-import { KIND_ETHER } from './kinds.js';
+import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
+import { KIND } from './kinds.js';
 
 export const VXLAN = defineLayout('vxlan', 8, {
   flags: { bit: 0, width: 8, def: 0x08 },
@@ -11,6 +11,9 @@ export const VXLAN = defineLayout('vxlan', 8, {
   vni: { bit: 32, width: 24 },
   reserved2: { bit: 56, width: 8, hidden: true, def: 0 },
 });
+
+/** UDP destination port of VXLAN (IANA). */
+export const UDP_PORT_VXLAN = 4789;
 
 /** The I flag: the VNI is valid. */
 export const VXLAN_FLAG_I = 0x08;
@@ -58,7 +61,7 @@ export const vxlanCodec: Codec = {
 export const dissectVxlan: Dissector = {
   scan(_buf, off, st) {
     needBytes('vxlan', off, VXLAN.length, st);
-    st.next = KIND_ETHER;
+    st.next = KIND.ether;
     return VXLAN.length;
   },
   fields(buf, off) {
@@ -67,3 +70,22 @@ export const dissectVxlan: Dissector = {
     return layer;
   },
 };
+
+/** A `vxlan` layer. */
+export type VxlanLayer = LayerType<'vxlan', typeof VXLAN>;
+
+export const vxlanProtocol = defineProtocol<VxlanLayer>({
+  kind: 'vxlan',
+  title: 'VXLAN header (RFC 7348): flags, 24-bit VNI; carries an Ethernet frame',
+  layouts: [VXLAN],
+  fields: {
+    vni: 'VXLAN network identifier, 0..2^24-1',
+    flags: 'flags (0x08, the I bit)',
+    reserved1: 'the 24 bits after the flags (0; written by the decoder only when not 0)',
+    reserved2: 'the 8 bits after the VNI (0; written by the decoder only when not 0)',
+  },
+  codec: vxlanCodec,
+  dissector: dissectVxlan,
+  selectedBy: [{ table: 'udp.dport', value: UDP_PORT_VXLAN }],
+  display: { name: 'VXLAN', info: (l) => `VNI ${String(l.vni)}` },
+});

@@ -4,7 +4,8 @@
  * uses to write out/demo.pcapng.
  */
 import { VirtkitError } from '../errors.js';
-import { encodeFrame } from '../net/index.js';
+import { encodeFrame, linkTypeMismatch } from '../net/index.js';
+import type { SaTable } from '../net/esp/sa.js';
 import { DEFAULT_START, DEFAULT_STEP, PacketClock, SpecError, type CaptureFormat, type SpecPacket, type Timestamp } from '../pcap/index.js';
 import { CaptureFileWriter } from './capture-file.js';
 
@@ -12,6 +13,8 @@ export interface BuildOptions {
   format: CaptureFormat;
   /** pcap: microsecond timestamps. */
   usec?: boolean;
+  /** Link type of the file (default 1, Ethernet); each frame's first layer must fit it. */
+  linkType?: number;
   /** Time of the first packet without `time` (default 1700000000). */
   start?: Timestamp;
   /** Added to the previous packet's time for packets without `time` (default 1 µs). */
@@ -21,6 +24,8 @@ export interface BuildOptions {
   progressEvery?: number;
   /** Files the packets come from: the output may not be one of them. */
   inputs?: readonly string[];
+  /** Security associations for `esp` layers. */
+  sa?: SaTable;
 }
 
 export interface BuildSummary {
@@ -48,7 +53,7 @@ export async function writeCaptureFile(
   packets: Iterable<SpecPacket> | AsyncIterable<SpecPacket>,
   opts: BuildOptions,
 ): Promise<BuildSummary> {
-  const writer = await CaptureFileWriter.open(path, { format: opts.format, usec: opts.usec, inputs: opts.inputs });
+  const writer = await CaptureFileWriter.open(path, { format: opts.format, usec: opts.usec, inputs: opts.inputs, linkType: opts.linkType });
   const clock = new PacketClock(opts.start ?? DEFAULT_START, opts.step ?? DEFAULT_STEP);
   const every = opts.progressEvery ?? 4096;
   let index = 0;
@@ -57,7 +62,10 @@ export async function writeCaptureFile(
       let frame: Uint8Array;
       let t: Timestamp;
       try {
-        frame = encodeFrame(p.layers);
+        const linkType = p.linkType ?? opts.linkType;
+        const mismatch = linkType === undefined ? undefined : linkTypeMismatch(p.layers[0]?.layer, linkType);
+        if (mismatch) throw new SpecError(index, mismatch, p.where);
+        frame = encodeFrame(p.layers, opts.sa ? { sa: opts.sa } : undefined);
         t = clock.stamp(p.time);
         const wait = writer.add(frame, t.sec, t.nsec, p.comments ?? p.comment, p.interface, p.linkType);
         if (wait) await wait;

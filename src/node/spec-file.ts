@@ -5,7 +5,7 @@
 import { close, constants as fsc, open, read, readFileSync } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { UsageError, VirtkitError } from '../errors.js';
-import { specPacket, specPackets, type SpecPacket } from '../pcap/index.js';
+import { specPacket, specPackets, specSas, type SpecPacket } from '../pcap/index.js';
 import { fileError } from './capture-file.js';
 
 const READ_SIZE = 1 << 20;
@@ -49,6 +49,11 @@ export function isJsonLines(path: string, forced: boolean): boolean {
 
 /** A whole JSON spec. `-` reads standard input. */
 export async function readJsonSpec(path: string): Promise<SpecPacket[]> {
+  return (await readJsonSpecDocument(path)).packets;
+}
+
+/** A whole JSON spec with its security associations (`"sa"`, unchecked). */
+export async function readJsonSpecDocument(path: string): Promise<{ packets: SpecPacket[]; sa?: unknown[] }> {
   let text: string;
   try {
     text = path === '-' ? await readAll(process.stdin) : readFileSync(path, 'utf8');
@@ -61,7 +66,9 @@ export async function readJsonSpec(path: string): Promise<SpecPacket[]> {
   } catch (e) {
     throw new UsageError(`${path}: not valid JSON (${(e as Error).message}); for one packet a line use --jsonl`);
   }
-  return specPackets(doc);
+  const packets = specPackets(doc);
+  const sa = specSas(doc);
+  return sa ? { packets, sa } : { packets };
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {

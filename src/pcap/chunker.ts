@@ -43,10 +43,10 @@ export class CaptureChunker {
   add(frame: Uint8Array, sec: number, nsec: number, comment?: string | readonly string[], interfaceName?: string, linkType?: number): void {
     const w = this.writer;
     let id = 0;
-    if (linkType !== undefined && linkType !== LINKTYPE_ETHERNET && w.format === 'pcap') {
-      throw new VirtkitError(`link type ${linkType}: a pcap file holds one link type (Ethernet, 1); write pcapng for several`);
+    if (linkType !== undefined && linkType !== w.linkType && w.format === 'pcap') {
+      throw new VirtkitError(`link type ${linkType}: a pcap file holds one link type (${w.linkType}); write pcapng for several`);
     }
-    if ((interfaceName !== undefined || (linkType !== undefined && linkType !== LINKTYPE_ETHERNET)) && w.format === 'pcapng') {
+    if ((interfaceName !== undefined || (linkType !== undefined && linkType !== w.linkType)) && w.format === 'pcapng') {
       id = w.interfaceId(interfaceName, linkType);
       while (this.interfacesWritten < w.interfaces.length) {
         this.reserve(w.interfaceBlockLength(w.interfaces[this.interfacesWritten]!));

@@ -7,6 +7,9 @@ export * from './reader.js';
 export * from './spec.js';
 export {
   LINKTYPE_ETHERNET,
+  LINKTYPE_NAMES,
+  parseLinkType,
+  linkTypeText,
   SNAPLEN,
   PCAP_MAGIC_NSEC,
   PCAP_MAGIC_USEC,

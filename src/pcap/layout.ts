@@ -67,6 +67,35 @@ export const PCAP_MAGIC_NSEC = 0xa1b23c4d;
 export const PCAP_MAGIC_USEC_SWAPPED = 0xd4c3b2a1;
 export const PCAP_MAGIC_NSEC_SWAPPED = 0x4d3cb2a1;
 export const LINKTYPE_ETHERNET = 1;
+/**
+ * The capture link types virtkit reads and writes (tcpdump.org/linktypes.html), by number, with
+ * the names `build --linktype` takes and `decode` prints.
+ */
+export const LINKTYPE_NAMES: ReadonlyMap<number, string> = new Map([
+  [0, 'null'],
+  [1, 'ethernet'],
+  [101, 'raw'],
+  [113, 'linux_sll'],
+  [228, 'ipv4'],
+  [229, 'ipv6'],
+  [276, 'linux_sll2'],
+]);
+
+/** A link type given as a number or one of LINKTYPE_NAMES (case-insensitive); undefined if neither. */
+export function parseLinkType(text: string): number | undefined {
+  if (/^\d+$/.test(text)) {
+    const n = Number(text);
+    return n <= 0xffff ? n : undefined;
+  }
+  for (const [n, name] of LINKTYPE_NAMES) if (name === text.toLowerCase()) return n;
+  return undefined;
+}
+
+/** "113 (linux_sll)", or the number alone for a link type without a name here. */
+export function linkTypeText(n: number): string {
+  const name = LINKTYPE_NAMES.get(n);
+  return name ? `${n} (${name})` : String(n);
+}
 export const SNAPLEN = 262144;
 
 export const PCAP_FILE_HEADER = defineLayout('pcap file header', [

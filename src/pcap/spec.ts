@@ -73,6 +73,16 @@ function checkLayers(layers: unknown[], index: number): Layer[] {
   return layers as Layer[];
 }
 
+/**
+ * The security associations of a whole JSON spec document (`"sa": [...]` beside `"packets"`),
+ * unchecked (the SA table checks each, naming it); undefined when there are none.
+ */
+export function specSas(doc: unknown): unknown[] | undefined {
+  if (!isObject(doc) || doc.sa === undefined) return undefined;
+  if (!Array.isArray(doc.sa)) throw new VirtkitError('spec: "sa" must be a list of security associations');
+  return doc.sa as unknown[];
+}
+
 /** The packets of a whole JSON spec document. */
 export function specPackets(doc: unknown): SpecPacket[] {
   let list: unknown;

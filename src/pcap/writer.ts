@@ -41,6 +41,8 @@ export interface CaptureWriterOptions {
   usec?: boolean;
   /** pcapng: name of interface 0, the one packets without an interface go to. */
   interfaceName?: string;
+  /** Link type of the frames (pcap header, every pcapng interface): LINKTYPE_ETHERNET (1) unless given. */
+  linkType?: number;
 }
 
 export const DEFAULT_INTERFACE = 'virtkit0';
@@ -73,10 +75,11 @@ function checkFrame(frame: Uint8Array): void {
 export class CaptureWriter {
   readonly format: CaptureFormat;
   readonly usec: boolean;
+  readonly linkType: number;
   /** pcapng interface names, index = interface id. */
   readonly interfaces: string[];
   /** Link type of each interface (pcapng), index = interface id; pcap: the file's one. */
-  readonly linkTypes: number[] = [LINKTYPE_ETHERNET];
+  readonly linkTypes: number[];
   private readonly interfaceIds = new Map<string, number>();
   /** Split of the last pcapng timestamp (kept in fields so splitting allocates nothing). */
   private tsHigh = 0;
@@ -85,10 +88,13 @@ export class CaptureWriter {
   constructor(opts: CaptureWriterOptions) {
     this.format = opts.format;
     this.usec = opts.usec === true;
+    this.linkType = opts.linkType ?? LINKTYPE_ETHERNET;
+    if (!Number.isInteger(this.linkType) || this.linkType < 0 || this.linkType > 0xffff) throw new VirtkitError(`link type ${String(opts.linkType)} is not 0..65535`);
     if (this.usec && this.format !== 'pcap') throw new VirtkitError('microsecond timestamps (--usec) are for pcap only; pcapng is written in nanoseconds');
     const name = opts.interfaceName ?? DEFAULT_INTERFACE;
     checkInterfaceName(name);
     this.interfaces = [name];
+    this.linkTypes = [this.linkType];
     this.interfaceIds.set(name, 0);
   }
 
@@ -108,7 +114,7 @@ export class CaptureWriter {
       v.setUint32(off + H.thiszone, 0, LE);
       v.setUint32(off + H.sigfigs, 0, LE);
       v.setUint32(off + H.snaplen, SNAPLEN, LE);
-      v.setUint32(off + H.linktype, LINKTYPE_ETHERNET, LE);
+      v.setUint32(off + H.linktype, this.linkType, LE);
       return off + PCAP_FILE_HEADER.size;
     }
     off = this.writeSectionHeader(buf, v, off);
@@ -119,11 +125,11 @@ export class CaptureWriter {
    * Interface id for a name (pcapng), adding it when new. `isNew` is set when the caller must
    * write its Interface Description Block (writeInterfaceBlock) before the next record using it.
    */
-  interfaceId(name: string | undefined, linkType = LINKTYPE_ETHERNET): number {
-    if (name === undefined && linkType === LINKTYPE_ETHERNET) return 0;
+  interfaceId(name: string | undefined, linkType = this.linkType): number {
+    if (name === undefined && linkType === this.linkType) return 0;
     const itfName = name ?? this.interfaces[0]!;
     // An interface is a name and a link type (a capture may name two links alike).
-    const key = linkType === LINKTYPE_ETHERNET ? itfName : `${itfName}\u0000${linkType}`;
+    const key = linkType === this.linkType ? itfName : `${itfName}\u0000${linkType}`;
     const id = this.interfaceIds.get(key);
     if (id !== undefined) return id;
     checkInterfaceName(itfName);
@@ -147,13 +153,13 @@ export class CaptureWriter {
     );
   }
 
-  /** The Interface Description Block of interface `id`: Ethernet, snaplen, if_name, if_tsresol 9. */
+  /** The Interface Description Block of interface `id`: the link type, snaplen, if_name, if_tsresol 9. */
   writeInterfaceBlock(buf: Uint8Array, off: number, id: number): number {
     const v = viewOf(buf);
     const start = off;
     const name = utf8.encode(this.interfaces[id]!);
     off += BLOCK_HEADER.size;
-    v.setUint16(off + IDB_BODY.at.linkType, this.linkTypes[id] ?? LINKTYPE_ETHERNET, LE);
+    v.setUint16(off + IDB_BODY.at.linkType, this.linkTypes[id] ?? this.linkType, LE);
     v.setUint16(off + IDB_BODY.at.reserved, 0, LE);
     v.setUint32(off + IDB_BODY.at.snapLen, SNAPLEN, LE);
     off += IDB_BODY.size;

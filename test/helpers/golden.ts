@@ -10,6 +10,8 @@ import { ROOT } from './cli.js';
 
 export const GOLDEN_PATH = join(ROOT, 'fixtures', 'vectors', 'golden.json');
 export const SHARED_GOLDEN_PATH = join(ROOT, '..', 'shared', 'vectors', 'golden.json');
+export const GOLDEN_EXT_PATH = join(ROOT, 'fixtures', 'vectors', 'golden-ext.json');
+export const SHARED_GOLDEN_EXT_PATH = join(ROOT, '..', 'shared', 'vectors', 'golden-ext.json');
 
 export function loadGolden<T = unknown>(): T {
   return JSON.parse(readFileSync(GOLDEN_PATH, 'utf8')) as T;

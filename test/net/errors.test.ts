@@ -21,7 +21,7 @@ function encodeError(layers: unknown[]): EncodeError {
 describe('encoder errors', () => {
   it.each<[string, unknown[], string]>([
     ['vid out of range', [E, { layer: 'ipv4', src: '1.1.1.1', dst: '1.1.1.2' }, { layer: 'dot1q', vid: 4096 }, IP, U, R], 'layer 2 (dot1q): vid 4096 is out of range 0..4095'],
-    ['unknown kind', [E, { layer: 'ipv5' }], "layer 1 (ipv5): layer 'ipv5' is not a known kind (known: ether, dot1q, dot1ad, arp, ipv4, ipv6, udp, icmp, vxlan, gre, mpls, geneve, raw)"],
+    ['unknown kind', [E, { layer: 'ipv5' }], "layer 1 (ipv5): layer 'ipv5' is not a known kind (known: arp, dot1ad, dot1q, esp, ether, geneve, gre, icmp, icmpv6, ipv4, ipv6, ipv6dest, ipv6frag, ipv6hbh, ipv6rh, loopback, mpls, sll, sll2, tcp, udp, vxlan, raw)"],
     ['missing required field', [E, { layer: 'ipv4', src: '1.2.3.4' }, U, R], 'layer 1 (ipv4): dst is missing'],
     ['malformed MAC', [{ layer: 'ether', dst: '02:00:00:00:00', src: '02:00:00:00:00:02' }, IP, U, R], "layer 0 (ether): dst '02:00:00:00:00' is not a MAC address"],
     ['malformed IPv4', [E, { layer: 'ipv4', src: '192.0.2.256', dst: '1.1.1.1' }, U, R], "layer 1 (ipv4): src '192.0.2.256' is not an IPv4 address"],
@@ -31,7 +31,7 @@ describe('encoder errors', () => {
     ['negative', [E, { ...IP, ttl: -1 }, U, R], 'layer 1 (ipv4): ttl -1 is out of range 0..255'],
     ['vni too big', [E, IP, { layer: 'udp', sport: 1, dport: 4789 }, { layer: 'vxlan', vni: 2 ** 24 }, E, IP, U, R], 'layer 3 (vxlan): vni 16777216 is out of range 0..16777215'],
     ['mpls label', [E, { layer: 'mpls', label: 2 ** 20 }, IP, U, R], 'layer 1 (mpls): label 1048576 is out of range 0..1048575'],
-    ['unknown field (typo)', [E, { layer: 'dot1q', vlan: 5 }, IP, U, R], 'layer 1 (dot1q): vlan is not a field of this layer'],
+    ['unknown field (typo)', [E, { layer: 'dot1q', vlan: 5 }, IP, U, R], 'layer 1 (dot1q): vlan is not a field of this layer (fields: pcp, dei, vid, type)'],
     ['bad flags text', [E, { ...IP, flags: 'XF' }, U, R], 'layer 1 (ipv4): flags \'XF\' is not one of 0..7, "DF", "MF", "DF+MF"'],
     ['odd hex', [E, IP, U, { layer: 'raw', hex: 'abc' }], 'layer 3 (raw): hex is not an even number of hex digits'],
     ['options too long', [E, { ...IP, options: '00'.repeat(44) }, U, R], 'layer 1 (ipv4): options 44 bytes exceed the 40 an IPv4 header holds'],
@@ -42,7 +42,7 @@ describe('encoder errors', () => {
     ['ether type for an ether', [E, E, IP, U, R], "layer 0 (ether): type cannot be derived (a 'ether' layer follows); give it explicitly"],
     ['udp checksum with no IP before', [E, { layer: 'mpls', label: 1 }, U, R], 'layer 2 (udp): chksum is auto but no ipv4/ipv6 layer comes right before udp for the pseudo-header; give it explicitly'],
     ['icmp echo id missing', [E, IP, { layer: 'icmp', type: 8, seq: 1 }], 'layer 2 (icmp): id is missing'],
-    ['icmp mtu on an echo', [E, IP, { layer: 'icmp', type: 8, id: 1, seq: 1, mtu: 1400 }], 'layer 2 (icmp): mtu is not a field of ICMP type 8 code 0'],
+    ['icmp mtu on an echo', [E, IP, { layer: 'icmp', type: 8, id: 1, seq: 1, mtu: 1400 }], 'layer 2 (icmp): mtu is not a field of ICMP type 8 code 0 (fields: type, code, chksum, id, seq)'],
     ['geneve option data not words', [E, IP, { layer: 'udp', sport: 1, dport: 6081 }, { layer: 'geneve', vni: 1, options: [{ class: 1, type: 1, data: 'aabbcc' }] }, E, IP, U, R], 'layer 3 (geneve): options[0].data 3 bytes is not a multiple of 4 up to 124'],
     ['geneve option class range', [E, IP, { layer: 'udp', sport: 1, dport: 6081 }, { layer: 'geneve', vni: 1, options: [{ class: 70000, type: 1, data: '' }] }, E, IP, U, R], 'layer 3 (geneve): options[0].class 70000 is out of range 0..65535'],
     ['gre reserved1 without checksum', [E, IP, { layer: 'gre', reserved1: 1 }, IP, U, R], 'layer 2 (gre): reserved1 is only present with chksum'],

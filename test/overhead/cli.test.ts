@@ -50,7 +50,7 @@ describe('virtkit overhead', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(oneLine(r.stderr)).toBe(true);
-    expect(r.stderr).toMatch(/^virtkit overhead: unknown layer 'vxlam' in stack \(valid: ether, dot1q, dot1ad, mpls, ipv4, ipv6, udp, vxlan, gre\[:opts\], geneve\[:N\]\)/);
+    expect(r.stderr).toMatch(/^virtkit overhead: unknown layer 'vxlam' in stack \(valid: ether, dot1q, dot1ad, mpls, ipv4, ipv6, udp, vxlan, gre\[:opts\], geneve\[:N\], esp\[:CIPHER\[\+AUTH\]\]\)/);
   });
 
   it('an unknown option, a bad MTU, a missing stack: exit 2, one line', async () => {
@@ -98,8 +98,9 @@ describe('virtkit mtu', () => {
     const r = await runCli(['mtu', join(ROOT, 'fixtures/mtu/vxlan-all-cases.json'), '-o', out, '--json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
-    // df: 1564, ICMP 70, retry 1414; fragment: 1564, 1410 (14 + 20 + 1376), 188 (14 + 20 + 154); jumbo 1564; ipv6: 1414, 240
-    expect(doc.packets.map((p: { length: number }) => p.length)).toEqual([1564, 70, 1414, 1564, 1410, 188, 1564, 1414, 240]);
+    // df: 1564, ICMP 70, retry 1414; fragment: 1564, 1410 (14 + 20 + 1376), 188 (14 + 20 + 154); jumbo 1564;
+    // ipv6: 1584 dropped, Packet Too Big 1294 (14 + 1280), fragments 1414, 240
+    expect(doc.packets.map((p: { length: number }) => p.length)).toEqual([1564, 70, 1414, 1564, 1410, 188, 1564, 1584, 1294, 1414, 240]);
     expect(doc.packets[0].time).toBe('1700000100.500000000');
   });
 

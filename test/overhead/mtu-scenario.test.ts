@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { encodeFrame } from '../../src/net/index.js';
+import { decodeFrame, encodeFrame } from '../../src/net/index.js';
 import { mtuScenarioPackets, parseMtuScenario, ScenarioError } from '../../src/net/mtu-scenario.js';
 import { toolsAvailable } from '../helpers/tools.js';
 import { fields, tshark, writeTempCapture } from './tshark.js';
@@ -53,13 +53,18 @@ describe('mtuScenarioPackets', () => {
 });
 
 describe('the IPv6-underlay case', () => {
-  it('VTEP 1 fragments a 1570-byte outer IPv6 packet for a 1400 MTU: 1400 + 226', () => {
+  it('the router drops the 1570-byte packet with a Packet Too Big (MTU 1400); VTEP 1 then fragments it: 1400 + 226', () => {
     const pk = mtuScenarioPackets({ underlayMtu: 1400, cases: ['ipv6'] });
-    // 40 + 8 + 8 + 14 + 1500 = 1570; per fragment 40 + 8 (Fragment header) + 1352 (1400 − 48 = 1352 = 169 · 8);
-    // 1530 − 1352 = 178 → 40 + 8 + 178 = 226
-    expect(pk.map((p) => encodeFrame(p.layers).length - 14)).toEqual([1400, 226]);
+    // 40 + 8 + 8 + 14 + 1500 = 1570; the Packet Too Big fills the 1280-byte minimum MTU (40 + 8 + 1232 quoted);
+    // per fragment 40 + 8 (Fragment header) + 1352 (1400 − 48 = 1352 = 169 · 8); 1530 − 1352 = 178 → 40 + 8 + 178 = 226
+    expect(pk.map((p) => encodeFrame(p.layers).length - 14)).toEqual([1570, 1280, 1400, 226]);
     expect(pk[0]!.comment).toMatch(/1570-byte outer packet/);
-    expect(pk[1]!.comment).toMatch(/reassembles it/);
+    const ptb = decodeFrame(encodeFrame(pk[1]!.layers));
+    expect(ptb.error).toBeUndefined();
+    expect(ptb.layers.map((l) => l.layer).slice(0, 5)).toEqual(['ether', 'ipv6', 'icmpv6', 'ipv6', 'udp']);
+    expect(ptb.layers[2]).toMatchObject({ type: 2, code: 0, mtu: 1400 });
+    expect(ptb.layers[3]).toMatchObject({ src: '2001:db8::1', dst: '2001:db8:2::2', plen: 1530 });
+    expect(pk[3]!.comment).toMatch(/reassembles it/);
     expect(() => parseMtuScenario({ underlayMtu: 1279, cases: ['ipv6'] })).toThrow(/below the IPv6 minimum MTU of 1280/);
     expect(() => parseMtuScenario({ vtep1v6: '2001:db8::g' })).toThrow(/vtep1v6: "2001:db8::g" is not an IPv6 address/);
   });
@@ -69,10 +74,12 @@ describe.skipIf(!toolsAvailable('tshark'))('tshark: the IPv6-underlay case reass
   it('ipv6.reassembled.in, VXLAN inside, no errors', async () => {
     const file = await writeTempCapture('mtu6.pcapng', mtuScenarioPackets({ underlayMtu: 1400, cases: ['ipv6'] }));
     const rows = fields(file, undefined, 'ipv6.reassembled.in', 'frame.protocols', 'vxlan.vni', 'udp.checksum.status');
-    expect(rows[0]![0]).toBe('2');
-    expect(rows[1]![1]).toMatch(/ipv6:ipv6\.fraghdr:udp:vxlan:eth:ethertype:ip:udp:data/);
-    expect(rows[1]![2]).toBe('5001');
-    expect(rows[1]![3]).toBe('1,1'); // outer and inner UDP checksums both Good
+    expect(rows[2]![0]).toBe('4');
+    expect(rows[3]![1]).toMatch(/ipv6:ipv6\.fraghdr:udp:vxlan:eth:ethertype:ip:udp:data/);
+    expect(rows[3]![2]).toBe('5001');
+    expect(rows[3]![3]).toBe('1,1'); // outer and inner UDP checksums both Good
+    const [ptb] = fields(file, 'icmpv6', 'frame.number', 'icmpv6.type', 'icmpv6.mtu', 'icmpv6.checksum.status', 'ipv6.src');
+    expect(ptb).toEqual(['2', '2', '1400', '1', '2001:db8::fe,2001:db8::1']);
     expect(fields(file, '_ws.malformed || _ws.expert.severity >= error', 'frame.number')).toEqual([]);
   });
 });

@@ -141,7 +141,8 @@ describe('encapsulationOverhead: hand-derived figures', () => {
 });
 
 describe('every figure is a length difference of an actually encoded frame', () => {
-  const stacks = [...new Set([...CASES.map((c) => c.stack), ...OVERHEAD_TABLE_STACKS.map((r) => r.stack)])];
+  // ESP stacks encrypt the inner packet and pad it: test/overhead/esp-overhead.test.ts checks them.
+  const stacks = [...new Set([...CASES.map((c) => c.stack), ...OVERHEAD_TABLE_STACKS.map((r) => r.stack)])].filter((s) => !s.includes('esp'));
   for (const stack of stacks) {
     it(stack, () => {
       const o = encapsulationOverhead(stack);

@@ -5,7 +5,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { demoPackets } from '../../src/demo/frames.js';
+import { DEMO_SA, demoPackets } from '../../src/demo/frames.js';
+import { SaTable } from '../../src/net/esp/sa.js';
 import { writeCaptureFile } from '../../src/node/build.js';
 import { readCapture, formatTime } from '../../src/pcap/index.js';
 import { encodeFrame } from '../../src/net/index.js';
@@ -42,7 +43,7 @@ describe.skipIf(!toolsAvailable('tshark'))('demo capture in Wireshark', () => {
   let file = '';
   beforeAll(async () => {
     file = join(tmp(), 'demo.pcapng');
-    const s = await writeCaptureFile(file, demo, { format: 'pcapng' });
+    const s = await writeCaptureFile(file, demo, { format: 'pcapng', sa: new SaTable(DEMO_SA) });
     expect(s.packets).toBe(demo.length);
   });
 
@@ -50,7 +51,7 @@ describe.skipIf(!toolsAvailable('tshark'))('demo capture in Wireshark', () => {
     const back = readCapture(readFileSync(file));
     expect(back.map((p) => p.comment)).toEqual(demo.map((d) => d.comment));
     expect(back.map((p) => formatTime(p.sec, p.nsec))).toEqual(demo.map((d) => d.time));
-    expect(back.map((p) => Buffer.from(p.data).toString('hex'))).toEqual(demo.map((d) => Buffer.from(encodeFrame(d.layers)).toString('hex')));
+    expect(back.map((p) => Buffer.from(p.data).toString('hex'))).toEqual(demo.map((d) => Buffer.from(encodeFrame(d.layers, { sa: DEMO_SA })).toString('hex')));
   });
 
   it('tshark: every protocol is dissected, nothing flagged with checksum validation on', () => {

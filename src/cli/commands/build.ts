@@ -6,9 +6,11 @@ import { UsageError, VirtkitError } from '../../errors.js';
 import { parseArgs, flagBool, flagString } from '../args.js';
 import type { Command, CommandIO } from '../command.js';
 import { encodeFrame } from '../../net/index.js';
-import { DEFAULT_START, DEFAULT_STEP, SpecError, parseTime, type CaptureFormat, type SpecPacket, type Timestamp } from '../../pcap/index.js';
+import { DEFAULT_START, DEFAULT_STEP, LINKTYPE_NAMES, SpecError, parseLinkType, parseTime, type CaptureFormat, type SpecPacket, type Timestamp } from '../../pcap/index.js';
 import { formatFromPath, writeCaptureFile } from '../../node/build.js';
-import { checkReadable, isJsonLines, readJsonLinesSpec, readJsonSpec } from '../../node/spec-file.js';
+import { checkReadable, isJsonLines, readJsonLinesSpec, readJsonSpecDocument } from '../../node/spec-file.js';
+import { SaTable, type SecurityAssociation } from '../../net/esp/sa.js';
+import { addSaFile, writeEspSaFile } from '../../node/sa-file.js';
 
 const help = `usage: virtkit build SPEC.json|SPEC.jsonl|- -o OUT.pcap|OUT.pcapng [options]
        virtkit build SPEC.json --hex
@@ -25,12 +27,21 @@ form, read as a stream. "-" reads standard input.
                          straight into. FILE may not be SPEC itself.
   --format pcap|pcapng   file format (default: from the extension of FILE)
   --usec                 pcap with microsecond timestamps (magic a1b2c3d4); default nanoseconds
+  --linktype TYPE        link type of the file, a number or name: ethernet (1, default), raw
+                         (101: frames start with ipv4/ipv6), linux_sll (113: with sll),
+                         linux_sll2 (276: with sll2), null (0: with loopback), ipv4 (228), ipv6 (229)
   --jsonl                SPEC is JSON Lines
   --hex                  print one lowercase hex line per frame on stdout instead of a file
   --start TIME           time of the first packet without "time" (seconds, default 1700000000;
                          "now" reads the clock)
   --step TIME            seconds added per packet without "time" (default 0.000001)
   --json                 print {"file", "format", "packets", "bytes"} (with --hex: {"frames"})
+  --sa FILE              security associations for "esp" layers: a JSON list or Wireshark's
+                         esp_sa table file (added to the spec's own "sa" list)
+  --write-esp-sa FILE    also write Wireshark's esp_sa table for these SAs, so the capture opens
+                         decrypted: tshark -o esp.enable_encryption_decode:TRUE
+                         -o esp.enable_authentication_check:TRUE with FILE as
+                         ~/.config/wireshark/esp_sa
 
 Timestamps come from each packet's "time" (decimal seconds, nanoseconds kept exactly) or from
 --start plus --step, never from the clock unless asked, so output is reproducible byte for byte.
@@ -88,7 +99,7 @@ export const command: Command = {
   async run(argv, io) {
     const p = parseArgs(
       argv,
-      { output: 'string', format: 'string', usec: 'bool', jsonl: 'bool', hex: 'bool', json: 'bool', start: 'string', step: 'string' },
+      { output: 'string', format: 'string', usec: 'bool', jsonl: 'bool', hex: 'bool', json: 'bool', start: 'string', step: 'string', linktype: 'string', sa: 'string', 'write-esp-sa': 'string' },
       { o: 'output' },
     );
     if (p.positional.length !== 1) throw new UsageError(`expected one SPEC file, got ${p.positional.length ? p.positional.join(' ') : 'none'} (see --help)`);
@@ -101,8 +112,21 @@ export const command: Command = {
     if (!hexOut && out === undefined) throw new UsageError('no output: give -o OUT.pcap|OUT.pcapng, or --hex');
     // The input is read (a whole JSON document) or at least opened (JSON Lines) before the
     // output is touched: a misspelt input name must not cost the user an existing capture.
-    if (jsonl) await checkReadable(spec);
-    const packets: Iterable<SpecPacket> | AsyncIterable<SpecPacket> = jsonl ? readJsonLinesSpec(spec) : await readJsonSpec(spec);
+    let packets: Iterable<SpecPacket> | AsyncIterable<SpecPacket>;
+    const sa = new SaTable();
+    if (jsonl) {
+      await checkReadable(spec);
+      packets = readJsonLinesSpec(spec);
+    } else {
+      const doc = await readJsonSpecDocument(spec);
+      packets = doc.packets;
+      doc.sa?.forEach((s, i) => sa.add(s as SecurityAssociation, `${spec}: sa[${i}]`));
+    }
+    const saFile = flagString(p, 'sa');
+    if (saFile !== undefined) addSaFile(sa, saFile);
+    const espSaOut = flagString(p, 'write-esp-sa');
+    if (espSaOut !== undefined && sa.size === 0) throw new UsageError('--write-esp-sa: no security associations (give them in the spec\'s "sa" or with --sa FILE)');
+    const encodeOpts = sa.size ? { sa } : undefined;
 
     if (hexOut) {
       // Lines go out in ~64 KiB pieces, and a piece waits for the previous one to drain when
@@ -113,7 +137,7 @@ export const command: Command = {
       for await (const pk of packets) {
         let frame: Uint8Array;
         try {
-          frame = encodeFrame(pk.layers);
+          frame = encodeFrame(pk.layers, encodeOpts);
         } catch (e) {
           if (e instanceof VirtkitError) throw new SpecError(i, e.message, pk.where);
           throw e;
@@ -129,6 +153,7 @@ export const command: Command = {
       }
       if (json) pending += ']}\n';
       if (pending) await io.stdout(pending);
+      if (espSaOut !== undefined) await writeEspSaFile(espSaOut, sa, { inputs: saFile === undefined ? [spec] : [spec, saFile] });
       return 0;
     }
 
@@ -141,6 +166,9 @@ export const command: Command = {
       format = out === '-' ? 'pcapng' : formatFromPath(out!);
       if (!format) throw new UsageError(`${out}: cannot tell the format from the extension; use .pcap/.pcapng or --format`);
     }
+    const linkTypeText = flagString(p, 'linktype');
+    const linkType = linkTypeText === undefined ? undefined : parseLinkType(linkTypeText);
+    if (linkTypeText !== undefined && linkType === undefined) throw new UsageError(`--linktype: '${linkTypeText}' is not a link type number 0..65535 or one of ${[...LINKTYPE_NAMES.values()].join(', ')}`);
     const usec = flagBool(p, 'usec');
     if (usec && format !== 'pcap') throw new UsageError('--usec is for pcap; pcapng is written with nanosecond timestamps (if_tsresol 9)');
     const start = timeFlag(flagString(p, 'start'), DEFAULT_START, '--start');
@@ -148,10 +176,11 @@ export const command: Command = {
     const bar = progress(io, Array.isArray(packets) ? packets.length : undefined);
     let summary;
     try {
-      summary = await writeCaptureFile(out!, packets, { format, usec, start, step, onProgress: bar.tick, inputs: [spec] });
+      summary = await writeCaptureFile(out!, packets, { format, usec, start, step, linkType, onProgress: bar.tick, inputs: saFile === undefined ? [spec] : [spec, saFile], sa: encodeOpts?.sa });
     } finally {
       bar.done();
     }
+    if (espSaOut !== undefined) await writeEspSaFile(espSaOut, sa, { inputs: saFile === undefined ? [spec] : [spec, saFile] });
     // With -o - the capture itself is on stdout: the summary goes to stderr (as tcpdump -w - does).
     const say = out === '-' ? io.stderr : io.stdout;
     if (json) say(JSON.stringify(summary) + '\n');

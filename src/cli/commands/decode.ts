@@ -5,15 +5,20 @@
 import { UsageError } from '../../errors.js';
 import { parseArgs, flagBool, flagString } from '../args.js';
 import type { Command } from '../command.js';
-import { decodeFrame, type DecodeOptions, type Layer } from '../../net/index.js';
-import { CaptureError, CaptureReader, LINKTYPE_ETHERNET, formatTime, type CaptureRecord } from '../../pcap/index.js';
+import { decodeFrame, protocolOf, type DecodeOptions, type Layer } from '../../net/index.js';
+import { CaptureError, CaptureReader, LINKTYPE_ETHERNET, formatTime, linkTypeText, type CaptureRecord } from '../../pcap/index.js';
 import { readCaptureFile } from '../../node/capture-file.js';
 import { checkReadable } from '../../node/spec-file.js';
+import { SaTable } from '../../net/esp/sa.js';
+import { addSaFile } from '../../node/sa-file.js';
 
-const help = `usage: virtkit decode FILE|- [--json] [-v] [--mpls-ethernet cw|nocw]
+const help = `usage: virtkit decode FILE|- [--json] [-v] [--mpls-ethernet cw|nocw] [--sa FILE]
 
 Reads a pcap (either byte order, micro- or nanoseconds) or pcapng file ("-": standard input)
-and decodes every frame into the JSON layer format (layers.md).
+and decodes every frame into the JSON layer format (docs/layers.md). Frames of link types other
+than Ethernet (1) — raw IP (101), Linux cooked SLL (113) and SLL2 (276), BSD loopback (0),
+IPv4/IPv6 (228/229) — decode from their own first layer; text output says the link type in a
+"# link type" line.
   --json                  {"packets": [{"time", "layers", "interface"?, "linkType"?,
                           "comment"? or "comments"?, "error"?}]}, time as decimal seconds with
                           all nine decimals; the interface name (pcapng), the link type when
@@ -22,27 +27,15 @@ and decodes every frame into the JSON layer format (layers.md).
   -v, --verbose           text: the layers of each frame indented under its summary line
   --mpls-ethernet cw|nocw decode MPLS payloads as Ethernet pseudowires, with or without the
                           control word (like tshark's Decode As pwethcw / pwethnocw)
+  --sa FILE               security associations (a JSON list or Wireshark's esp_sa table):
+                          ESP payloads are decrypted, their ICV checked and the inner layers
+                          decoded; a bad ICV or padding or an unknown SPI is that frame's
+                          "error" (without --sa, "esp" carries its protected bytes as "data")
 
 A frame that cannot be decoded whole gets "error" and its undecoded rest as a "raw" layer. A
 damaged file (bad magic, a block length disagreeing with its trailer, a record cut short) prints
 the frames before the damage, then exits 2 with the byte offset of the damage on stderr.
 `;
-
-const SHORT: Record<string, string> = {
-  ether: 'ETH',
-  dot1q: '802.1Q',
-  dot1ad: '802.1ad',
-  arp: 'ARP',
-  ipv4: 'IPv4',
-  ipv6: 'IPv6',
-  udp: 'UDP',
-  icmp: 'ICMP',
-  vxlan: 'VXLAN',
-  gre: 'GRE',
-  mpls: 'MPLS',
-  geneve: 'Geneve',
-  raw: 'DATA',
-};
 
 interface Decoded {
   layers: Layer[];
@@ -50,17 +43,16 @@ interface Decoded {
 }
 
 function decodeRecord(r: CaptureRecord, opts: DecodeOptions): Decoded {
-  const data = r.data;
-  if (r.linkType !== LINKTYPE_ETHERNET) {
-    return { layers: [{ layer: 'raw', hex: Buffer.from(data).toString('hex') }], error: `link type ${r.linkType} is not Ethernet (1)` };
-  }
-  const d = decodeFrame(data, opts);
+  const d = decodeFrame(r.data, r.linkType === LINKTYPE_ETHERNET ? opts : { ...opts, linkType: r.linkType });
   return d.error ? { layers: d.layers, error: d.error.message } : { layers: d.layers };
 }
 
 const str = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' ? String(v) : '?');
 
-/** One line like tshark's summary: addresses of the innermost IP (else Ethernet), the stack, and what each tunnel says. */
+/**
+ * One line like tshark's summary: addresses of the innermost network layer (else the link
+ * layer), the stack, and what each layer says; all from the protocols' display descriptions.
+ */
 export function summaryLine(n: number, time: string, length: number, d: Decoded): string {
   let src = '';
   let dst = '';
@@ -72,65 +64,30 @@ export function summaryLine(n: number, time: string, length: number, d: Decoded)
   let quoted = false;
   for (const l of d.layers) {
     if (quoted) continue;
-    switch (l.layer) {
-      case 'ether':
-        if (!haveIp) {
-          src = str(l.src);
-          dst = str(l.dst);
-        }
-        break;
-      case 'ipv4':
-      case 'ipv6':
-        haveIp = true;
-        src = str(l.src);
-        dst = str(l.dst);
-        break;
-      case 'arp':
-        info.push(l.op === 2 ? `${str(l.psrc)} is at ${str(l.hwsrc)}` : `Who has ${str(l.pdst)}? Tell ${str(l.psrc)}`);
-        break;
-      case 'dot1q':
-      case 'dot1ad':
-        info.push(`VLAN ${str(l.vid)}`);
-        break;
-      case 'vxlan':
-        info.push(`VNI ${str(l.vni)}`);
-        break;
-      case 'geneve':
-        info.push(`VNI ${str(l.vni)}${Array.isArray(l.options) && l.options.length ? ` +${l.options.length} opt` : ''}`);
-        break;
-      case 'gre':
-        if (l.key !== undefined) info.push(`GRE key 0x${Number(l.key).toString(16)}`);
-        break;
-      case 'mpls':
-        info.push(`label ${str(l.label)}`);
-        break;
-      case 'udp':
-        ports = `${str(l.sport)} → ${str(l.dport)}`;
-        break;
-      case 'icmp':
-        quoted = true;
-        info.push(
-          l.type === 8 ? `Echo request id=${str(l.id)} seq=${str(l.seq)}` : l.type === 0 ? `Echo reply id=${str(l.id)} seq=${str(l.seq)}` : `type ${str(l.type)} code ${str(l.code)}${l.mtu !== undefined ? ` mtu ${str(l.mtu)}` : ''}`,
-        );
-        break;
+    const show = protocolOf(l.layer)?.display;
+    if (!show) continue;
+    if (show.addresses === 'network' || (show.addresses === 'link' && !haveIp)) {
+      haveIp ||= show.addresses === 'network';
+      src = str(l.src);
+      dst = str(l.dst);
     }
+    if (show.ports) ports = `${str(l.sport)} → ${str(l.dport)}`;
+    const said = show.info?.(l);
+    if (said) info.push(said);
+    if (show.quotes) quoted = true;
   }
   if (ports) info.push(ports);
   if (d.error) info.push(`[${d.error}]`);
-  const stack = d.layers.map((l) => SHORT[l.layer] ?? l.layer).join('/');
+  const stack = d.layers.map((l) => protocolOf(l.layer)?.display.name ?? l.layer).join('/');
   return `${String(n).padStart(5)} ${time}  ${src} → ${dst}  ${stack}  ${length}  ${info.join(', ')}`.trimEnd();
 }
 
-/** Fields Wireshark shows in hex: EtherTypes and checksums. */
-function isHexField(kind: string, field: string): boolean {
-  return field === 'chksum' || ((field === 'type' || field === 'proto') && kind !== 'icmp' && kind !== 'ipv4');
-}
-
 function layerLine(l: Layer): string {
+  const hex = protocolOf(l.layer)?.display.hex;
   const parts: string[] = [];
   for (const [k, v] of Object.entries(l)) {
     if (k === 'layer') continue;
-    const text = typeof v === 'number' && isHexField(l.layer, k) ? '0x' + v.toString(16).padStart(4, '0') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    const text = typeof v === 'number' && hex?.includes(k) ? '0x' + v.toString(16).padStart(4, '0') : typeof v === 'object' ? JSON.stringify(v) : String(v);
     parts.push(`${k}=${text}`);
   }
   return `        ${l.layer}${parts.length ? ' ' + parts.join(' ') : ''}`;
@@ -140,7 +97,7 @@ export const command: Command = {
   summary: 'decode a pcap/pcapng file into JSON layers or tshark-like lines',
   help,
   async run(argv, io) {
-    const p = parseArgs(argv, { json: 'bool', verbose: 'bool', 'mpls-ethernet': 'string' }, { v: 'verbose' });
+    const p = parseArgs(argv, { json: 'bool', verbose: 'bool', 'mpls-ethernet': 'string', sa: 'string' }, { v: 'verbose' });
     if (p.positional.length !== 1) throw new UsageError(`expected one capture FILE, got ${p.positional.length ? p.positional.join(' ') : 'none'} (see --help)`);
     const file = p.positional[0]!;
     const json = flagBool(p, 'json');
@@ -149,6 +106,12 @@ export const command: Command = {
     if (mpls !== undefined && mpls !== 'cw' && mpls !== 'nocw') throw new UsageError(`--mpls-ethernet: '${mpls}' is not cw or nocw`);
     const opts: DecodeOptions = mpls ? { mplsEthernet: mpls } : {};
     await checkReadable(file);
+    const saFile = flagString(p, 'sa');
+    if (saFile !== undefined) {
+      const sa = new SaTable();
+      addSaFile(sa, saFile);
+      opts.sa = sa;
+    }
     const reader = new CaptureReader();
     // Output goes out in pieces of about 64 KiB rather than one write per line, and a piece
     // waits for the previous one to drain when stdout is a slower pipe (memory stays flat
@@ -164,6 +127,8 @@ export const command: Command = {
       if (wait) await wait;
     };
     let n = 0;
+    // Text output names the link type when it is not Ethernet, and again whenever it changes.
+    let shownLinkType = LINKTYPE_ETHERNET;
     let damage: CaptureError | undefined;
     if (json) out('{"packets": [');
     try {
@@ -183,6 +148,10 @@ export const command: Command = {
           if (d.error !== undefined) o.error = d.error;
           out((n > 1 ? ',\n  ' : '\n  ') + JSON.stringify(o));
         } else {
+          if (r.linkType !== shownLinkType) {
+            out(`# link type ${linkTypeText(r.linkType)}\n`);
+            shownLinkType = r.linkType;
+          }
           out(summaryLine(n, time, r.originalLength, d) + '\n');
           if (verbose) {
             if (r.comment !== undefined) out(`        # ${r.comment.replace(/\n/g, ' ')}\n`);

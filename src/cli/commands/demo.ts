@@ -7,11 +7,13 @@
  *     comparison (native, shadow, nested paging).
  */
 import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs, flagBool, flagString } from '../args.js';
 import type { Command } from '../command.js';
 import { UsageError } from '../../errors.js';
-import { demoPackets } from '../../demo/frames.js';
+import { DEMO_SA, demoPackets } from '../../demo/frames.js';
+import { SaTable } from '../../net/esp/sa.js';
+import { writeEspSaFile } from '../../node/sa-file.js';
 import { overheadTable } from '../../demo/overhead.js';
 import { translationSummary } from '../../demo/translation.js';
 import { virtCompareTable } from '../../demo/virt.js';
@@ -22,6 +24,7 @@ const help = `usage: virtkit demo [-o OUT.pcapng] [--json]
 
 Writes a capture with one frame of every encapsulation virtkit encodes and the VXLAN
 path-MTU story (default out/demo.pcapng; every frame carries a comment saying what it shows),
+and beside it the esp_sa file that decrypts its ESP frames in Wireshark,
 then prints the encapsulation overhead table, a TLB translation summary and the comparison of
 native, shadow and nested paging. --json prints {"file", "packets", "bytes"} only.
 `;
@@ -44,7 +47,11 @@ export const command: Command = {
     const encapsulations = demoPackets();
     // The MTU story starts one second after the last encapsulation frame, so times only grow.
     const mtuStory = mtuScenarioPackets({ time: '1700000001' });
-    const summary = await writeCaptureFile(out, [...encapsulations, ...mtuStory], { format: 'pcapng' });
+    const sa = new SaTable(DEMO_SA);
+    const summary = await writeCaptureFile(out, [...encapsulations, ...mtuStory], { format: 'pcapng', sa });
+    // The keys of the demo's ESP frames, beside the capture, for Wireshark/tshark to decrypt them.
+    const espSa = out === '-' ? undefined : join(dirname(out), 'esp_sa');
+    if (espSa !== undefined) await writeEspSaFile(espSa, sa);
     // With -o - the capture is on stdout: everything else goes to stderr.
     const print = out === '-' ? io.stderr : io.stdout;
     if (flagBool(p, 'json')) {
@@ -55,6 +62,11 @@ export const command: Command = {
     say(`Wrote ${summary.file}: ${summary.packets} frames (${encapsulations.length} encapsulations, ${mtuStory.length} in the MTU story), ${summary.bytes} bytes.`);
     say(`Open it with:  wireshark ${summary.file}   or   tshark -r ${summary.file} -V`);
     say(`(the frame comments are in the packet details, or: tshark -r ${summary.file} -T fields -e frame.number -e frame.comment)`);
+    if (espSa !== undefined) {
+      say(`The ESP frames decrypt with ${espSa} (Wireshark's ESP SA table), e.g.:`);
+      say(`  mkdir -p ~/.config/wireshark && cp ${espSa} ~/.config/wireshark/esp_sa`);
+      say(`  tshark -r ${summary.file} -o esp.enable_encryption_decode:TRUE -o esp.enable_authentication_check:TRUE -Y esp -T fields -e esp.spi -e esp.icv_good -e ip.src`);
+    }
     say();
     say('Encapsulation overhead (measured by encoding each stack; underlay MTU 1500):');
     say(overheadTable('text').trimEnd());

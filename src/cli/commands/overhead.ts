@@ -18,6 +18,9 @@ Layers: ${STACK_LAYER_NAMES.join(', ')}. Options after a colon:
   gre:key, gre:seq, gre:chksum, combined with + (gre:key+seq+chksum)
   geneve:N   N bytes of Geneve options (a multiple of 4, 0..252)
   dot1q, dot1ad and mpls add one tag or label each (repeat them for more).
+  esp:CIPHER[+AUTH]  ESP tunnel mode: aes-gcm-128, aes-gcm-256, aes-cbc-128, aes-cbc-256, null;
+             +hmac-sha256-128 or +hmac-sha1-96 for CBC and null (ether,ipv4,esp:aes-gcm-128,ipv4;
+             NAT-T: ether,ipv4,udp,esp:aes-gcm-128,ipv4)
 The last layer starts the inner packet: ether, mpls, ipv4 or ipv6.
 
 Figures:
@@ -29,12 +32,16 @@ Figures:
   maxInnerFrame  largest inner frame that fits (inner Ethernet header included)
   requiredMtu    underlay MTU an inner MTU of --inner-mtu (default 1500) needs
 VXLAN over IPv4 on 1500: overhead 50 (14+20+8+8), innerMtu 1450, requiredMtu 1550.
+ESP pads to 4 (GCM, null) or 16 (CBC) bytes, so its overhead is a range: overhead is the fixed
+part (header, IV, pad length, next header, ICV), overheadMax adds the largest padding, and
+innerMtu/requiredMtu come from encoding packets of each size (GCM over IPv4 on a 1499 underlay:
+innerMtu 1442, not 1499 - 54).
 
 Options:
   --mtu N        underlay MTU (default 1500)
   --inner-mtu N  inner MTU for requiredMtu (default 1500)
-  --json         {"layers": [{"layer","bytes"}], "overhead", "mtu", "innerMtu",
-                  "maxInnerFrame", "requiredMtu"}
+  --json         {"layers": [{"layer","bytes"}], "overhead", "overheadMax" (ESP only), "mtu",
+                  "innerMtu", "maxInnerFrame", "requiredMtu"}
 `;
 
 /** Deepest stack measured (the spec allows any; a capture of 64 nested headers is already absurd). */
@@ -64,9 +71,11 @@ export const command: Command = {
     const w = Math.max(...o.layers.map((l) => l.token.length), 8);
     const lines = o.layers.map((l) => `  ${l.token.padEnd(w)} ${String(l.bytes).padStart(4)} bytes`);
     lines.push(`  ${'overhead'.padEnd(w)} ${String(o.overhead).padStart(4)} bytes (${o.layers.map((l) => l.bytes).join(' + ')})`);
+    if (o.sa.length) lines.push(`  ${'with padding'.padEnd(w)} ${String(o.overheadMax).padStart(4)} bytes at most (ESP pads to its block)`);
     lines.push('');
     lines.push(`underlay MTU ${o.mtu} (above the ${o.linkHeader}-byte outer link header):`);
-    lines.push(`  largest inner IP packet  ${o.innerMtu}   (${o.mtu} - ${o.overhead - o.linkHeader} tunnel headers - ${o.innerHeader} inner link header)`);
+    if (o.sa.length) lines.push(`  largest inner IP packet  ${o.innerMtu}   (found by encoding: ESP padding depends on the length)`);
+    else lines.push(`  largest inner IP packet  ${o.innerMtu}   (${o.mtu} - ${o.overhead - o.linkHeader} tunnel headers - ${o.innerHeader} inner link header)`);
     lines.push(`  largest inner frame      ${o.maxInnerFrame}`);
     lines.push(`inner MTU ${innerMtu} needs an underlay MTU of ${o.requiredMtu}`);
     io.stdout(lines.join('\n') + '\n');

@@ -1,0 +1,180 @@
+/**
+ * ESP cipher suites (RFC 4303 §2–3): each transform described once — its IV length, the block
+ * its payload + trailer is padded to, its key and ICV sizes — and the one place that calls the
+ * cryptography (@noble/ciphers AES, @noble/hashes HMAC: audited, synchronous, browser-safe).
+ *
+ *   aes-gcm-128/256   RFC 4106: key = AES key ‖ 4-byte salt; nonce = salt ‖ 8-byte IV;
+ *                     AAD = SPI ‖ sequence number; 16-byte ICV (the GCM tag); pad to 4.
+ *   aes-cbc-128/256   RFC 3602: 16-byte IV; pad to 16; an HMAC (RFC 4868 / RFC 2404) over
+ *                     SPI ‖ seq ‖ IV ‖ ciphertext, cut to 16 / 12 bytes, or no ICV.
+ *   null              RFC 2410: no IV, payload in clear; pad to 4; HMAC or no ICV.
+ */
+import { cbc, ecb, gcm } from '@noble/ciphers/aes.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { sha1 } from '@noble/hashes/legacy.js';
+
+export const ESP_CIPHERS = ['aes-gcm-128', 'aes-gcm-256', 'aes-cbc-128', 'aes-cbc-256', 'null'] as const;
+export type EspCipher = (typeof ESP_CIPHERS)[number];
+export const ESP_AUTHS = ['none', 'hmac-sha256-128', 'hmac-sha1-96'] as const;
+export type EspAuth = (typeof ESP_AUTHS)[number];
+
+export interface CipherSuite {
+  readonly name: EspCipher;
+  readonly mode: 'gcm' | 'cbc' | 'null';
+  /** Bytes of `key` (the AES key, plus the 4-byte salt for GCM; 0 for null). */
+  readonly keyLength: number;
+  /** Bytes of the IV that follows the sequence number on the wire. */
+  readonly ivLength: number;
+  /** Payload + padding + pad length + next header is a multiple of this (RFC 4303 §2.4). */
+  readonly align: number;
+  /** ICV bytes the cipher itself produces (GCM's tag); 0 when an `auth` algorithm supplies it. */
+  readonly icvLength: number;
+}
+
+export const CIPHER_SUITES: Readonly<Record<EspCipher, CipherSuite>> = {
+  'aes-gcm-128': { name: 'aes-gcm-128', mode: 'gcm', keyLength: 16 + 4, ivLength: 8, align: 4, icvLength: 16 },
+  'aes-gcm-256': { name: 'aes-gcm-256', mode: 'gcm', keyLength: 32 + 4, ivLength: 8, align: 4, icvLength: 16 },
+  'aes-cbc-128': { name: 'aes-cbc-128', mode: 'cbc', keyLength: 16, ivLength: 16, align: 16, icvLength: 0 },
+  'aes-cbc-256': { name: 'aes-cbc-256', mode: 'cbc', keyLength: 32, ivLength: 16, align: 16, icvLength: 0 },
+  null: { name: 'null', mode: 'null', keyLength: 0, ivLength: 0, align: 4, icvLength: 0 },
+};
+
+export interface AuthSuite {
+  readonly name: EspAuth;
+  /** Bytes of the truncated HMAC appended as the ICV. */
+  readonly icvLength: number;
+  readonly hash: typeof sha256 | typeof sha1 | undefined;
+}
+
+export const AUTH_SUITES: Readonly<Record<EspAuth, AuthSuite>> = {
+  none: { name: 'none', icvLength: 0, hash: undefined },
+  'hmac-sha256-128': { name: 'hmac-sha256-128', icvLength: 16, hash: sha256 },
+  'hmac-sha1-96': { name: 'hmac-sha1-96', icvLength: 12, hash: sha1 },
+};
+
+/** The cryptographic state of one SA: what seal/open need, keys already split. */
+export interface EspKeys {
+  readonly cipher: CipherSuite;
+  readonly auth: AuthSuite;
+  /** AES key (GCM: without the salt). */
+  readonly aesKey: Uint8Array;
+  /** GCM: the 4-byte salt, the nonce's first bytes. */
+  readonly salt: Uint8Array;
+  readonly authKey: Uint8Array;
+  /** ICV bytes on the wire: the GCM tag or the truncated HMAC. */
+  readonly icvLength: number;
+}
+
+export function espKeys(cipher: CipherSuite, key: Uint8Array, auth: AuthSuite, authKey: Uint8Array): EspKeys {
+  const aesLength = cipher.mode === 'gcm' ? key.length - 4 : key.length;
+  return {
+    cipher,
+    auth,
+    aesKey: key.subarray(0, aesLength),
+    salt: cipher.mode === 'gcm' ? key.slice(aesLength) : new Uint8Array(0),
+    authKey,
+    icvLength: cipher.icvLength + auth.icvLength,
+  };
+}
+
+/** Length of the padding that makes `payloadLength` + pad + 2 a multiple of `align` (minimal). */
+export function minimalPadLength(payloadLength: number, align: number): number {
+  return (align - ((payloadLength + 2) % align)) % align;
+}
+
+/**
+ * The IV derived for a sequence number when none is given (never repeated within an SA):
+ * GCM — the sequence number as a 64-bit big-endian integer (RFC 4106 §3.1 asks only for
+ * uniqueness, and a counter is what implementations use); CBC — AES under the SA's key of
+ * SPI ‖ 0000 ‖ seq (64-bit), the encrypted-counter IV of NIST SP 800-38A appendix C, which is
+ * unpredictable as RFC 3602 §3 requires; null — no IV.
+ */
+export function deriveIv(keys: EspKeys, spi: number, seq: number, out: Uint8Array, at: number): void {
+  const mode = keys.cipher.mode;
+  if (mode === 'null') return;
+  const block = new Uint8Array(16);
+  const v = new DataView(block.buffer);
+  if (mode === 'gcm') {
+    v.setUint32(0, Math.floor(seq / 0x100000000));
+    v.setUint32(4, seq >>> 0);
+    out.set(block.subarray(0, 8), at);
+    return;
+  }
+  v.setUint32(0, spi >>> 0);
+  v.setUint32(8, Math.floor(seq / 0x100000000));
+  v.setUint32(12, seq >>> 0);
+  out.set(ecb(keys.aesKey, { disablePadding: true }).encrypt(block), at);
+}
+
+function gcmNonce(keys: EspKeys, buf: Uint8Array, ivAt: number): Uint8Array {
+  const nonce = new Uint8Array(12);
+  nonce.set(keys.salt, 0);
+  nonce.set(buf.subarray(ivAt, ivAt + 8), 4);
+  return nonce;
+}
+
+function hmacInto(keys: EspKeys, buf: Uint8Array, start: number, end: number): Uint8Array {
+  return hmac(keys.auth.hash!, keys.authKey, buf.subarray(start, end));
+}
+
+/**
+ * Encrypt and authenticate one ESP packet in place. `buf[espAt, espAt + 8)` holds SPI and
+ * sequence number, then the IV, then the plaintext (payload, padding, pad length, next header)
+ * up to `icvAt`; the ciphertext replaces the plaintext and the ICV is written at `icvAt`.
+ */
+export function sealEsp(keys: EspKeys, buf: Uint8Array, espAt: number, icvAt: number): void {
+  const ivAt = espAt + 8;
+  const dataAt = ivAt + keys.cipher.ivLength;
+  const plain = buf.subarray(dataAt, icvAt);
+  switch (keys.cipher.mode) {
+    case 'gcm': {
+      const sealed = gcm(keys.aesKey, gcmNonce(keys, buf, ivAt), buf.subarray(espAt, ivAt)).encrypt(plain);
+      buf.set(sealed, dataAt); // ciphertext then the 16-byte tag, exactly at icvAt
+      break;
+    }
+    case 'cbc':
+      // noble writes into a caller's output only when it is 4-byte aligned: copy instead.
+      buf.set(cbc(keys.aesKey, buf.slice(ivAt, dataAt), { disablePadding: true }).encrypt(plain), dataAt);
+      break;
+    case 'null':
+      break;
+  }
+  if (keys.auth.hash) {
+    const mac = hmacInto(keys, buf, espAt, icvAt);
+    buf.set(mac.subarray(0, keys.auth.icvLength), icvAt);
+  }
+}
+
+/**
+ * Check the ICV and decrypt one ESP packet laid out as sealEsp writes it (`end` = the end of
+ * the ICV). Returns the plaintext (payload ‖ padding ‖ pad length ‖ next header) as a new
+ * array, or a string saying why not (too short, not whole blocks, the ICV does not match).
+ * The input bytes are not changed.
+ */
+export function openEsp(keys: EspKeys, buf: Uint8Array, espAt: number, end: number): Uint8Array | string {
+  const ivAt = espAt + 8;
+  const dataAt = ivAt + keys.cipher.ivLength;
+  const icvAt = end - keys.icvLength;
+  const cipherLength = icvAt - dataAt;
+  if (cipherLength < 2) return `needs at least ${dataAt + 2 + keys.icvLength - espAt} bytes for ${keys.cipher.name}${keys.auth.hash ? '+' + keys.auth.name : ''}, ${end - espAt} present`;
+  if (keys.cipher.mode === 'cbc' && cipherLength % 16 !== 0) return `ciphertext of ${cipherLength} bytes is not a whole number of 16-byte blocks`;
+  if (keys.auth.hash) {
+    const mac = hmacInto(keys, buf, espAt, icvAt);
+    let diff = 0;
+    for (let k = 0; k < keys.auth.icvLength; k++) diff |= mac[k]! ^ buf[icvAt + k]!;
+    if (diff !== 0) return `ICV check failed (${keys.auth.name})`;
+  }
+  switch (keys.cipher.mode) {
+    case 'gcm':
+      try {
+        return gcm(keys.aesKey, gcmNonce(keys, buf, ivAt), buf.subarray(espAt, ivAt)).decrypt(buf.subarray(dataAt, end));
+      } catch {
+        return 'ICV check failed (AES-GCM tag)';
+      }
+    case 'cbc':
+      return cbc(keys.aesKey, buf.slice(ivAt, dataAt), { disablePadding: true }).decrypt(buf.subarray(dataAt, icvAt));
+    case 'null':
+      return buf.slice(dataAt, icvAt);
+  }
+}
