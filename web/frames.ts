@@ -3,7 +3,7 @@
  * coloured by layer (the field under the pointer highlighted, as in Wireshark's bytes pane) and
  * the decoded tree; download the frame as pcapng; paste hex to decode it.
  */
-import type { Layer } from 'virtkit';
+import type { Layer, SecurityAssociation } from 'virtkit';
 import { bytesToHex, hexToBytes } from 'virtkit';
 import { $, download, h, hex2 } from './dom.js';
 import { STACKS, dissect, encode, formFields, pcapng, type Dissection, type FormField } from './protocols.js';
@@ -13,6 +13,8 @@ export interface FramesState {
   layers: Layer[];
   /** The last frame that encoded (shown while the form holds an invalid value). */
   bytes: Uint8Array;
+  /** Security associations for `esp` layers (the stack's, editable in the form). */
+  sa?: SecurityAssociation[];
 }
 
 /** Called with the stack id when the user picks one (the Overhead view follows it). */
@@ -28,7 +30,7 @@ export interface FramesControl {
 
 export function mountFrames(root: HTMLElement, onStack: StackListener): FramesControl {
   const first = STACKS.find((s) => s.id === 'vxlan')!;
-  const state: FramesState = { stackId: first.id, layers: clone(first.layers), bytes: new Uint8Array(0) };
+  const state: FramesState = { stackId: first.id, layers: clone(first.layers), bytes: new Uint8Array(0), sa: first.sa };
 
   const picker = h('div', { class: 'picker', role: 'tablist', 'aria-label': 'stack' });
   const form = h('form', { id: 'layer-form', autocomplete: 'off' });
@@ -109,6 +111,7 @@ export function mountFrames(root: HTMLElement, onStack: StackListener): FramesCo
     const s = STACKS.find((x) => x.id === id)!;
     state.stackId = id;
     state.layers = clone(s.layers);
+    state.sa = s.sa?.map((x) => ({ ...x }));
     renderForm();
     update();
     onStack(id);
@@ -123,7 +126,32 @@ export function mountFrames(root: HTMLElement, onStack: StackListener): FramesCo
 
   function renderForm(): void {
     for (const b of picker.querySelectorAll('button')) b.classList.toggle('on', b.dataset.stack === state.stackId);
+    const saBox = state.sa
+      ? [
+          h(
+            'fieldset',
+            { class: 'layer sa' },
+            h('legend', {}, 'security association (JSON, as in a spec file\'s "sa")'),
+            h('input', {
+              type: 'text',
+              id: 'sa-json',
+              class: 'json',
+              spellcheck: 'false',
+              value: JSON.stringify(state.sa),
+              oninput: (e: Event) => {
+                try {
+                  state.sa = JSON.parse((e.target as HTMLInputElement).value) as SecurityAssociation[];
+                } catch {
+                  // keep the last valid list until the JSON parses
+                }
+                update();
+              },
+            }),
+          ),
+        ]
+      : [];
     form.replaceChildren(
+      ...saBox,
       ...state.layers.map((layer, i) =>
         h(
           'fieldset',
@@ -147,7 +175,7 @@ export function mountFrames(root: HTMLElement, onStack: StackListener): FramesCo
       input = h('input', { type: 'text', id, value: text, placeholder: f.placeholder, 'data-layer': i, 'data-field': f.name, spellcheck: 'false', class: f.input });
       input.addEventListener('input', () => setValue(i, f, input.value));
     }
-    const title = f.width > 0 ? `${f.name}: ${f.width} bit${f.width === 1 ? '' : 's'}${f.auto ? ', computed when empty' : ''}` : f.name;
+    const title = `${f.name}: ${f.about}${f.width > 0 ? ` (${f.width} bit${f.width === 1 ? '' : 's'}${f.auto ? ', computed when empty' : ''})` : ''}`;
     return h('label', { for: id, title }, h('span', { class: 'fname' }, f.name), input);
   }
 
@@ -171,7 +199,7 @@ export function mountFrames(root: HTMLElement, onStack: StackListener): FramesCo
 
   function update(): void {
     for (const el of form.querySelectorAll('.invalid')) el.classList.remove('invalid');
-    const r = encode(state.layers);
+    const r = encode(state.layers, state.sa);
     if ('error' in r) {
       errorBox.hidden = false;
       errorBox.textContent = r.error + (state.bytes.length ? ' — the bytes below are the last valid frame.' : '');
@@ -183,7 +211,7 @@ export function mountFrames(root: HTMLElement, onStack: StackListener): FramesCo
     errorBox.hidden = true;
     hexPane.classList.remove('stale');
     state.bytes = r.bytes;
-    show(r.bytes, dissect(r.bytes));
+    show(r.bytes, dissect(r.bytes, state.sa));
   }
 
   function show(bytes: Uint8Array, d: Dissection): void {
@@ -192,7 +220,7 @@ export function mountFrames(root: HTMLElement, onStack: StackListener): FramesCo
     const preset = STACKS.find((x) => x.id === state.stackId);
     const outer = preset ? preset.overhead.split(',').length - 1 : 0;
     const innerStart = d.layers[outer]?.start;
-    if (preset && innerStart !== undefined && d.layers.length > outer) {
+    if (preset && innerStart !== undefined && innerStart >= 0 && d.layers.length > outer) {
       info.append(h('span', { id: 'encap-info', class: 'encap' }, ` · ${innerStart} bytes of ${d.layers.slice(0, outer).map((l) => l.kind).join('/')} around a ${bytes.length - innerStart}-byte inner packet`));
     }
     hexPane.dataset.hex = bytesToHex(bytes);
@@ -225,7 +253,7 @@ export function mountFrames(root: HTMLElement, onStack: StackListener): FramesCo
         h(
           'details',
           { open: true, class: `tl L${li % 8}`, 'data-l': li },
-          h('summary', { 'data-l': li, 'data-f': -1 }, h('b', {}, l.kind), ` · ${l.end - l.start} bytes at ${l.start}–${l.end - 1}`),
+          h('summary', { 'data-l': li, 'data-f': -1 }, h('b', {}, l.kind), l.encrypted ? ' · decrypted with the SA (ciphertext on the wire)' : ` · ${l.end - l.start} bytes at ${l.start}–${l.end - 1}`),
           ...l.fields.map((f, fi) =>
             h('div', { class: 'tf', 'data-l': li, 'data-f': fi }, h('span', { class: 'fname' }, f.name), ': ', f.text, f.bits ? h('code', { class: 'bits' }, f.bits) : null),
           ),
@@ -281,7 +309,7 @@ export function mountFrames(root: HTMLElement, onStack: StackListener): FramesCo
       return;
     }
     decodeErr.hidden = true;
-    const d = dissect(bytes);
+    const d = dissect(bytes, state.sa);
     state.stackId = 'pasted';
     state.layers = d.layers.map((l) => ({ ...l.layer }));
     renderForm();

@@ -14,88 +14,62 @@ export interface FormField {
   input: InputKind;
   /** Computed by the encoder when left empty. */
   auto: boolean;
-  /** What an empty input means (a default, "auto", or "absent"). */
+  /** What an empty input means (a default, "auto", "optional"). */
   placeholder: string;
   /** Width in bits of a fixed-part field (0 for variable parts). */
   width: number;
-  /** Inputs that accept a string the encoder reads too (IPv4 flags "DF", GRE chksum true). */
-  words?: readonly string[];
+  /** The protocol descriptor's one line about the field (the input's tooltip). */
+  about: string;
 }
 
-/** The fixed-part layout of a layer kind (ICMP's depends on its type). */
+/**
+ * The fixed-part layout of a decoded or typed layer, from its protocol descriptor. A descriptor
+ * with several layouts has either alternatives selected by a field (ICMP, ICMPv6: every layout
+ * starts with `type`) — the first whose fields the layer has is the one — or parts in sequence
+ * (GRE's optional words, Geneve's option header), of which the first is the fixed part.
+ */
 function layoutOf(layer: Layer): Layout | undefined {
-  switch (layer.layer) {
-    case 'ether':
-      return vk.ETHER;
-    case 'dot1q':
-    case 'dot1ad':
-      return vk.VLAN_TAG;
-    case 'arp':
-      return vk.ARP;
-    case 'ipv4':
-      return vk.IPV4;
-    case 'ipv6':
-      return vk.IPV6;
-    case 'udp':
-      return vk.UDP;
-    case 'vxlan':
-      return vk.VXLAN;
-    case 'gre':
-      return vk.GRE;
-    case 'mpls':
-      return vk.MPLS;
-    case 'geneve':
-      return vk.GENEVE;
-    case 'icmp': {
-      const t = layer.type;
-      if (t === 0 || t === 8) return vk.ICMP_ECHO;
-      if (t === 3 && layer.code === 4) return vk.ICMP_FRAG_NEEDED;
-      return vk.ICMP_OTHER;
-    }
-    default:
-      return undefined;
-  }
+  const layouts = vk.protocolOf(layer.layer)?.layouts ?? [];
+  const first = layouts[0];
+  if (!first) return undefined;
+  const selector = first.fields[0]!.name;
+  if (!layouts.every((l) => l.fields[0]?.name === selector)) return first;
+  return layouts.find((l) => l.fields.every((f) => f.internal || f.hidden || f.auto || f.def !== undefined || f.name in layer)) ?? first;
 }
 
-/** Fields beyond the fixed part (variable parts and optional words), per kind. */
-const EXTRA_FIELDS: Readonly<Record<string, readonly FormField[]>> = {
-  ipv4: [{ name: 'options', input: 'hex', auto: false, placeholder: 'none', width: 0 }],
-  gre: [
-    { name: 'chksum', input: 'uint', auto: false, placeholder: 'absent (true = computed)', width: 16, words: ['true'] },
-    { name: 'key', input: 'uint', auto: false, placeholder: 'absent', width: 32 },
-    { name: 'seq', input: 'uint', auto: false, placeholder: 'absent', width: 32 },
-  ],
-  geneve: [{ name: 'options', input: 'json', auto: false, placeholder: '[] e.g. [{"class":258,"type":1,"data":"00000001"}]', width: 0 }],
-  raw: [{ name: 'hex', input: 'hex', auto: false, placeholder: 'bytes as hex', width: 0 }],
-};
-
-const IPV4_FLAG_WORDS = ['DF', 'MF', 'DF+MF'] as const;
+/** JSON-valued variable parts (a list of objects); every other field outside the layouts is hex. */
+const JSON_FIELDS: ReadonlySet<string> = new Set(['geneve.options']);
 
 /** The input for a layout field's kind; any other kind (byte strings) is typed as hex. */
 function inputOf(kind: string): InputKind {
   return kind === 'uint' || kind === 'bool' || kind === 'mac' || kind === 'ipv4' || kind === 'ipv6' ? kind : 'hex';
 }
 
-/** The form of a layer kind: its layout's fields (reserved and internal ones left out), then its variable parts. */
+/**
+ * The form of a layer: every JSON field its protocol descriptor lists, the fixed part's fields
+ * first in header order; typed from the layout that holds the field (a GRE key is a 32-bit
+ * number), hex or JSON for variable parts; reserved and internal bits left out.
+ */
 export function formFields(layer: Layer): FormField[] {
+  const d = vk.protocolOf(layer.layer);
+  if (!d) return [];
+  const about = d.fields as Readonly<Record<string, string>>;
+  const main = layoutOf(layer);
+  const layoutField = (name: string): vk.Field | undefined => main?.f[name as never] ?? d.layouts.map((l) => l.f[name as never] as vk.Field | undefined).find((f) => f !== undefined);
+  const names = [...(main?.fields.map((f) => f.name) ?? []), ...Object.keys(about)].filter((n, i, all) => all.indexOf(n) === i && n in about);
   const out: FormField[] = [];
-  const layout = layoutOf(layer);
-  if (layout) {
-    for (const f of layout.fields) {
-      if (f.internal || f.hidden) continue;
+  for (const name of names) {
+    const f = layoutField(name);
+    if (f && (f.internal || f.hidden)) continue;
+    if (f) {
       const def = f.def === undefined ? '' : String(f.def);
-      out.push({
-        name: f.name,
-        input: inputOf(f.kind),
-        auto: f.auto,
-        placeholder: f.auto ? 'auto' : def === '' ? 'required' : def,
-        width: f.width,
-        words: layer.layer === 'ipv4' && f.name === 'flags' ? IPV4_FLAG_WORDS : undefined,
-      });
+      const inMain = main?.fields.includes(f) ?? false;
+      out.push({ name, input: inputOf(f.kind), auto: f.auto, placeholder: f.auto ? 'auto' : !inMain ? 'absent' : def === '' ? 'required' : def, width: f.width, about: about[name] ?? '' });
+    } else {
+      out.push({ name, input: JSON_FIELDS.has(`${layer.layer}.${name}`) ? 'json' : 'hex', auto: false, placeholder: 'optional', width: 0, about: about[name] ?? '' });
     }
   }
-  // GRE's layout names its checksum word apart (GRE_CHECKSUM); the fixed part above has none.
-  return [...out, ...(EXTRA_FIELDS[layer.layer] ?? [])];
+  return out;
 }
 
 /** A stack the Frames view offers: layers to start from, and the same stack for the overhead figures. */
@@ -106,10 +80,13 @@ export interface StackPreset {
   /** `virtkit overhead` STACK for the outer layers and the first inner one. */
   overhead: string;
   /**
-   * The golden vector (fixtures/vectors/golden.json) whose layers these are: the page starts
-   * from frames whose bytes an independent implementation (scapy) produced too.
+   * The golden vector (fixtures/vectors/golden.json, or fixtures/esp/scapy-esp.json for ESP)
+   * whose layers these are: the page starts from frames whose bytes an independent
+   * implementation (scapy) produced too.
    */
   golden: string;
+  /** Security associations for its `esp` layers. */
+  sa?: vk.SecurityAssociation[];
 }
 
 export const STACKS: readonly StackPreset[] = [
@@ -229,11 +206,27 @@ export const STACKS: readonly StackPreset[] = [
       { layer: 'raw', hex: '000102030405060708090a0b0c0d0e0f' },
     ],
   },
+  {
+    id: 'esp',
+    label: 'ESP (AES-GCM)',
+    golden: 'scapy_aes-gcm-128_transport_udp',
+    overhead: 'ether,ipv4,esp:aes-gcm-128,ipv4',
+    // The page's own security association: the frame is encrypted and decrypted with it.
+    sa: [{ spi: 12289, cipher: 'aes-gcm-128', key: '8899aabbccddeeff0011223344556677deadbeef' }],
+    layers: [
+      { layer: 'ether', dst: '02:00:00:00:00:02', src: '02:00:00:00:00:01' },
+      { layer: 'ipv4', src: '198.51.100.7', dst: '198.51.100.8', id: 11 },
+      { layer: 'esp', spi: 12289, seq: 11 },
+      { layer: 'udp', sport: 1701, dport: 1701 },
+      { layer: 'raw', hex: '7472616e73706f7274206d6f6465' },
+    ],
+  },
 ];
 
 /** Overhead stacks beyond the Frames presets (the Overhead view's list). */
 export const OVERHEAD_STACKS: readonly { label: string; stack: string }[] = [
   ...STACKS.map((s) => ({ label: s.label, stack: s.overhead })),
+  { label: 'ESP, AES-CBC + HMAC-SHA-256', stack: 'ether,ipv4,esp:aes-cbc-128+hmac-sha256-128,ipv4' },
   { label: 'VXLAN over IPv6', stack: 'ether,ipv6,udp,vxlan,ether' },
   { label: 'VXLAN, outer 802.1Q', stack: 'ether,dot1q,ipv4,udp,vxlan,ether' },
   { label: 'Geneve + 8 B options', stack: 'ether,ipv4,udp,geneve:8,ether' },
@@ -254,6 +247,8 @@ export interface FieldSpan {
 
 export interface LayerSpan {
   kind: string;
+  /** Decoded from inside an ESP payload: its bytes are ciphertext on the wire (start = end = -1). */
+  encrypted?: boolean;
   start: number;
   end: number;
   layer: Layer;
@@ -281,19 +276,25 @@ function bitPattern(bytes: Uint8Array, start: number, nbytes: number, firstBit: 
   return s;
 }
 
-/** Decode bytes and say where every layer and field lies (the hex pane and the tree need both). */
-export function dissect(bytes: Uint8Array): Dissection {
-  const decoded = vk.decodeFrame(bytes);
+/**
+ * Decode bytes and say where every layer and field lies (the hex pane and the tree need both).
+ * With security associations, ESP payloads are decrypted: the layers inside are in the tree but
+ * have no bytes on the wire (start = end = -1); the ESP layer's span covers its ciphertext.
+ */
+export function dissect(bytes: Uint8Array, sa?: vk.SecurityAssociation[]): Dissection {
+  const decoded = vk.decodeFrame(bytes, sa ? { sa } : {});
   const view = new vk.FrameView();
   const n = view.scan(bytes);
   const layers: LayerSpan[] = [];
-  let off = 0;
   for (let i = 0; i < decoded.layers.length; i++) {
     const layer = decoded.layers[i]!;
-    const start = n === decoded.layers.length ? view.start(i) : off;
-    const len = n === decoded.layers.length ? view.length(i) : vk.encodedLength([layer]);
+    if (i >= n) {
+      layers.push({ kind: layer.layer, start: -1, end: -1, layer, fields: Object.keys(layer).filter((k) => k !== 'layer').map((k) => ({ name: k, text: show(layer[k], 16), start: -1, end: -1 })), encrypted: true });
+      continue;
+    }
+    const start = view.start(i);
+    const len = view.length(i);
     const end = start + len;
-    off = end;
     const fields: FieldSpan[] = [];
     const layout = layoutOf(layer);
     let fixedEnd = start;
@@ -326,8 +327,16 @@ export function dissect(bytes: Uint8Array): Dissection {
         if (layer.seq !== undefined) extra('seq', 4);
         break;
       case 'ipv4':
+      case 'ipv6hbh':
+      case 'ipv6dest':
+      case 'tcp':
       case 'geneve':
         if (end > p && layer.options !== undefined && layer.options !== '' && !(Array.isArray(layer.options) && layer.options.length === 0)) extra('options', end - p);
+        break;
+      case 'esp':
+        if (typeof layer.iv === 'string') extra('iv', layer.iv.length / 2);
+        fields.push({ name: i + 1 < decoded.layers.length ? '(encrypted payload, padding, trailer, ICV)' : 'data', text: `${end - p} bytes`, start: p, end });
+        p = end;
         break;
       case 'raw':
         fields.push({ name: 'hex', text: `${len} bytes`, start, end });
@@ -341,9 +350,9 @@ export function dissect(bytes: Uint8Array): Dissection {
 }
 
 /** The current frame as bytes, or the encoder's error (which names the layer and the field). */
-export function encode(layers: readonly Layer[]): { bytes: Uint8Array } | { error: string; index: number; field: string } {
+export function encode(layers: readonly Layer[], sa?: vk.SecurityAssociation[]): { bytes: Uint8Array } | { error: string; index: number; field: string } {
   try {
-    return { bytes: vk.encodeFrame(layers) };
+    return { bytes: vk.encodeFrame(layers, sa ? { sa } : undefined) };
   } catch (e) {
     if (e instanceof vk.EncodeError) return { error: e.message, index: e.index, field: e.field };
     if (e instanceof vk.VirtkitError) return { error: e.message, index: -1, field: '' };

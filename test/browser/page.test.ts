@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bytesToHex, encodeFrame, hexToBytes, readCapture, type Layer } from '../../src/index.js';
+import { bytesToHex, encodeFrame, readCapture, type Layer, type SecurityAssociation } from '../../src/index.js';
 import { PhysicalMemory, FrameAllocator } from '../../src/mem/phys.js';
 import { PageTableBuilder, type PageFlags, type PageSize } from '../../src/mem/builder.js';
 import { PageWalker } from '../../src/mem/walker.js';
@@ -16,6 +16,7 @@ import { vaHi, vaLo } from '../../src/mem/va.js';
 import { NestedWalker } from '../../src/mem/virt/nested.js';
 import { Vm } from '../../src/mem/virt/vm.js';
 import { GOLDEN_PATH } from '../helpers/golden.js';
+import { ROOT } from '../helpers/cli.js';
 import { toolsAvailable } from '../helpers/tools.js';
 import { haveChromium, openSession, SHOTS, type Session } from './browser.js';
 
@@ -25,7 +26,9 @@ interface Vector {
   hex: string;
 }
 const GOLDEN = (JSON.parse(readFileSync(GOLDEN_PATH, 'utf8')) as { vectors: Vector[] }).vectors;
-const golden = (name: string): Vector => GOLDEN.find((v) => v.name === name)!;
+/** ESP frames made by scapy's SecurityAssociation (fixtures/esp), each with its SA. */
+const ESP = (JSON.parse(readFileSync(join(ROOT, 'fixtures', 'esp', 'scapy-esp.json'), 'utf8')) as { vectors: (Vector & { sa: SecurityAssociation[] })[] }).vectors;
+const golden = (name: string): Vector => GOLDEN.find((v) => v.name === name) ?? ESP.find((v) => v.name === name)!;
 
 /**
  * The listed layers as the decoder gives them back (as in test/net/golden.test.ts): a GRE
@@ -94,12 +97,17 @@ describe.skipIf(!RUN)('the page and the browser bundle in headless Chromium', ()
   it('Frames: every stack starts from its golden frame, shown byte for byte', async () => {
     const p = s.page;
     const buttons = await p.$$eval('button[data-stack]', (bs) => bs.map((b) => ({ id: (b as HTMLElement).dataset.stack!, golden: (b as HTMLElement).dataset.golden! })));
-    expect(buttons.map((b) => b.id)).toEqual(['vlan', 'qinq', 'vxlan', 'geneve', 'gre', 'nvgre', 'mpls', 'ipip']);
+    expect(buttons.map((b) => b.id)).toEqual(['vlan', 'qinq', 'vxlan', 'geneve', 'gre', 'nvgre', 'mpls', 'ipip', 'esp']);
     for (const b of buttons) {
       await p.click(`button[data-stack="${b.id}"]`);
       const shown = await p.$eval('#hex-pane', (el) => [...el.querySelectorAll('.bytes span.b')].map((x) => x.textContent).join(''));
       expect(shown, b.id).toBe(golden(b.golden).hex);
     }
+    // ESP: encrypted with the page's SA as scapy did, and decrypted back into the tree.
+    await p.click('button[data-stack="esp"]');
+    expect(await p.$$eval('#tree summary b', (els) => els.map((e) => e.textContent))).toEqual(['ether', 'ipv4', 'esp', 'udp', 'raw']);
+    expect(await p.$$eval('#tree details', (els) => els.map((e) => (e.querySelector('summary')!.textContent ?? '').includes('decrypted')))).toEqual([false, false, false, true, true]);
+    await p.screenshot({ path: join(SHOTS, 'frames-esp.png') });
   });
 
   it('Frames: a VXLAN frame built in the form, its VNI highlighted, an invalid VNI refused, the pcapng checked by tshark', async () => {
