@@ -94,6 +94,28 @@ describe.skipIf(!RUN)('the page and the browser bundle in headless Chromium', ()
     }
   });
 
+  it('the bundle encodes the TCP/ICMPv6/IPv6-extension and ESP golden frames byte for byte, and its decoded layers rebuild them', async () => {
+    type V = { name: string; layers: Layer[]; hex: string; sa?: unknown[] };
+    const ext = (JSON.parse(readFileSync(join(ROOT, 'fixtures', 'vectors', 'golden-ext.json'), 'utf8')) as { vectors: V[] }).vectors;
+    const all: V[] = [...ext, ...ESP];
+    expect(all.length).toBeGreaterThan(60);
+    const results = await s.page.evaluate((vectors: V[]) => {
+      const vk = (window as unknown as { vkBundle: typeof import('../../src/index.js') }).vkBundle;
+      return vectors.map((v) => {
+        const opts = v.sa ? { sa: v.sa as never } : {};
+        const d = vk.decodeFrame(vk.hexToBytes(v.hex)!, opts);
+        return { hex: vk.bytesToHex(vk.encodeFrame(v.layers as never, opts)), error: d.error?.message, rebuilt: vk.bytesToHex(vk.encodeFrame(d.layers as never, opts)), kinds: d.layers.map((l) => l.layer) };
+      });
+    }, all);
+    all.forEach((v, i) => {
+      const r = results[i]!;
+      expect(r.hex, v.name).toBe(v.hex);
+      expect(r.error, v.name).toBeUndefined();
+      expect(r.rebuilt, v.name).toBe(v.hex);
+      expect(r.kinds, v.name).toEqual(v.layers.map((l) => l.layer));
+    });
+  });
+
   it('Frames: every stack starts from its golden frame, shown byte for byte', async () => {
     const p = s.page;
     const buttons = await p.$$eval('button[data-stack]', (bs) => bs.map((b) => ({ id: (b as HTMLElement).dataset.stack!, golden: (b as HTMLElement).dataset.golden! })));
