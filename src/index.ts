@@ -4,3 +4,4 @@ export * from './mem/index.js';
 export * from './net/index.js';
 export * from './net/overhead-mtu.js';
 export * from './pcap/index.js';
+export * from './netsim/index.js';

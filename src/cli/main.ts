@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   virt: () => import('./commands/virt.js'),
   bench: () => import('./commands/bench.js'),
   demo: () => import('./commands/demo.js'),
+  netsim: () => import('./commands/netsim.js'),
   layers: () => import('./commands/layers.js'),
 };
 

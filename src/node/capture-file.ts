@@ -88,9 +88,15 @@ export class CaptureFileWriter {
     return this.out.kind;
   }
 
-  add(frame: Uint8Array, sec: number, nsec: number, comment?: string | readonly string[], interfaceName?: string, linkType?: number): Promise<void> | undefined {
+  /** Declare a pcapng interface ahead of its packets (CaptureChunker.declareInterface). */
+  declareInterface(name: string): void {
     if (this.failed) throw this.failure;
-    this.chunker.add(frame, sec, nsec, comment, interfaceName, linkType);
+    this.chunker.declareInterface(name);
+  }
+
+  add(frame: Uint8Array, sec: number, nsec: number, comment?: string | readonly string[], interfaceName?: string, linkType?: number, flags?: number): Promise<void> | undefined {
+    if (this.failed) throw this.failure;
+    this.chunker.add(frame, sec, nsec, comment, interfaceName, linkType, flags);
     if (this.inFlight < 2) return undefined;
     return this.tail.then(() => {
       if (this.failed) throw this.failure;

@@ -37,10 +37,26 @@ export class CaptureChunker {
   }
 
   /**
-   * Add one packet; `interfaceName` and `linkType` pick (and if new, declare) its pcapng
-   * interface. pcap has one link type, Ethernet: a packet of another is refused.
+   * Declare a pcapng interface now (its Interface Description Block is written at once), so
+   * interfaces get ids in the order declared and appear even when no packet uses them.
    */
-  add(frame: Uint8Array, sec: number, nsec: number, comment?: string | readonly string[], interfaceName?: string, linkType?: number): void {
+  declareInterface(name: string): number {
+    const w = this.writer;
+    const id = w.interfaceId(name);
+    if (w.format !== 'pcapng') return id;
+    while (this.interfacesWritten < w.interfaces.length) {
+      this.reserve(w.interfaceBlockLength(w.interfaces[this.interfacesWritten]!));
+      this.off = w.writeInterfaceBlock(this.buf, this.off, this.interfacesWritten++);
+    }
+    return id;
+  }
+
+  /**
+   * Add one packet; `interfaceName` and `linkType` pick (and if new, declare) its pcapng
+   * interface, `flags` is its pcapng epb_flags (the direction). pcap has one link type, Ethernet:
+   * a packet of another is refused.
+   */
+  add(frame: Uint8Array, sec: number, nsec: number, comment?: string | readonly string[], interfaceName?: string, linkType?: number, flags?: number): void {
     const w = this.writer;
     let id = 0;
     if (linkType !== undefined && linkType !== w.linkType && w.format === 'pcap') {
@@ -53,8 +69,8 @@ export class CaptureChunker {
         this.off = w.writeInterfaceBlock(this.buf, this.off, this.interfacesWritten++);
       }
     }
-    this.reserve(w.maxRecordLength(frame.length, comment));
-    this.off = w.writeRecord(this.buf, this.off, frame, sec, nsec, comment, id);
+    this.reserve(w.maxRecordLength(frame.length, comment, flags));
+    this.off = w.writeRecord(this.buf, this.off, frame, sec, nsec, comment, id, flags);
     this.packets++;
   }
 

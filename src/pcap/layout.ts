@@ -129,6 +129,8 @@ export const OPT_ENDOFOPT = 0;
 export const OPT_COMMENT = 1;
 export const SHB_USERAPPL = 4;
 export const IF_NAME = 2;
+/** Enhanced Packet Block option: 32 flag bits, bits 0-1 the direction (1 inbound, 2 outbound). */
+export const EPB_FLAGS = 2;
 export const IF_TSRESOL = 9;
 export const IF_TSOFFSET = 14;
 

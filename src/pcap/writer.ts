@@ -22,6 +22,7 @@ import {
   OPTION_HEADER,
   OPT_COMMENT,
   OPT_ENDOFOPT,
+  EPB_FLAGS,
   PCAP_FILE_HEADER,
   PCAP_MAGIC_NSEC,
   PCAP_MAGIC_USEC,
@@ -172,8 +173,8 @@ export class CaptureWriter {
     return closeBlock(v, start, off, BT_IDB);
   }
 
-  /** Upper bound of the bytes a record for this frame and comment (or comments) takes. */
-  maxRecordLength(frameLength: number, comment?: string | readonly string[]): number {
+  /** Upper bound of the bytes a record for this frame, comment (or comments) and epb_flags takes. */
+  maxRecordLength(frameLength: number, comment?: string | readonly string[], flags?: number): number {
     if (this.format === 'pcap') return PCAP_RECORD_HEADER.size + frameLength;
     let n = BLOCK_HEADER.size + EPB_BODY.size + frameLength + 3 + BLOCK_TRAILER_SIZE;
     if (typeof comment === 'string') {
@@ -182,14 +183,16 @@ export class CaptureWriter {
       n += OPTION_HEADER.size;
       for (const c of comment) n += OPTION_HEADER.size + c.length * 3 + 3;
     }
+    if (flags !== undefined) n += 2 * OPTION_HEADER.size + 4;
     return n;
   }
 
   /**
    * One packet record: a pcap record header and the frame, or an Enhanced Packet Block with
-   * the comment as opt_comment (pcap has nowhere to put a comment; it is left out).
+   * the comment as opt_comment and `flags` as epb_flags (bits 0-1: direction, 1 inbound,
+   * 2 outbound); pcap has nowhere to put either, they are left out.
    */
-  writeRecord(buf: Uint8Array, off: number, frame: Uint8Array, sec: number, nsec: number, comment?: string | readonly string[], interfaceId = 0): number {
+  writeRecord(buf: Uint8Array, off: number, frame: Uint8Array, sec: number, nsec: number, comment?: string | readonly string[], interfaceId = 0, flags?: number): number {
     checkFrame(frame);
     if (sec < 0) throw new VirtkitError(`time ${formatTime(sec, nsec)} is before 1970: capture timestamps count up from 1970 (a negative if_tsoffset is not written)`);
     if (!(nsec >= 0 && nsec < NS_PER_SEC)) throw new VirtkitError(`timestamp ${sec}s ${nsec}ns is out of range`);
@@ -218,16 +221,24 @@ export class CaptureWriter {
     buf.set(frame, off);
     off += frame.length;
     off = zeroPad(buf, off, start);
+    let options = false;
     if (typeof comment === 'string') {
       if (comment.length > 0) {
         off = writeComment(buf, v, off, comment, start);
-        off = writeOptionHead(v, off, OPT_ENDOFOPT, 0);
+        options = true;
       }
     } else if (comment !== undefined && comment.length > 0) {
       // Several opt_comment options, in order (what decode gives for a packet with several).
       for (const c of comment) off = writeComment(buf, v, off, c, start);
-      off = writeOptionHead(v, off, OPT_ENDOFOPT, 0);
+      options = true;
     }
+    if (flags !== undefined) {
+      off = writeOptionHead(v, off, EPB_FLAGS, 4);
+      v.setUint32(off, flags, LE);
+      off += 4;
+      options = true;
+    }
+    if (options) off = writeOptionHead(v, off, OPT_ENDOFOPT, 0);
     return closeBlock(v, start, off, BT_EPB);
   }
 

@@ -13,9 +13,10 @@ const SUITES: Record<string, () => Promise<{ cases: () => BenchCase[] }>> = {
   encode: () => import('../../../bench/encode.js'),
   pcap: () => import('../../../bench/pcap.js'),
   translate: () => import('../../../bench/translate.js'),
+  netsim: () => import('../../../bench/netsim.js'),
 };
 
-const help = `usage: virtkit bench [translate|encode|pcap] [--json] [--filter NAME] [--time SECONDS]
+const help = `usage: virtkit bench [translate|encode|pcap] (or netsim) [--json] [--filter NAME] [--time SECONDS]
 
 Runs the benchmark suites with benchmark.js (all of them when no suite is named), prints
 ops/s per case and merges the figures into bench/results.json.
@@ -25,7 +26,7 @@ ops/s per case and merges the figures into bench/results.json.
 `;
 
 export const command: Command = {
-  summary: 'run the benchmarks (encode, pcap, translate)',
+  summary: 'run the benchmarks (encode, pcap, translate, netsim)',
   help,
   async run(argv, io) {
     const p = parseArgs(argv, { json: 'bool', filter: 'string', time: 'string' });

@@ -4,9 +4,11 @@
  *     fragmentation-needed + retry, fragmentation and reassembly, jumbo), every frame commented;
  *  2. the encapsulation overhead table, measured by encoding;
  *  3. a translation summary (TLB hit rates with and without PCIDs) and the memory-virtualization
- *     comparison (native, shadow, nested paging).
+ *     comparison (native, shadow, nested paging);
+ *  4. out/netsim-enterprise.pcapng: virtual switches at work (an enterprise switch pair, VLANs
+ *     over a trunk), with the fate of each frame.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs, flagBool, flagString } from '../args.js';
 import type { Command } from '../command.js';
@@ -19,6 +21,9 @@ import { translationSummary } from '../../demo/translation.js';
 import { virtCompareTable } from '../../demo/virt.js';
 import { mtuScenarioPackets } from '../../net/mtu-scenario.js';
 import { writeCaptureFile } from '../../node/build.js';
+import { ENTERPRISE_PAIR } from '../../demo/netsim.js';
+import { EVENT_HEADER, formatEventLine, type EventRecord } from '../../netsim/index.js';
+import { runNetsimDocument } from '../../node/netsim.js';
 
 const help = `usage: virtkit demo [-o OUT.pcapng] [--json]
 
@@ -26,7 +31,9 @@ Writes a capture with one frame of every encapsulation virtkit encodes and the V
 path-MTU story (default out/demo.pcapng; every frame carries a comment saying what it shows),
 and beside it the esp_sa file that decrypts its ESP frames in Wireshark,
 then prints the encapsulation overhead table, a TLB translation summary and the comparison of
-native, shadow and nested paging. --json prints {"file", "packets", "bytes"} only.
+native, shadow and nested paging, and writes out/netsim-enterprise.pcapng (next to OUT): two
+virtual switches with VLANs over a trunk, each frame where it crosses a port (virtkit netsim).
+--json prints {"file", "packets", "bytes"} only.
 `;
 
 export const command: Command = {
@@ -76,6 +83,23 @@ export const command: Command = {
     say();
     say('Memory virtualization (virtkit virt compare):');
     say(virtCompareTable().trimEnd());
+    if (out !== '-') {
+      // Virtual switches: the enterprise pair of fixtures/netsim, next to the demo capture when
+      // that is a file (not when it is a device such as /dev/null).
+      let netsimOut: string | undefined = join(dirname(out), 'netsim-enterprise.pcapng');
+      try {
+        if (!statSync(out).isFile()) netsimOut = undefined;
+      } catch {
+        netsimOut = undefined;
+      }
+      const records: EventRecord[] = [];
+      const sim = await runNetsimDocument(ENTERPRISE_PAIR, { output: netsimOut, onEvent: (r) => records.push(r) });
+      say();
+      say('Virtual switches (virtkit netsim fixtures/netsim/enterprise-pair.json): two switches, VLANs over a trunk');
+      if (netsimOut !== undefined) say(`wrote ${netsimOut}: ${sim.packets} port crossings, an interface per switch port, directions, comments on floods and drops`);
+      say(EVENT_HEADER);
+      for (const r of records) say(formatEventLine(r));
+    }
     return 0;
   },
 };
