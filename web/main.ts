@@ -1,11 +1,12 @@
-/** The page: four views on the browser bundle of virtkit's core, switched by tabs (and #hash). */
+/** The page: five views on the browser bundle of virtkit's core, switched by tabs (and #hash). */
 import { $ } from './dom.js';
 import { mountFrames } from './frames.js';
+import { mountNetsim } from './netsim.js';
 import { mountOverhead } from './overhead.js';
 import { mountPageWalk } from './pagewalk.js';
 import { mountTlb } from './tlb.js';
 
-const VIEWS = ['frames', 'overhead', 'pagewalk', 'tlb'] as const;
+const VIEWS = ['frames', 'overhead', 'pagewalk', 'tlb', 'netsim'] as const;
 type View = (typeof VIEWS)[number];
 
 function show(view: View): void {
@@ -17,10 +18,14 @@ function show(view: View): void {
 }
 
 const overhead = mountOverhead($('#view-overhead'));
-mountFrames($('#view-frames'), (stackId) => overhead.follow(stackId));
+const frames = mountFrames($('#view-frames'), (stackId) => overhead.follow(stackId));
 overhead.follow('vxlan');
 mountPageWalk($('#view-pagewalk'));
 mountTlb($('#view-tlb'));
+mountNetsim($('#view-netsim'), (hex) => {
+  frames.decodeHex(hex);
+  show('frames');
+});
 
 for (const v of VIEWS) $(`#tab-${v}`).addEventListener('click', () => show(v));
 const fromHash = (): View => (VIEWS as readonly string[]).includes(location.hash.slice(1)) ? (location.hash.slice(1) as View) : 'frames';

@@ -15,6 +15,7 @@ import { PageWalker } from '../../src/mem/walker.js';
 import { vaHi, vaLo } from '../../src/mem/va.js';
 import { NestedWalker } from '../../src/mem/virt/nested.js';
 import { Vm } from '../../src/mem/virt/vm.js';
+import { DIR_IN, simulateScenario } from '../../src/netsim/index.js';
 import { GOLDEN_PATH } from '../helpers/golden.js';
 import { ROOT } from '../helpers/cli.js';
 import { toolsAvailable } from '../helpers/tools.js';
@@ -351,6 +352,51 @@ describe.skipIf(!RUN)('the page and the browser bundle in headless Chromium', ()
     await p.click('#tlb-run');
     const inv = await p.$$eval('#tlb-steps li', (lis) => lis.map((li) => [...li.querySelectorAll('.res')].map((r) => r.textContent).join(',')));
     expect(inv).toEqual(['miss,miss', 'miss,miss', 'drop,drop', 'miss,miss', 'hit,hit']);
+  });
+
+  it('Netsim: the default scenario as forwarded by hand, and per port the frames the Node engine sees', async () => {
+    const p = s.page;
+    await p.click('#tab-netsim');
+    const rows = await p.$$eval('#ns-events tr[data-event]', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    // Two switches, VLAN 10 and 20 on each side of a trunk: the ARP request floods VLAN 10 (pc3
+    // only), the reply goes back to the learnt pc1, the VLAN 20 broadcast reaches pc4 only, and a
+    // tagged frame into an access port is dropped (Open vSwitch's access-port rule).
+    expect(rows.map((r) => r.slice(1, 3))).toEqual([
+      ['sw1/pc1', 'sw2/pc3'],
+      ['sw2/pc3', 'sw1/pc1'],
+      ['sw1/pc2', 'sw2/pc4'],
+      ['sw1/pc1', '—'],
+    ]);
+    expect(rows[3]![3]).toContain('access port');
+
+    // Every port's crossings, as the page lists them, equal what the Node build's engine reports.
+    const doc = JSON.parse(await p.inputValue('#ns-scenario')) as unknown;
+    const seen = new Map<string, { time: number; dir: string; hex: string }[]>();
+    simulateScenario(doc, {
+      sink: {
+        frame(port, direction, time, bytes, length) {
+          const list = seen.get(port.name) ?? [];
+          list.push({ time, dir: direction === DIR_IN ? 'in' : 'out', hex: bytesToHex(bytes.subarray(0, length)) });
+          seen.set(port.name, list);
+        },
+      },
+    });
+    const ports = await p.$$eval('#ns-topology button[data-port]', (bs) => bs.map((b) => (b as HTMLElement).dataset.port!));
+    expect(ports).toEqual(['sw1/pc1', 'sw1/pc2', 'sw1/up', 'sw2/up', 'sw2/pc3', 'sw2/pc4']);
+    for (const port of ports) {
+      await p.click(`#ns-topology button[data-port="${port}"]`);
+      const shown = await p.$$eval('#ns-crossings tr[data-hex]', (trs) => trs.map((tr) => ({ time: Number((tr as HTMLElement).dataset.time), dir: tr.querySelectorAll('td')[1]!.textContent!, hex: (tr as HTMLElement).dataset.hex! })));
+      expect(shown, port).toEqual(seen.get(port) ?? []);
+    }
+    // The trunk carries the VLAN 10 request tagged: its bytes open in the Frames view.
+    await p.click('#ns-topology button[data-port="sw2/up"]');
+    const first = (await p.$eval('#ns-crossings tr[data-hex]', (tr) => (tr as HTMLElement).dataset.hex))!;
+    expect(first.slice(24, 32)).toBe('8100000a');
+    await p.screenshot({ path: join(SHOTS, 'netsim.png') });
+    await p.click('#ns-crossings tr[data-hex] button');
+    expect(await p.isVisible('#view-frames')).toBe(true);
+    expect(await p.$eval('#hex-pane', (el) => (el as HTMLElement).dataset.hex)).toBe(first);
+    expect(await p.$$eval('#tree summary b', (els) => els.map((e) => e.textContent))).toEqual(['ether', 'dot1q', 'arp']);
   });
 
   it('the page logged no console error, threw nothing and fetched nothing but its own files', () => {
