@@ -216,6 +216,15 @@ describe.skipIf(!RUN)('the page and the browser bundle in headless Chromium', ()
     const after = (await p.$eval('#hex-pane', (el) => (el as HTMLElement).dataset.hex))!;
     expect(parseInt(after.slice(16 * 2, 18 * 2), 16)).toBe(parseInt(v.hex.slice(16 * 2, 18 * 2), 16) + 4);
 
+    // Every TCP/ICMPv6/IPv6-extension golden frame pasted: its form rebuilds it byte for byte.
+    const ext = (JSON.parse(readFileSync(join(ROOT, 'fixtures', 'vectors', 'golden-ext.json'), 'utf8')) as { vectors: (Vector & { sa?: unknown })[] }).vectors.filter((x) => !x.sa);
+    for (const x of ext) {
+      await p.fill('#paste-hex', x.hex);
+      await p.click('#decode-hex');
+      expect(await p.$eval('#hex-pane', (el) => (el as HTMLElement).dataset.hex), x.name).toBe(x.hex);
+      expect(await p.isHidden('#frame-error'), x.name).toBe(true);
+    }
+
     // A frame cut short: shown byte for byte, with the decoder's error; text that is not hex is refused.
     const cut = golden('vxlan_ipv4').hex.slice(0, 60 * 2);
     await p.fill('#paste-hex', cut);
