@@ -36,3 +36,14 @@ export class EncodeError extends VirtkitError {
 export class UsageError extends VirtkitError {
   override name = 'UsageError';
 }
+
+/** A translation-engine call with bad arguments (batch sizes, access kinds): the call and why. */
+export class MmuError extends VirtkitError {
+  override name = 'MmuError';
+  constructor(
+    readonly call: string,
+    readonly reason: string,
+  ) {
+    super(`${call}: ${reason}`);
+  }
+}

@@ -174,6 +174,23 @@ describe('build -o keeps the existing file when anything fails', () => {
   });
 });
 
+describe('an interrupted run', () => {
+  it('Ctrl-C halfway: exit 130, the old capture as it was, no temporary file left', async () => {
+    const { path, bytes } = existingCapture('interrupted');
+    const spec = join(dir, 'long.jsonl');
+    writeFileSync(spec, (JSON.stringify(FIRST_FRAME) + '\n').repeat(400_000));
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'bin.js'), 'build', spec, '-o', path], { stdio: 'ignore' });
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // Wait until the temporary file exists (the run is under way), then interrupt it.
+    for (let i = 0; i < 400 && !readdirSync(dir).some((n) => n.includes('.virtkit-')); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(readdirSync(dir).some((n) => n.includes('.virtkit-'))).toBe(true);
+    child.kill('SIGINT');
+    expect(await closed).toBe(130);
+    expect(readFileSync(path)).toEqual(bytes);
+    noLeftovers();
+  });
+});
+
 describe('standard output errors', () => {
   it('stdout on a full disk: one line, exit 2, no stack trace', () => {
     const spec = join(dir, 'full-stdout.json');

@@ -87,6 +87,15 @@ interface Side {
 
 const PCID_OF = { A: 1, B: 2 } as const;
 
+/** Entry i of the TLB, read through its exported entry layout (tlb.ts), or undefined when invalid. */
+function entryOf(tlb: vk.Tlb, i: number): { vpn: number; size: number; pcid: number; global: boolean } | undefined {
+  if (!tlb.valid(i)) return undefined;
+  const e = i * vk.ENTRY_INTS;
+  const tagHi = tlb.ent[e + vk.E_TAG_HI]!;
+  const ctx = tlb.ent[e + vk.E_CTX]!;
+  return { vpn: (tagHi >>> 2) * 4294967296 + (tlb.ent[e + vk.E_TAG_LO]! >>> 0), size: tagHi & 3, pcid: ctx & 0xfff, global: (ctx & vk.GLOBAL_CTX) !== 0 };
+}
+
 export function mountTlb(root: HTMLElement): void {
   const traceBox = h('textarea', { id: 'tlb-trace', rows: 18, spellcheck: 'false' });
   traceBox.value = DEFAULT_TRACE;
@@ -177,12 +186,12 @@ export function mountTlb(root: HTMLElement): void {
   function findTouched(tlb: vk.Tlb, va: bigint): number {
     const vpn = Number(BigInt.asUintN(57, va) >> 12n);
     for (let i = 0; i < tlb.size; i++) {
-      if (tlb.key[i] !== vpn * 4) continue;
-      const ctx = tlb.ctx[i]!;
-      if ((ctx & 0x1000) !== 0 || (ctx & 0xfff) === tlb.pcid) return i;
+      const e = entryOf(tlb, i);
+      if (e && e.size === 0 && e.vpn === vpn && (e.global || e.pcid === tlb.pcid)) return i;
     }
     return -1;
   }
+
   function render(): void {
     stepsEl.replaceChildren(
       ...steps.map((s, i) =>
@@ -213,16 +222,14 @@ export function mountTlb(root: HTMLElement): void {
       const cells: HTMLElement[] = [];
       for (let w = 0; w < ways; w++) {
         const i = tlb.arrBase[0]! + s * ways + w;
-        const k = tlb.key[i]!;
-        if (k < 0) {
+        const e = entryOf(tlb, i);
+        if (!e) {
           cells.push(h('td', { class: 'tlbe empty' }, '—'));
           continue;
         }
-        const ctx = tlb.ctx[i]!;
-        const tag = ctx & 0x1000 ? 'global' : `PCID ${ctx & 0xfff}`;
-        const vpn = (k - (k % 4)) / 4;
+        const tag = e.global ? 'global' : `PCID ${e.pcid}`;
         const cls = i === side.touched ? (last === 'hit' ? 'tlbe hit' : 'tlbe fill') : 'tlbe';
-        cells.push(h('td', { class: cls, 'data-entry': i }, h('div', { class: 'mono' }, `VPN ${hex(vpn)}`), h('div', { class: 'mono' }, `→ ${hex(tlb.frame[i]!)}`), h('div', { class: 'tag' }, tag)));
+        cells.push(h('td', { class: cls, 'data-entry': i }, h('div', { class: 'mono' }, `VPN ${hex(e.vpn)}`), h('div', { class: 'mono' }, `→ ${hex(tlb.frameOf(i))}`), h('div', { class: 'tag' }, tag)));
       }
       rows.push(h('tr', {}, h('th', {}, String(s)), ...cells));
     }

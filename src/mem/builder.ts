@@ -6,8 +6,12 @@
  */
 import { VirtkitError } from '../errors.js';
 import { FrameAllocator, MemoryError, type PhysicalMemory } from './phys.js';
-import { encodeEntry, entryFrame, LO_P, LO_PS, LO_RW, LO_US, LO_FRAME_4K, HI_FRAME, leafSize } from './pte.js';
-import { formatVa, isCanonical, tableIndex, vaHi, vaLo } from './va.js';
+import { encodeEntry, entryFrame, LO_P, LO_RW, LO_US, leafSize } from './pte.js';
+import { pageSizeOfBytes, sizeName } from './format.js';
+import { MAP_ALREADY, MAP_INSIDE_LARGE, MAP_OK, MAP_TABLE_BELOW, MappingLimitError, RadixTables, type RadixFormat, type RadixWalkLimits } from './radix.js';
+import { formatVa, isCanonical, vaHi, vaLo } from './va.js';
+
+export { sizeName };
 
 export type PageSize = 4096 | 0x200000 | 0x40000000;
 
@@ -62,11 +66,11 @@ export function splitCr3(cr3: number): { root: number; pcid: number } {
   return { root: cr3Root(cr3), pcid: cr3Pcid(cr3) };
 }
 
-const SIZE_LEVEL: Record<number, number> = { 4096: 1, 0x200000: 2, 0x40000000: 3 };
-
-export function sizeName(size: number): string {
-  return size === 4096 ? '4K' : size === 0x200000 ? '2M' : size === 0x40000000 ? '1G' : String(size);
-}
+/** x86-64 entries for the radix engine: present = P; a table link is present, writable and user. */
+export const X86_RADIX: RadixFormat = {
+  present: (lo) => (lo & LO_P) !== 0,
+  link: (pa) => ({ lo: ((pa % TWO32) | LO_P | LO_RW | LO_US) >>> 0, hi: Math.floor(pa / TWO32) }),
+};
 
 export class PageTableBuilder {
   readonly cr3: number;
@@ -86,7 +90,13 @@ export class PageTableBuilder {
     this.maxPhyAddr = maxPhyAddr;
     this.allocator = opts.allocator ?? new FrameAllocator(mem, opts.tablesAt ?? 0x100000, opts.tablesEnd ?? mem.size);
     this.cr3 = this.allocTable(0n);
+    this.tables = new RadixTables(mem, X86_RADIX, this.cr3, levels, () => this.allocTable(this.mapping));
   }
+
+  /** The engine doing the work. */
+  readonly tables: RadixTables;
+  /** The address being mapped (for the message if no frame is left for a table). */
+  private mapping = 0n;
 
   private allocTable(va: bigint): number {
     try {
@@ -104,7 +114,7 @@ export class PageTableBuilder {
   /** Map [va, va+size) to [pa, pa+size). */
   map(va: bigint, pa: number, size: PageSize, flags: PageFlags): void {
     this.checkVa(va);
-    const leafLevel = SIZE_LEVEL[size];
+    const leafLevel = pageSizeOfBytes(size)?.level;
     if (leafLevel === undefined) throw new BuilderError(va, `page size ${String(size)} is not 4K, 2M or 1G`);
     const name = sizeName(size);
     if (BigInt.asUintN(64, va) % BigInt(size) !== 0n) throw new BuilderError(va, `not aligned to its ${name} page`);
@@ -112,43 +122,14 @@ export class PageTableBuilder {
     if (pa % size !== 0) throw new BuilderError(va, `pa 0x${pa.toString(16)} is not aligned to its ${name} page`);
     if (pa + size > 2 ** this.maxPhyAddr) throw new BuilderError(va, `pa 0x${pa.toString(16)} + ${name} is beyond MAXPHYADDR (${this.maxPhyAddr} bits)`);
     if (flags.pkey !== undefined && !(Number.isInteger(flags.pkey) && flags.pkey >= 0 && flags.pkey <= 15)) throw new BuilderError(va, `pkey ${flags.pkey} is out of range 0..15`);
-    const hi = vaHi(va);
-    const lo = vaLo(va);
-    const mem = this.mem;
-    // Check the whole path for conflicts before allocating anything, so a refused mapping
-    // leaves the tables as they were.
-    let table = this.cr3;
-    for (let level = this.levels; level > leafLevel; level--) {
-      const ea = table + tableIndex(hi, lo, level) * 8;
-      const elo = mem.readLo(ea);
-      if ((elo & LO_P) === 0) break; // tables below are new (empty): no conflict possible
-      if ((elo & LO_PS) !== 0 && level <= 3) {
-        throw new BuilderError(va, `overlaps the ${sizeName(leafSize(level))} page already mapped at ${formatVa(this.pageBase(va, level))}`);
-      }
-      table = entryFrame(elo, mem.readHi(ea), level);
-      if (level - 1 === leafLevel) {
-        const llo = mem.readLo(table + tableIndex(hi, lo, leafLevel) * 8);
-        if ((llo & LO_P) !== 0) {
-          if (leafLevel > 1 && (llo & LO_PS) === 0) throw new BuilderError(va, `a page table is already there (smaller pages are mapped inside this ${name} range)`);
-          throw new BuilderError(va, `already mapped (${sizeName(leafSize(leafLevel))} page at ${formatVa(this.pageBase(va, leafLevel))})`);
-        }
-      }
-    }
-    // Now create the path and write the leaf.
-    table = this.cr3;
-    for (let level = this.levels; level > leafLevel; level--) {
-      const ea = table + tableIndex(hi, lo, level) * 8;
-      const elo = mem.readLo(ea);
-      if ((elo & LO_P) === 0) {
-        const next = this.allocTable(va);
-        mem.write64(ea, (next % TWO32 | LO_P | LO_RW | LO_US) >>> 0, Math.floor(next / TWO32));
-        table = next;
-      } else {
-        table = (mem.readHi(ea) & HI_FRAME) * TWO32 + ((elo & LO_FRAME_4K) >>> 0);
-      }
-    }
     const e = this.leafEntry(va, pa, leafLevel, flags);
-    mem.write64(table + tableIndex(hi, lo, leafLevel) * 8, e.lo, e.hi);
+    this.mapping = va;
+    const r = this.tables.map(vaHi(va), vaLo(va), leafLevel, e.lo, e.hi);
+    if (r === MAP_OK) return;
+    const at = this.tables.stopLevel;
+    if (r === MAP_INSIDE_LARGE) throw new BuilderError(va, `overlaps the ${sizeName(leafSize(at))} page already mapped at ${formatVa(RadixTables.pageBase(va, at))}`);
+    if (r === MAP_TABLE_BELOW) throw new BuilderError(va, `a page table is already there (smaller pages are mapped inside this ${name} range)`);
+    if (r === MAP_ALREADY) throw new BuilderError(va, `already mapped (${sizeName(leafSize(at))} page at ${formatVa(RadixTables.pageBase(va, at))})`);
   }
 
   private leafEntry(va: bigint, pa: number, level: number, f: PageFlags): { lo: number; hi: number } {
@@ -163,38 +144,18 @@ export class PageTableBuilder {
     }
   }
 
-  private pageBase(va: bigint, level: number): bigint {
-    const size = BigInt(leafSize(level));
-    return BigInt.asUintN(64, va) - (BigInt.asUintN(64, va) % size);
-  }
-
-  /** Walk to the leaf covering va: [entry address, level] of a present leaf, or throws. */
-  private presentLeaf(va: bigint, what: string): [number, number] {
-    this.checkVa(va);
-    const ea = this.leafEntryAddress(va);
-    const lo = ea < 0 ? 0 : this.mem.readLo(ea);
-    if ((lo & LO_P) === 0) throw new BuilderError(va, `cannot ${what}: not mapped`);
-    return [ea, this.levelOf(va, ea)];
-  }
-
-  private levelOf(va: bigint, leafEa: number): number {
-    for (let level = 1; level <= this.levels; level++) if (this.entryAddress(va, level) === leafEa) return level;
-    return -1;
-  }
-
   /** Clears the leaf covering va (tables stay, empty or not, as most kernels leave them). */
   unmap(va: bigint): void {
-    const [ea] = this.presentLeaf(va, 'unmap');
-    this.mem.write64(ea, 0, 0);
+    this.checkVa(va);
+    if (!this.tables.unmap(vaHi(va), vaLo(va))) throw new BuilderError(va, 'cannot unmap: not mapped');
   }
 
   /** Rewrites the flags of the leaf covering va; its frame and page size stay. */
   protect(va: bigint, flags: PageFlags): void {
-    const [ea, level] = this.presentLeaf(va, 'protect');
+    this.checkVa(va);
     if (flags.pkey !== undefined && !(Number.isInteger(flags.pkey) && flags.pkey >= 0 && flags.pkey <= 15)) throw new BuilderError(va, `pkey ${flags.pkey} is out of range 0..15`);
-    const frame = entryFrame(this.mem.readLo(ea), this.mem.readHi(ea), level);
-    const e = this.leafEntry(va, frame, level, flags);
-    this.mem.write64(ea, e.lo, e.hi);
+    const done = this.tables.protect(vaHi(va), vaLo(va), (lo, hi, level) => this.leafEntry(va, entryFrame(lo, hi, level), level, flags));
+    if (!done) throw new BuilderError(va, 'cannot protect: not mapped');
   }
 
   /** Physical address of the entry at `level` (1 = PTE … 5) on the path to va, or -1 when the path stops earlier. */
@@ -209,46 +170,19 @@ export class PageTableBuilder {
     return this.descend(va, 1);
   }
 
+  private descend(va: bigint, level: number): number {
+    if (!isCanonical(va, this.levels)) return -1;
+    const ea = this.tables.descend(vaHi(va), vaLo(va), level);
+    this.descendLevel = this.tables.stopLevel;
+    return ea;
+  }
+
   /** Level of the entry descend() last returned. */
   private descendLevel = 0;
 
-  /**
-   * Follow the tables towards va down to `level`: the address of the entry there, or of the
-   * entry where the path stops earlier (not present, or a 2M/1G leaf), with its level in
-   * descendLevel; -1 for a non-canonical va or a table outside memory.
-   */
-  private descend(va: bigint, level: number): number {
-    if (!isCanonical(va, this.levels)) return -1;
-    const hi = vaHi(va);
-    const lo = vaLo(va);
-    let table = this.cr3;
-    for (let l: number = this.levels; ; l--) {
-      const ea = table + tableIndex(hi, lo, l) * 8;
-      this.descendLevel = l;
-      if (l === level) return ea;
-      const elo = this.mem.readLo(ea);
-      if ((elo & LO_P) === 0 || ((elo & LO_PS) !== 0 && l <= 3)) return ea;
-      table = entryFrame(elo, this.mem.readHi(ea), l);
-      if (table + 4096 > this.mem.size) return -1;
-    }
-  }
-
   /** Frames holding page tables (for shadow paging's write protection and size reports), ascending. */
   tableFrames(): number[] {
-    const seen = new Set<number>();
-    const visit = (table: number, level: number): void => {
-      if (seen.has(table) || table + 4096 > this.mem.size) return;
-      seen.add(table);
-      if (level === 1) return;
-      for (let i = 0; i < 512; i++) {
-        const ea = table + i * 8;
-        const lo = this.mem.readLo(ea);
-        if ((lo & LO_P) === 0 || ((lo & LO_PS) !== 0 && level <= 3)) continue;
-        visit(entryFrame(lo, this.mem.readHi(ea), level), level - 1);
-      }
-    };
-    visit(this.cr3, this.levels);
-    return [...seen].sort((a, b) => a - b);
+    return this.tables.tableFrames();
   }
 }
 
@@ -276,18 +210,10 @@ export interface TableLoop {
   table: number;
 }
 
-/** Bounds on the work of walkMappings over a hostile image. */
-export interface MappingWalkLimits {
-  /** Leaves yielded at most; one more is a MappingLimitError (default 2^20). */
-  maxLeaves?: number;
-  /** Tables visited at most (aliased tables are visited once per path); default 2^18. */
-  maxTables?: number;
-}
+/** Bounds on the work of walkMappings over a hostile image (the radix engine's). */
+export type MappingWalkLimits = RadixWalkLimits;
 
-/** walkMappings went past a limit: the image aliases tables far more than a real one would. */
-export class MappingLimitError extends VirtkitError {
-  override name = 'MappingLimitError';
-}
+export { MappingLimitError };
 
 /**
  * Every present leaf reachable from cr3, in virtual-address order (lower half, then upper half,
@@ -301,51 +227,14 @@ export class MappingLimitError extends VirtkitError {
  * the leaves up to 512^levels. Depth is bounded by `levels`: no recursion on the data.
  */
 export function* walkMappings(mem: PhysicalMemory, cr3: number, levels: 4 | 5, limits: MappingWalkLimits = {}): Generator<LeafMapping | TableLoop> {
-  const maxLeaves = limits.maxLeaves ?? 1 << 20;
-  const maxTables = limits.maxTables ?? 1 << 18;
   const vaBits = levels === 5 ? 57 : 48;
   const signExtend = (va: bigint): bigint => BigInt.asUintN(64, BigInt.asIntN(vaBits, va));
-  // The path: table, next index and VA prefix per level (index = level).
-  const table = new Array<number>(levels + 1).fill(0);
-  const next = new Array<number>(levels + 1).fill(0);
-  const prefix = new Array<bigint>(levels + 1).fill(0n);
-  let leaves = 0;
-  let tables = 1;
-  let level: number = levels;
-  table[level] = cr3Root(cr3);
-  mem.check(table[level]!, 4096);
-  while (level <= levels) {
-    const i = next[level]!;
-    if (i === 512) {
-      level++;
-      continue;
-    }
-    next[level] = i + 1;
-    const ea = table[level]! + i * 8;
-    const lo = mem.readLo(ea);
-    if ((lo & LO_P) === 0) continue;
-    const hi = mem.readHi(ea);
-    const va = prefix[level]! | (BigInt(i) << BigInt(3 + 9 * level));
-    const ps = (lo & LO_PS) !== 0;
-    if (level >= 4 && ps) continue;
-    if (level === 1 || ps) {
-      if (++leaves > maxLeaves) throw new MappingLimitError(`more than ${maxLeaves} mappings: the tables are aliased (entries sharing tables multiply the leaves)`);
-      yield { va: signExtend(va), pa: entryFrame(lo, hi, level), size: leafSize(level), level, entryPa: ea, lo, hi };
-      continue;
-    }
-    const child = entryFrame(lo, hi, level);
-    let onPath = false;
-    for (let l = level; l <= levels; l++) if (table[l] === child) onPath = true;
-    if (onPath) {
-      yield { loop: true, va: signExtend(va), level, entryPa: ea, table: child };
-      continue;
-    }
-    if (++tables > maxTables) throw new MappingLimitError(`more than ${maxTables} page-table visits: the tables are aliased (entries sharing tables)`);
-    mem.check(child, 4096);
-    level--;
-    table[level] = child;
-    next[level] = 0;
-    prefix[level] = va;
+  const tables = new RadixTables(mem, X86_RADIX, cr3Root(cr3), levels, () => {
+    throw new MemoryError(0, 'listing allocates nothing');
+  });
+  for (const e of tables.entries(limits)) {
+    if (e.loop) yield { loop: true, va: signExtend(e.addr), level: e.level, entryPa: e.entryPa, table: e.table };
+    else yield { va: signExtend(e.addr), pa: entryFrame(e.lo, e.hi, e.level), size: leafSize(e.level), level: e.level, entryPa: e.entryPa, lo: e.lo, hi: e.hi };
   }
 }
 

@@ -10,3 +10,5 @@ export * from './tlb.js';
 export * from './mmu.js';
 export * from './tlb-presets.js';
 export * from './tlb-switch.js';
+export { PAGE_SIZES, pageSizeOfLevel, pageSizeOfBytes, KIND_LEAF, KIND_ALL, fieldExists, fieldBits, readField, type BitField, type PageSizeInfo } from './format.js';
+export * from './radix.js';

@@ -14,11 +14,9 @@
  */
 import { VirtkitError } from '../errors.js';
 
-export const KIND_TABLE = 1;
-export const KIND_PAGE = 2;
-export const KIND_LARGE = 4;
-const KIND_LEAF = KIND_PAGE | KIND_LARGE;
-const KIND_ALL = KIND_TABLE | KIND_PAGE | KIND_LARGE;
+import { KIND_ALL, KIND_LARGE, KIND_LEAF, KIND_PAGE, KIND_TABLE, LO_PS as FORMAT_PS, PAGE_SIZES, HI_ADDRESS, entryKind, fieldHalf, fieldMask, fieldShift, type BitField } from './format.js';
+
+export { KIND_TABLE, KIND_PAGE, KIND_LARGE, entryKind };
 
 // Bit positions (within lo unless the name says HI; HI positions are bit - 32).
 export const BIT_P = 0;
@@ -29,7 +27,7 @@ export const BIT_PCD = 4;
 export const BIT_A = 5;
 export const BIT_D = 6;
 /** PS in PDPTE/PDE (must be 0 in PML4E/PML5E); PAT in a PTE. */
-export const BIT_PS = 7;
+export const BIT_PS = 7; // format.ts LO_PS, shared with EPT
 export const BIT_PAT_4K = 7;
 export const BIT_G = 8;
 /** PAT of a 2 MiB/1 GiB leaf. */
@@ -47,18 +45,18 @@ export const LO_PWT = 1 << BIT_PWT;
 export const LO_PCD = 1 << BIT_PCD;
 export const LO_A = 1 << BIT_A;
 export const LO_D = 1 << BIT_D;
-export const LO_PS = 1 << BIT_PS;
+export const LO_PS = FORMAT_PS;
 export const LO_G = 1 << BIT_G;
 export const LO_PAT_LARGE = 1 << BIT_PAT_LARGE;
 export const HI_XD = 0x8000_0000;
 /** Frame address bits 31:12 of a table/4 KiB entry. */
-export const LO_FRAME_4K = 0xffff_f000;
+export const LO_FRAME_4K = PAGE_SIZES[0]!.loFrameMask;
 /** Frame address bits 31:21 of a 2 MiB leaf (bits 20:13 reserved, 12 PAT). */
-export const LO_FRAME_2M = 0xffe0_0000;
+export const LO_FRAME_2M = PAGE_SIZES[1]!.loFrameMask;
 /** Frame address bits 31:30 of a 1 GiB leaf (bits 29:13 reserved, 12 PAT). */
-export const LO_FRAME_1G = 0xc000_0000;
+export const LO_FRAME_1G = PAGE_SIZES[2]!.loFrameMask;
 /** Frame address bits 51:32 (before the MAXPHYADDR check). */
-export const HI_FRAME = 0x000f_ffff;
+export const HI_FRAME = HI_ADDRESS;
 /** Reserved in a 2 MiB leaf: bits 20:13. */
 export const LO_RSVD_2M = 0x001f_e000;
 /** Reserved in a 1 GiB leaf: bits 29:13. */
@@ -68,18 +66,8 @@ const TWO32 = 4294967296;
 
 export type EntryFieldName = 'p' | 'w' | 'u' | 'pwt' | 'pcd' | 'a' | 'd' | 'ps' | 'pat' | 'g' | 'avl' | 'avlHi' | 'pkey' | 'nx';
 
-export interface EntryField {
-  name: EntryFieldName;
-  /** 0 = lo (bits 31:0), 1 = hi (bits 63:32). */
-  half: 0 | 1;
-  shift: number;
-  /** Width mask after shifting (1 for a flag). */
-  mask: number;
-  /** KIND_* bits of the entries in which these bits mean this. */
-  kinds: number;
-  /** SDM name and meaning. */
-  what: string;
-}
+/** An x86-64 entry field, in the common format of format.ts. */
+export type EntryField = BitField & { readonly name: EntryFieldName };
 
 /**
  * Every bit of an entry except the frame address, by kind. `avl` and `avlHi` are the bits the
@@ -87,23 +75,23 @@ export interface EntryField {
  * bits 6, 8 and 11:9 and 62:52; in a leaf bits 11:9 and 58:52 (62:59 are the protection key).
  */
 export const ENTRY_FIELDS: readonly EntryField[] = [
-  { name: 'p', half: 0, shift: BIT_P, mask: 1, kinds: KIND_ALL, what: 'P: present' },
-  { name: 'w', half: 0, shift: BIT_RW, mask: 1, kinds: KIND_ALL, what: 'R/W: writes allowed' },
-  { name: 'u', half: 0, shift: BIT_US, mask: 1, kinds: KIND_ALL, what: 'U/S: user-mode accesses allowed' },
-  { name: 'pwt', half: 0, shift: BIT_PWT, mask: 1, kinds: KIND_ALL, what: 'PWT: page-level write-through' },
-  { name: 'pcd', half: 0, shift: BIT_PCD, mask: 1, kinds: KIND_ALL, what: 'PCD: page-level cache disable' },
-  { name: 'a', half: 0, shift: BIT_A, mask: 1, kinds: KIND_ALL, what: 'A: accessed' },
-  { name: 'd', half: 0, shift: BIT_D, mask: 1, kinds: KIND_LEAF, what: 'D: dirty' },
-  { name: 'ps', half: 0, shift: BIT_PS, mask: 1, kinds: KIND_TABLE | KIND_LARGE, what: 'PS: page size (reserved in PML4E/PML5E)' },
-  { name: 'pat', half: 0, shift: BIT_PAT_4K, mask: 1, kinds: KIND_PAGE, what: 'PAT (4 KiB page)' },
-  { name: 'pat', half: 0, shift: BIT_PAT_LARGE, mask: 1, kinds: KIND_LARGE, what: 'PAT (2 MiB/1 GiB page)' },
-  { name: 'g', half: 0, shift: BIT_G, mask: 1, kinds: KIND_LEAF, what: 'G: global' },
-  { name: 'avl', half: 0, shift: 0, mask: 0xf40, kinds: KIND_TABLE, what: 'ignored bits 6, 8, 11:9 (in place)' },
-  { name: 'avl', half: 0, shift: 0, mask: 0xe00, kinds: KIND_LEAF, what: 'ignored bits 11:9 (in place)' },
-  { name: 'avlHi', half: 1, shift: 0, mask: 0x7ff0_0000, kinds: KIND_TABLE, what: 'ignored bits 62:52 (in place in hi)' },
-  { name: 'avlHi', half: 1, shift: 0, mask: 0x07f0_0000, kinds: KIND_LEAF, what: 'ignored bits 58:52 (in place in hi)' },
-  { name: 'pkey', half: 1, shift: HI_SHIFT_PKEY, mask: 0xf, kinds: KIND_LEAF, what: 'protection key, bits 62:59' },
-  { name: 'nx', half: 1, shift: HI_BIT_XD, mask: 1, kinds: KIND_ALL, what: 'XD: execute disable (reserved when EFER.NXE = 0)' },
+  { name: 'p', bit: BIT_P, width: 1, kinds: KIND_ALL, what: 'P: present' },
+  { name: 'w', bit: BIT_RW, width: 1, kinds: KIND_ALL, what: 'R/W: writes allowed' },
+  { name: 'u', bit: BIT_US, width: 1, kinds: KIND_ALL, what: 'U/S: user-mode accesses allowed' },
+  { name: 'pwt', bit: BIT_PWT, width: 1, kinds: KIND_ALL, what: 'PWT: page-level write-through' },
+  { name: 'pcd', bit: BIT_PCD, width: 1, kinds: KIND_ALL, what: 'PCD: page-level cache disable' },
+  { name: 'a', bit: BIT_A, width: 1, kinds: KIND_ALL, what: 'A: accessed' },
+  { name: 'd', bit: BIT_D, width: 1, kinds: KIND_LEAF, what: 'D: dirty' },
+  { name: 'ps', bit: BIT_PS, width: 1, kinds: KIND_TABLE | KIND_LARGE, what: 'PS: page size (reserved in PML4E/PML5E)' },
+  { name: 'pat', bit: BIT_PAT_4K, width: 1, kinds: KIND_PAGE, what: 'PAT (4 KiB page)' },
+  { name: 'pat', bit: BIT_PAT_LARGE, width: 1, kinds: KIND_LARGE, what: 'PAT (2 MiB/1 GiB page)' },
+  { name: 'g', bit: BIT_G, width: 1, kinds: KIND_LEAF, what: 'G: global' },
+  { name: 'avl', bit: 6, width: 6, inPlace: 0xf40, kinds: KIND_TABLE, what: 'ignored bits 6, 8, 11:9 (in place)' },
+  { name: 'avl', bit: 9, width: 3, inPlace: 0xe00, kinds: KIND_LEAF, what: 'ignored bits 11:9 (in place)' },
+  { name: 'avlHi', bit: 52, width: 11, inPlace: 0x7ff0_0000, kinds: KIND_TABLE, what: 'ignored bits 62:52 (in place in hi)' },
+  { name: 'avlHi', bit: 52, width: 7, inPlace: 0x07f0_0000, kinds: KIND_LEAF, what: 'ignored bits 58:52 (in place in hi)' },
+  { name: 'pkey', bit: 32 + HI_SHIFT_PKEY, width: 4, kinds: KIND_LEAF, what: 'protection key, bits 62:59' },
+  { name: 'nx', bit: 32 + HI_BIT_XD, width: 1, kinds: KIND_ALL, what: 'XD: execute disable (reserved when EFER.NXE = 0)' },
 ];
 
 /** A field list per kind, derived once from ENTRY_FIELDS. */
@@ -116,19 +104,12 @@ const FIELDS_BY_KIND: Record<number, readonly EntryField[]> = {
 /** Frame-address mask in lo for a kind and level (big pages lose their low bits, and PAT). */
 export function loFrameMask(level: number, ps: boolean): number {
   if (!ps || level === 1 || level >= 4) return LO_FRAME_4K;
-  return level === 2 ? LO_FRAME_2M : LO_FRAME_1G;
-}
-
-/** The kind of an entry at a level: PS decides at levels 2 and 3; PTEs are pages; 4/5 are tables. */
-export function entryKind(lo: number, level: number): number {
-  if (level === 1) return KIND_PAGE;
-  if ((level === 2 || level === 3) && (lo & LO_PS) !== 0) return KIND_LARGE;
-  return KIND_TABLE;
+  return PAGE_SIZES[level - 1]!.loFrameMask;
 }
 
 /** Page size (bytes) of a leaf at a level: 4 KiB, 2 MiB, 1 GiB. */
 export function leafSize(level: number): number {
-  return level === 1 ? 0x1000 : level === 2 ? 0x20_0000 : 0x4000_0000;
+  return PAGE_SIZES[level - 1]!.size;
 }
 
 /**
@@ -215,8 +196,9 @@ export function decodeEntry(lo: number, hi: number, level: number): DecodedEntry
   };
   const rec = e as unknown as Record<string, number | boolean>;
   for (const f of FIELDS_BY_KIND[kind]!) {
-    const v = ((f.half === 0 ? lo : hi) >>> f.shift) & f.mask;
-    rec[f.name] = f.mask === 1 ? v === 1 : v >>> 0;
+    const mask = fieldMask(f);
+    const v = ((fieldHalf(f) === 0 ? lo : hi) >>> fieldShift(f)) & mask;
+    rec[f.name] = mask === 1 ? v === 1 : v >>> 0;
   }
   return e;
 }
@@ -255,14 +237,15 @@ export function encodeEntry(input: EntryInput | DecodedEntry, level: number): En
       throw new PteError(name, `does not exist in a level-${level} ${kind === KIND_TABLE ? 'table' : 'leaf'} entry`);
     }
     const v = typeof value === 'boolean' ? (value ? 1 : 0) : value;
-    if (f.mask === 1 || f.shift !== 0) {
-      if (!Number.isInteger(v) || v < 0 || v > f.mask) throw new PteError(name, `${v} is out of range 0..${f.mask}`);
-      if (f.half === 0) lo |= v << f.shift;
-      else hi |= v << f.shift;
+    const mask = fieldMask(f);
+    if (f.inPlace === undefined) {
+      if (!Number.isInteger(v) || v < 0 || v > mask) throw new PteError(name, `${v} is out of range 0..${mask}`);
+      if (fieldHalf(f) === 0) lo |= v << fieldShift(f);
+      else hi |= v << fieldShift(f);
     } else {
       // In-place ignored bits: must lie inside the mask.
-      if (!Number.isInteger(v) || (v & ~f.mask) !== 0 || v < 0) throw new PteError(name, `0x${v.toString(16)} has bits outside 0x${f.mask.toString(16)}`);
-      if (f.half === 0) lo |= v;
+      if (!Number.isInteger(v) || (v & ~mask) !== 0 || v < 0) throw new PteError(name, `0x${v.toString(16)} has bits outside 0x${mask.toString(16)}`);
+      if (fieldHalf(f) === 0) lo |= v;
       else hi |= v;
     }
   }

@@ -4,24 +4,32 @@
  * (12 bits, CR4.PCIDE) and a VPID (16 bits, 0 = the host), with global entries that match any
  * PCID of their VPID.
  *
- * Layout: every array of a TLB lives in ONE set of typed arrays (entry i of array a is at
- * base[a] + set * ways + way), so the lookup is integer math on typed arrays, monomorphic and
- * allocation-free:
- *   key[i]   = VPN * 4 + size code (0 = 4K, 1 = 2M, 2 = 1G), or -1 when the entry is invalid.
- *              The VPN is taken from the low 57 bits of the address (enough for LA57; canonical
- *              addresses are sign-extended above, so those bits name the page uniquely). Keeping
- *              the size in the key lets one array hold several page sizes (Skylake's STLB holds
- *              4K and 2M) without a 4K entry ever answering for a 2M page with the same number.
- *   ctx[i]   = (VPID << 13) | (global ? 0x1000 : PCID). A lookup compares it with the current
- *              context and with the current VPID's "global" context: two integer compares.
- *   frame[i] = physical base of the page (a double: physical addresses reach 2^52).
- *   flags[i] = RIGHT_W | RIGHT_U | RIGHT_NX (effective over the walk) | TLB_DIRTY.
- *   stamp[i] = LRU: the clock of the last use; FIFO: the clock of the fill.
+ * Layout: every entry of every array lives in ONE buffer, ENTRY_INTS (8) int32 per entry — entry
+ * i of array a is at base[a] + set * ways + way — read through an Int32Array (`ent`) and a
+ * Float64Array view of the same bytes (`entF`). One object, one bounds check, one cache line
+ * for everything a lookup or a fill touches:
+ *   ent[8i + E_TAG_LO] = VPN bits 31:0 (int32).
+ *   ent[8i + E_TAG_HI] = (VPN bits above 31) << 2 | size code (0 = 4K, 1 = 2M, 2 = 1G), or -1
+ *              when the entry is invalid. The VPN is taken from the low 57 bits of the address
+ *              (enough for LA57; canonical addresses are sign-extended above, so those bits name
+ *              the page uniquely). Keeping the size in the tag lets one array hold several page
+ *              sizes (Skylake's STLB holds 4K and 2M) without a 4K entry ever answering for a 2M
+ *              page with the same number.
+ *   ent[8i + E_CTX]    = (VPID << 13) | (global ? 0x1000 : PCID). A lookup compares it with the
+ *              current context and with the current VPID's "global" context.
+ *   ent[8i + E_FLAGS]  = RIGHT_W | RIGHT_U | RIGHT_NX (effective over the walk) | TLB_DIRTY.
+ *   entF[4i + F_STAMP] = LRU: the clock of the last use; FIFO: the clock of the fill.
+ *   entF[4i + F_FRAME] = physical base of the page (a double: physical addresses reach 2^52).
+ * The functions below (tlbTagLo, tlbTagHi, tlbSet, statSlot) are the one statement of these
+ * encodings; the Mmu's batch loops use them or literals asserted equal to them at load.
  *
  * What the flush operations drop is the x86 rule for each operation; the Mmu (mmu.ts) maps the
  * instructions (INVLPG, MOV to CR3, INVPCID, MOV to CR4) onto them.
  */
 import { VirtkitError } from '../errors.js';
+import { PAGE_SIZES, SIZE_1G, SIZE_2M, SIZE_4K, assertLiteral, sizeIndexOfShift } from './format.js';
+
+export { SIZE_4K, SIZE_2M, SIZE_1G, sizeIndexOfShift };
 
 export class TlbError extends VirtkitError {
   override name = 'TlbError';
@@ -57,17 +65,47 @@ export interface TlbOptions {
 
 export const TLB_DIRTY = 8;
 /** Context bit that marks a global entry (in place of the PCID). */
-const GLOBAL_CTX = 0x1000;
+export const GLOBAL_CTX = 0x1000;
 
-export const SIZE_4K = 0;
-export const SIZE_2M = 1;
-export const SIZE_1G = 2;
-export const SIZE_SHIFTS: readonly PageShift[] = [12, 21, 30];
-export const SIZE_NAMES = ['4K', '2M', '1G'] as const;
+export const SIZE_SHIFTS: readonly PageShift[] = PAGE_SIZES.map((p) => p.shift);
+export const SIZE_NAMES = PAGE_SIZES.map((p) => p.name);
+
+// ---- the entry layout ----
+/** int32 slots per entry. */
+export const ENTRY_INTS = 8;
+export const E_TAG_LO = 0;
+export const E_TAG_HI = 1;
+export const E_CTX = 2;
+export const E_FLAGS = 3;
+/** Float64 slots (of 4 per entry). */
+export const F_STAMP = 2;
+export const F_FRAME = 3;
+/** E_TAG_HI of an invalid entry. */
+export const TAG_INVALID = -1;
+
+/** The context of a PCID (or GLOBAL_CTX) in a VPID. */
+export function tlbContext(vpid: number, pcidOrGlobal: number): number {
+  return (vpid << 13) | pcidOrGlobal;
+}
+/** VPN bits 31:0 of (vaHi:vaLo) for pages of `shift` (low 57 bits of the address), as int32. */
+export function tlbTagLo(vaHi: number, vaLo: number, shift: number): number {
+  return (vaLo >>> shift) | ((vaHi & 0x1ffffff) << (32 - shift));
+}
+/** The VPN bits above 31 and the size code (SIZE_*), as one int32. */
+export function tlbTagHi(vaHi: number, shift: number, sizeIndex: number): number {
+  return (((vaHi & 0x1ffffff) >>> shift) << 2) | sizeIndex;
+}
+/**
+ * The set of a page in an array of `sets` sets: the low VPN bits when sets is a power of two
+ * (mask = sets − 1), else the whole 64-bit VPN mod sets.
+ */
+export function tlbSet(vaHi: number, vaLo: number, shift: number, mask: number, sets: number): number {
+  return mask >= 0 ? tlbTagLo(vaHi, vaLo, shift) & mask : fullVpn(vaHi, vaLo, shift) % sets;
+}
 
 /** 2^(32 - shift): the weight of the high half in a page number (no Math.pow on the hot path). */
 function vpnScale(shift: number): number {
-  return shift === 12 ? 1048576 : shift === 21 ? 2048 : 4;
+  return PAGE_SIZES[sizeIndexOfShift(shift)]!.vpnScale;
 }
 
 /**
@@ -79,18 +117,27 @@ function fullVpn(vaHi: number, vaLo: number, shift: number): number {
   return (vaHi >>> 0) * vpnScale(shift) + (vaLo >>> shift);
 }
 
-/** Size index (SIZE_*) of a page shift. */
-export function sizeIndexOfShift(shift: number): number {
-  return shift === 12 ? SIZE_4K : shift === 21 ? SIZE_2M : SIZE_1G;
+
+// Statistics counters, per (level, size): Float64Array at statSlot(level, size, ST_*).
+export const ST_HITS = 0;
+export const ST_MISSES = 1;
+export const ST_FILLS = 2;
+export const ST_EVICTIONS = 3;
+export const ST_FLUSHES = 4;
+const STAT_COUNT = 5;
+
+/** The counter of (level 0 = L1 / 1 = STLB, size index, ST_*). */
+export function statSlot(level: number, sizeIndex: number, k: number): number {
+  return (level * 3 + sizeIndex) * STAT_COUNT + k;
 }
 
-// Statistics counters, per (level, size): Float64Array at ((level * 3 + size) * STAT_COUNT + k).
-const ST_HITS = 0;
-const ST_MISSES = 1;
-const ST_FILLS = 2;
-const ST_EVICTIONS = 3;
-const ST_FLUSHES = 4;
-const STAT_COUNT = 5;
+// The batch loops spell the 4K encodings as literals: keep them equal to the functions above.
+assertLiteral('4K VPN scale', 1048576, PAGE_SIZES[0]!.vpnScale);
+assertLiteral('tag-hi of 4K page, hi57 = 0x1ffffff', tlbTagHi(0x1ffffff, 12, SIZE_4K), ((0x1ffffff >>> 12) << 2) | 0);
+assertLiteral('L1 4K hits slot', 0, statSlot(0, SIZE_4K, ST_HITS));
+assertLiteral('L1 4K misses slot', 1, statSlot(0, SIZE_4K, ST_MISSES));
+assertLiteral('L1 4K fills slot', 2, statSlot(0, SIZE_4K, ST_FILLS));
+assertLiteral('L1 4K evictions slot', 3, statSlot(0, SIZE_4K, ST_EVICTIONS));
 
 export interface TlbCounters {
   /** Lookups at this level for this page size (hits + misses). */
@@ -157,22 +204,19 @@ export class Tlb {
 
   // ---- entries ----
   readonly size: number;
-  readonly key: Float64Array;
-  readonly ctx: Int32Array;
-  readonly frame: Float64Array;
-  readonly flags: Int32Array;
-  readonly stamp: Float64Array;
-  /** Arguments of place() that are doubles (see there). */
-  private readonly scratch = new Float64Array(4);
-  /** Level (0 = L1, 1 = L2) and size index of each entry's array (for stats). */
+  /** Every entry, ENTRY_INTS int32 each (layout above). */
+  readonly ent: Int32Array;
+  /** The same bytes as doubles: stamps and frames. */
+  readonly entF: Float64Array;
+  /** Level (0 = L1, 1 = L2) of each entry's array (for stats). */
   private readonly entryLevel: Uint8Array;
   /** Replacement clock (stamps); public so the Mmu's batch loop can keep it in a local. */
   clock = 0;
 
-  // ---- context ----
+  // ---- context: the one place the current PCID and VPID live ----
   pcid = 0;
   vpid = 0;
-  /** (VPID << 13) | PCID of the current context, and the current VPID's global context. */
+  /** tlbContext(VPID, PCID) of the current context, and the current VPID's global context. */
   curCtx = 0;
   curGlobal = GLOBAL_CTX;
 
@@ -222,11 +266,10 @@ export class Tlb {
       }
     });
     this.size = total;
-    this.key = new Float64Array(total).fill(-1);
-    this.ctx = new Int32Array(total);
-    this.frame = new Float64Array(total);
-    this.flags = new Int32Array(total);
-    this.stamp = new Float64Array(total);
+    const buf = new ArrayBuffer(total * ENTRY_INTS * 4);
+    this.ent = new Int32Array(buf);
+    this.entF = new Float64Array(buf);
+    for (let i = 0; i < total; i++) this.ent[i * ENTRY_INTS + E_TAG_HI] = TAG_INVALID;
     this.entryLevel = new Uint8Array(total);
     for (let a = 0; a < specs.length; a++) {
       this.entryLevel.fill(a < this.l1Count ? 0 : 1, this.arrBase[a]!, this.arrBase[a]! + specs[a]!.entries);
@@ -239,15 +282,34 @@ export class Tlb {
     if (!(vpid >= 0 && vpid <= 0xffff && Number.isInteger(vpid))) throw new TlbError(`VPID ${vpid} is out of range 0..65535`);
     this.pcid = pcid;
     this.vpid = vpid;
-    this.curCtx = (vpid << 13) | pcid;
-    this.curGlobal = (vpid << 13) | GLOBAL_CTX;
+    this.curCtx = tlbContext(vpid, pcid);
+    this.curGlobal = tlbContext(vpid, GLOBAL_CTX);
+  }
+
+  /** Whether entry i is valid. */
+  valid(i: number): boolean {
+    return this.ent[i * ENTRY_INTS + E_TAG_HI]! !== TAG_INVALID;
+  }
+  /** Entry i's physical page base. */
+  frameOf(i: number): number {
+    return this.entF[i * 4 + F_FRAME]!;
+  }
+  /** Entry i's flags (RIGHT_* | TLB_DIRTY). */
+  flagsOf(i: number): number {
+    return this.ent[i * ENTRY_INTS + E_FLAGS]!;
+  }
+  /** Every entry's stamp, in entry order (tests compare replacement state with it). */
+  stamps(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.size; i++) out.push(this.entF[i * 4 + F_STAMP]!);
+    return out;
   }
 
   /**
    * Find the entry translating (vaHi:vaLo) for the current context: the L1 arrays first (every
    * size), then the STLB; an STLB hit is copied into the L1 array for its size. Returns the entry
-   * index (its frame and flags are in frame[] / flags[], hitShift says the page size) or -1 on a
-   * miss (then record the miss with recordMiss once the walk says the page size).
+   * index (frameOf / flagsOf read it, hitShift says the page size) or -1 on a miss (then record
+   * the miss with recordMiss once the walk says the page size).
    */
   lookup(vaHi: number, vaLo: number): number {
     return this.lookupFrom(vaHi, vaLo, false);
@@ -258,73 +320,69 @@ export class Tlb {
    * nothing (the Mmu's batch loop): the result and the counters are the same.
    */
   lookupFrom(vaHi: number, vaLo: number, l1FourKMissed: boolean): number {
-    const hi57 = vaHi & 0x1ffffff;
-    // Unrolled: L1 4K, 2M, 1G, then the STLB (each probe is a small function V8 inlines).
     let a = l1FourKMissed ? -1 : this.l1ForSize[0]!;
-    let i = a >= 0 ? this.probe(a, 0, hi57, vaLo, vaHi) : -1;
+    let i = a >= 0 ? this.probe(a, 0, vaHi, vaLo) : -1;
     if (i >= 0) return this.l1Hit(i, 0);
     a = this.l1ForSize[1]!;
-    i = a >= 0 ? this.probe(a, 1, hi57, vaLo, vaHi) : -1;
+    i = a >= 0 ? this.probe(a, 1, vaHi, vaLo) : -1;
     if (i >= 0) return this.l1Hit(i, 1);
     a = this.l1ForSize[2]!;
-    i = a >= 0 ? this.probe(a, 2, hi57, vaLo, vaHi) : -1;
+    i = a >= 0 ? this.probe(a, 2, vaHi, vaLo) : -1;
     if (i >= 0) return this.l1Hit(i, 2);
     for (let s = 0; s < 3; s++) {
       a = this.l2ForSize[s]!;
       if (a < 0) continue;
-      i = this.probe(a, s, hi57, vaLo, vaHi);
-      if (i >= 0) return this.l2Hit(i, s, hi57, vaLo, vaHi);
+      i = this.probe(a, s, vaHi, vaLo);
+      if (i >= 0) return this.l2Hit(i, s, vaHi, vaLo);
     }
     return -1;
   }
 
-  /** The entry of array a (holding size s) that translates the page for the current context, or -1. */
-  private probe(a: number, s: number, hi57: number, vaLo: number, vaHi: number): number {
-    const shift = s === 0 ? 12 : s === 1 ? 21 : 30;
-    const head = vaLo >>> shift;
-    const vpn = hi57 * (s === 0 ? 1048576 : s === 1 ? 2048 : 4) + head;
-    const k = vpn * 4 + s;
-    const mask = this.arrMask[a]!;
+  /** The first entry of set `set` of array a with these tags seen by the current context, or -1. */
+  private find(a: number, set: number, tLo: number, tHi: number): number {
     const ways = this.arrWays[a]!;
-    const set = mask >= 0 ? (head | (hi57 << (32 - shift))) & mask : fullVpn(vaHi, vaLo, shift) % this.arrSets[a]!;
     const base = this.arrBase[a]! + set * ways;
     const end = base + ways;
-    const keys = this.key;
+    const ent = this.ent;
+    const cur = this.curCtx;
+    const glob = this.curGlobal;
     for (let i = base; i < end; i++) {
-      if (keys[i] === k) {
-        const c = this.ctx[i]!;
-        if (c === this.curCtx || c === this.curGlobal) return i;
+      const e = i * 8; // ENTRY_INTS
+      if (ent[e]! === tLo && ent[e + 1]! === tHi) {
+        const c = ent[e + 2]!;
+        if (c === cur || c === glob) return i;
       }
     }
     return -1;
   }
 
+  /** The entry of array a (holding size s) that translates the page for the current context, or -1. */
+  private probe(a: number, s: number, vaHi: number, vaLo: number): number {
+    const shift = SIZE_SHIFTS[s]!;
+    const set = tlbSet(vaHi, vaLo, shift, this.arrMask[a]!, this.arrSets[a]!);
+    return this.find(a, set, tlbTagLo(vaHi, vaLo, shift), tlbTagHi(vaHi, shift, s));
+  }
+
   private l1Hit(i: number, s: number): number {
-    if (this.policyCode === POLICY_LRU) this.stamp[i] = ++this.clock;
-    this.hitShift = s === 0 ? 12 : s === 1 ? 21 : 30;
+    if (this.policyCode === POLICY_LRU) this.entF[i * 4 + F_STAMP] = ++this.clock;
+    this.hitShift = SIZE_SHIFTS[s]!;
     this.hitLevel = 1;
-    this.counters[s * STAT_COUNT + ST_HITS]!++;
+    this.counters[statSlot(0, s, ST_HITS)]!++;
     return i;
   }
 
   /** STLB hit: the L1 array for the size (if any) missed, and takes a copy. */
-  private l2Hit(i: number, s: number, hi57: number, vaLo: number, vaHi: number): number {
-    if (this.policyCode === POLICY_LRU) this.stamp[i] = ++this.clock;
-    const shift = s === 0 ? 12 : s === 1 ? 21 : 30;
-    this.hitShift = shift;
+  private l2Hit(i: number, s: number, vaHi: number, vaLo: number): number {
+    if (this.policyCode === POLICY_LRU) this.entF[i * 4 + F_STAMP] = ++this.clock;
+    this.hitShift = SIZE_SHIFTS[s]!;
     this.hitLevel = 2;
-    this.counters[(3 + s) * STAT_COUNT + ST_HITS]!++;
+    this.counters[statSlot(1, s, ST_HITS)]!++;
     const a1 = this.l1ForSize[s]!;
     if (a1 < 0) return i;
-    this.counters[s * STAT_COUNT + ST_MISSES]!++;
-    const head = vaLo >>> shift;
-    const vpn = hi57 * vpnScale(shift) + head;
-    const sc = this.scratch;
-    sc[0] = vpn * 4 + s;
-    sc[1] = head | (hi57 << (32 - shift));
-    sc[2] = fullVpn(vaHi, vaLo, shift);
-    sc[3] = this.frame[i]!;
-    return this.place(a1, s, this.ctx[i]!, this.flags[i]!);
+    this.counters[statSlot(0, s, ST_MISSES)]!++;
+    const e = i * ENTRY_INTS;
+    const ent = this.ent;
+    return this.placeTags(a1, ent[e + E_TAG_LO]!, ent[e + E_TAG_HI]!, tlbSet(vaHi, vaLo, this.hitShift, this.arrMask[a1]!, this.arrSets[a1]!), ent[e + E_CTX]!, this.entF[i * 4 + F_FRAME]!, ent[e + E_FLAGS]!);
   }
 
   /**
@@ -332,8 +390,8 @@ export class Tlb {
    * the STLB for that size (where the core has an array for it).
    */
   recordMiss(sizeIndex: number): void {
-    if (this.l1ForSize[sizeIndex]! >= 0) this.counters[sizeIndex * STAT_COUNT + ST_MISSES]!++;
-    if (this.l2ForSize[sizeIndex]! >= 0) this.counters[(3 + sizeIndex) * STAT_COUNT + ST_MISSES]!++;
+    if (this.l1ForSize[sizeIndex]! >= 0) this.counters[statSlot(0, sizeIndex, ST_MISSES)]!++;
+    if (this.l2ForSize[sizeIndex]! >= 0) this.counters[statSlot(1, sizeIndex, ST_MISSES)]!++;
   }
 
   /**
@@ -343,81 +401,50 @@ export class Tlb {
    * when the core has no L1 array for the size, -1 when it has neither).
    */
   fill(vaHi: number, vaLo: number, sizeIndex: number, frame: number, flags: number, global: boolean): number {
-    const hi57 = vaHi & 0x1ffffff;
-    const shift = sizeIndex === 0 ? 12 : sizeIndex === 1 ? 21 : 30;
-    const vpnLo = (vaLo >>> shift) | (hi57 << (32 - shift));
-    const vpn = hi57 * (sizeIndex === 0 ? 1048576 : sizeIndex === 1 ? 2048 : 4) + (vaLo >>> shift);
-    const k = vpn * 4 + sizeIndex;
+    const shift = SIZE_SHIFTS[sizeIndex]!;
+    const tLo = tlbTagLo(vaHi, vaLo, shift);
+    const tHi = tlbTagHi(vaHi, shift, sizeIndex);
     const c = global ? this.curGlobal : this.curCtx;
-    const a2 = this.l2ForSize[sizeIndex]!;
     let idx = -1;
-    const setVpn = fullVpn(vaHi, vaLo, shift);
-    const sc = this.scratch;
-    sc[0] = k;
-    sc[1] = vpnLo;
-    sc[2] = setVpn;
-    sc[3] = frame;
-    if (a2 >= 0) idx = this.place(a2, sizeIndex, c, flags);
+    const a2 = this.l2ForSize[sizeIndex]!;
+    if (a2 >= 0) idx = this.placeTags(a2, tLo, tHi, tlbSet(vaHi, vaLo, shift, this.arrMask[a2]!, this.arrSets[a2]!), c, frame, flags);
     const a1 = this.l1ForSize[sizeIndex]!;
-    if (a1 >= 0) idx = this.place(a1, sizeIndex, c, flags);
+    if (a1 >= 0) idx = this.placeTags(a1, tLo, tHi, tlbSet(vaHi, vaLo, shift, this.arrMask[a1]!, this.arrSets[a1]!), c, frame, flags);
     return idx;
   }
 
   /**
-   * Write one entry into array a: over a matching entry, else an invalid way, else the victim.
-   * The doubles come in scratch[] (key, VPN low 32 bits, full VPN, frame): passed as arguments
-   * to a call V8 does not inline they would be boxed, one allocation per fill. vpnLo picks the
-   * set when the set count is a power of two, the full 64-bit VPN otherwise.
+   * Write one entry into set `set` of array a: over a matching entry (the same page as this
+   * context sees it, or with the context being installed), else the first invalid way, else
+   * victimWay's choice.
    */
-  private place(a: number, s: number, c: number, flags: number): number {
-    const sc = this.scratch;
-    const k = sc[0]!;
-    const vpnLo = sc[1]!;
-    const setVpn = sc[2]!;
-    const frame = sc[3]!;
-    const mask = this.arrMask[a]!;
+  private placeTags(a: number, tLo: number, tHi: number, set: number, c: number, frame: number, flags: number): number {
     const ways = this.arrWays[a]!;
-    const set = mask >= 0 ? vpnLo & mask : setVpn % this.arrSets[a]!;
     const base = this.arrBase[a]! + set * ways;
     const end = base + ways;
-    const keys = this.key;
-    const stamps = this.stamp;
+    const ent = this.ent;
     const cur = this.curCtx;
     const glob = this.curGlobal;
-    // One pass over the set: an entry this context already sees for the page (rewritten in
-    // place), else the first invalid way, else the policy's victim (oldest stamp for LRU/FIFO).
     let victim = -1;
     let free = -1;
-    let oldest = base;
-    let oldestStamp = Infinity;
     for (let i = base; i < end; i++) {
-      const ki = keys[i]!;
-      if (ki === k) {
-        const ci = this.ctx[i]!;
-        // The same page as seen by this context (its own or a global entry of its VPID), or the
-        // same page with the context being installed (a global fill over a global entry).
+      const e = i * ENTRY_INTS;
+      const h = ent[e + E_TAG_HI]!;
+      if (h === tHi && ent[e + E_TAG_LO]! === tLo) {
+        const ci = ent[e + E_CTX]!;
         if (ci === cur || ci === glob || ci === c) {
           victim = i;
           break;
         }
       }
-      if (ki < 0) {
-        if (free < 0) free = i;
-      } else {
-        const t = stamps[i]!;
-        if (t < oldestStamp) {
-          oldestStamp = t;
-          oldest = i;
-        }
-      }
+      if (h === TAG_INVALID && free < 0) free = i;
     }
-    const level = a < this.l1Count ? 0 : 1;
-    const ci = (level * 3 + s) * STAT_COUNT;
+    const slot = statSlot(a < this.l1Count ? 0 : 1, tHi & 3, 0);
     if (victim < 0) {
       if (free >= 0) victim = free;
       else {
-        victim = this.policyCode === POLICY_RANDOM ? base + (this.rng.next() % ways) : oldest;
-        this.counters[ci + ST_EVICTIONS]!++;
+        victim = this.victimWay(base, ways);
+        this.counters[slot + ST_EVICTIONS]!++;
       }
     }
     if ((c & GLOBAL_CTX) !== 0) {
@@ -425,30 +452,37 @@ export class Tlb {
       // entries of that VPID, so no context ever sees two entries for one page (the processor
       // is "always free to invalidate additional entries", SDM 4.10.4.1), and a lookup's answer is unique.
       const v = c >>> 13;
-      for (let i = base; i < end; i++) if (i !== victim && keys[i] === k && this.ctx[i]! >>> 13 === v) this.drop(i);
+      for (let i = base; i < end; i++) {
+        const e = i * ENTRY_INTS;
+        if (i !== victim && ent[e + E_TAG_HI]! === tHi && ent[e + E_TAG_LO]! === tLo && ent[e + E_CTX]! >>> 13 === v) this.drop(i);
+      }
     }
-    keys[victim] = k;
-    this.ctx[victim] = c;
-    this.frame[victim] = frame;
-    this.flags[victim] = flags;
-    this.stamp[victim] = ++this.clock;
-    this.counters[ci + ST_FILLS]!++;
+    const e = victim * ENTRY_INTS;
+    ent[e + E_TAG_LO] = tLo;
+    ent[e + E_TAG_HI] = tHi;
+    ent[e + E_CTX] = c;
+    ent[e + E_FLAGS] = flags;
+    this.entF[victim * 4 + F_STAMP] = ++this.clock;
+    this.entF[victim * 4 + F_FRAME] = frame;
+    this.counters[slot + ST_FILLS]!++;
     return victim;
   }
 
   /**
-   * The first entry with the smallest stamp in [base, base + ways): place()'s LRU/FIFO victim
-   * among valid entries. For 4 ways a branch-free tournament (comparison results as 0/1):
-   * stamps in a set come in any order, so a compare-and-branch scan mispredicts about every
-   * other way, which costs more than the rest of a TLB fill.
+   * The replacement victim in a full set [base, base + ways): random (xorshift32) or the first
+   * entry with the smallest stamp (LRU: least recently used; FIFO: first filled). For 4 ways a
+   * branch-free tournament (comparison results as 0/1): stamps in a set come in any order, so a
+   * compare-and-branch scan mispredicts about every other way, which costs more than the rest of
+   * a TLB fill.
    */
-  oldestWay(base: number, ways: number): number {
-    const stamps = this.stamp;
+  victimWay(base: number, ways: number): number {
+    if (this.policyCode === POLICY_RANDOM) return base + (this.rng.next() % ways);
+    const f = this.entF;
     if (ways === 4) {
-      const a = stamps[base]!;
-      const b = stamps[base + 1]!;
-      const c = stamps[base + 2]!;
-      const d = stamps[base + 3]!;
+      const a = f[base * 4 + 2]!; // F_STAMP
+      const b = f[base * 4 + 6]!;
+      const c = f[base * 4 + 10]!;
+      const d = f[base * 4 + 14]!;
       // Selections by arithmetic, not ?: (V8 turns ?: into branches). Stamps are integers
       // below 2^53, so a + (b - a) * x is exactly a or b.
       const x = +(b < a); // ties keep the first way
@@ -459,9 +493,9 @@ export class Tlb {
       return base + x + z * (2 + y - x);
     }
     let oldest = base;
-    let oldestStamp = stamps[base]!;
+    let oldestStamp = f[base * 4 + F_STAMP]!;
     for (let i = base + 1; i < base + ways; i++) {
-      const t = stamps[i]!;
+      const t = f[i * 4 + F_STAMP]!;
       if (t < oldestStamp) {
         oldestStamp = t;
         oldest = i;
@@ -471,10 +505,10 @@ export class Tlb {
   }
 
   private drop(i: number): void {
-    const k = this.key[i]!;
-    this.key[i] = -1;
-    const s = k % 4;
-    this.counters[(this.entryLevel[i]! * 3 + s) * STAT_COUNT + ST_FLUSHES]!++;
+    const e = i * ENTRY_INTS;
+    const s = this.ent[e + E_TAG_HI]! & 3;
+    this.ent[e + E_TAG_HI] = TAG_INVALID;
+    this.counters[statSlot(this.entryLevel[i]!, s, ST_FLUSHES)]!++;
   }
 
   /**
@@ -483,23 +517,22 @@ export class Tlb {
    * VPID for that page.
    */
   invalidatePage(vaHi: number, vaLo: number, pcid: number, includeGlobal: boolean): void {
-    const hi57 = vaHi & 0x1ffffff;
-    const own = (this.vpid << 13) | pcid;
+    const own = tlbContext(this.vpid, pcid);
     const glob = includeGlobal ? this.curGlobal : -1;
+    const ent = this.ent;
     for (let a = 0; a < this.arrayCount; a++) {
       const forSize = a < this.l1Count ? this.l1ForSize : this.l2ForSize;
       for (let s = 0; s < 3; s++) {
         if (forSize[s] !== a) continue;
         const shift = SIZE_SHIFTS[s]!;
-        const vpnLo = (vaLo >>> shift) | (hi57 << (32 - shift));
-        const vpn = hi57 * vpnScale(shift) + (vaLo >>> shift);
-        const k = vpn * 4 + s;
-        const mask = this.arrMask[a]!;
+        const tLo = tlbTagLo(vaHi, vaLo, shift);
+        const tHi = tlbTagHi(vaHi, shift, s);
         const ways = this.arrWays[a]!;
-        const set = mask >= 0 ? vpnLo & mask : fullVpn(vaHi, vaLo, shift) % this.arrSets[a]!;
-        const base = this.arrBase[a]! + set * ways;
+        const base = this.arrBase[a]! + tlbSet(vaHi, vaLo, shift, this.arrMask[a]!, this.arrSets[a]!) * ways;
         for (let i = base; i < base + ways; i++) {
-          if (this.key[i] === k && (this.ctx[i] === own || this.ctx[i] === glob)) this.drop(i);
+          const e = i * ENTRY_INTS;
+          const c = ent[e + E_CTX]!;
+          if (ent[e + E_TAG_HI]! === tHi && ent[e + E_TAG_LO]! === tLo && (c === own || c === glob)) this.drop(i);
         }
       }
     }
@@ -510,54 +543,62 @@ export class Tlb {
     this.invalidatePage(vaHi, vaLo, this.pcid, true);
   }
 
+  /** Drop every valid entry whose context satisfies `which`. */
+  private dropWhere(which: (ctx: number) => boolean): void {
+    const ent = this.ent;
+    for (let i = 0; i < this.size; i++) {
+      const e = i * ENTRY_INTS;
+      if (ent[e + E_TAG_HI]! !== TAG_INVALID && which(ent[e + E_CTX]!)) this.drop(i);
+    }
+  }
+
   /** Drop every non-global entry tagged `pcid` in the current VPID. */
   flushPcid(pcid: number): void {
-    const own = (this.vpid << 13) | pcid;
-    for (let i = 0; i < this.size; i++) if (this.key[i]! >= 0 && this.ctx[i] === own) this.drop(i);
+    const own = tlbContext(this.vpid, pcid);
+    this.dropWhere((c) => c === own);
   }
 
   /** Drop every non-global entry of the current VPID (all PCIDs). */
   flushNonGlobal(): void {
     const v = this.vpid;
-    for (let i = 0; i < this.size; i++) {
-      const c = this.ctx[i]!;
-      if (this.key[i]! >= 0 && c >>> 13 === v && (c & GLOBAL_CTX) === 0) this.drop(i);
-    }
+    this.dropWhere((c) => c >>> 13 === v && (c & GLOBAL_CTX) === 0);
   }
 
   /** Drop every entry of one VPID, global ones too (INVVPID single-context; a VM's context switch). */
   flushVpid(vpid: number): void {
-    for (let i = 0; i < this.size; i++) if (this.key[i]! >= 0 && this.ctx[i]! >>> 13 === vpid) this.drop(i);
+    this.dropWhere((c) => c >>> 13 === vpid);
   }
 
   /** Drop every entry of every context and VPID. */
   flushAll(): void {
-    for (let i = 0; i < this.size; i++) if (this.key[i]! >= 0) this.drop(i);
+    this.dropWhere(() => true);
   }
 
   /** Valid entries now held (all levels). */
   get validEntries(): number {
     let n = 0;
-    for (let i = 0; i < this.size; i++) if (this.key[i]! >= 0) n++;
+    for (let i = 0; i < this.size; i++) if (this.valid(i)) n++;
     return n;
   }
 
   /**
-   * The valid entries of one array, sorted, as "set:vpn:ctx" descriptions: for tests comparing
-   * contents with a reference model (not the hot path).
+   * The valid entries of one array, sorted, as "set:size:vpn:vpid:ctx" descriptions: for tests
+   * comparing contents with a reference model (not the hot path).
    */
   contents(array: number): string[] {
     const out: string[] = [];
     const base = this.arrBase[array]!;
     const n = this.arrSets[array]! * this.arrWays[array]!;
     for (let i = base; i < base + n; i++) {
-      const k = this.key[i]!;
-      if (k < 0) continue;
+      if (!this.valid(i)) continue;
+      const e = i * ENTRY_INTS;
+      const tHi = this.ent[e + E_TAG_HI]!;
+      const s = tHi & 3;
+      const vpn = (tHi >>> 2) * 4294967296 + (this.ent[e + E_TAG_LO]! >>> 0);
       const set = Math.floor((i - base) / this.arrWays[array]!);
-      const s = k % 4;
-      const c = this.ctx[i]!;
+      const c = this.ent[e + E_CTX]!;
       const tag = c & GLOBAL_CTX ? 'g' : String(c & 0xfff);
-      out.push(`${set}:${SIZE_NAMES[s]}:${(k - s) / 4}:${c >>> 13}:${tag}`);
+      out.push(`${set}:${SIZE_NAMES[s]}:${vpn}:${c >>> 13}:${tag}`);
     }
     return out.sort();
   }
@@ -566,7 +607,7 @@ export class Tlb {
   stats(): TlbStats {
     const mk = (level: number): TlbStats['l1'] => {
       const one = (s: number): TlbCounters => {
-        const ci = (level * 3 + s) * STAT_COUNT;
+        const ci = statSlot(level, s, 0);
         const c = this.counters;
         return {
           accesses: c[ci + ST_HITS]! + c[ci + ST_MISSES]!,

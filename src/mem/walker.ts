@@ -12,7 +12,8 @@
  * can apply the same rules without copying them.
  */
 import { MemoryError, type PhysicalMemory } from './phys.js';
-import { HI_FRAME, LO_A, LO_D, LO_FRAME_1G, LO_FRAME_2M, LO_FRAME_4K, LO_PS, reservedHiMask, reservedLoMask } from './pte.js';
+import { HI_FRAME, LO_A, LO_D, LO_FRAME_4K, LO_PS, reservedHiMask, reservedLoMask } from './pte.js';
+import { PAGE_SIZES, assertLiteral } from './format.js';
 import { isCanonicalHi, tableIndex } from './va.js';
 
 export const ACCESS_READ = 0;
@@ -133,6 +134,57 @@ const ACCESS_FAULTS = (() => {
 export function pfErrorCode(access: number, user: boolean, nxe: boolean, smep: boolean): number {
   return (access === ACCESS_WRITE ? PFEC_W : 0) | (user ? PFEC_U : 0) | (access === ACCESS_EXEC && (nxe || smep) ? PFEC_I : 0);
 }
+
+/** The result fields a leaf fills (PageWalker's, which NestedWalker shares). */
+export interface LeafResult {
+  pa: number;
+  frame: number;
+  pageShift: number;
+  memType: number;
+  global: number;
+  dirty: number;
+  pkey: number;
+  leafLo: number;
+}
+
+/**
+ * The one leaf-to-translation: the page a present leaf (lo, hi) at `level` maps, with the
+ * offset of vaLo, its memory-type selector PAT·4 + PCD·2 + PWT (PAT is bit 7 in a PTE, bit 12 in
+ * a large leaf: SDM 11.12.3), G, D and the protection key.
+ */
+export function leafToTranslation(r: LeafResult, lo: number, hi: number, level: number, vaLo: number): void {
+  const size = PAGE_SIZES[level - 1]!;
+  r.pageShift = size.shift;
+  r.frame = (hi & HI_FRAME) * TWO32 + ((lo & size.loFrameMask) >>> 0);
+  r.pa = r.frame + (vaLo & size.offsetMask);
+  r.memType = ((lo >>> 3) & 3) | (level === 1 ? (lo >>> 5) & 4 : (lo >>> 10) & 4);
+  r.global = (lo >>> 8) & 1;
+  r.dirty = (lo >>> 6) & 1;
+  r.pkey = (hi >>> 27) & 0xf;
+  r.leafLo = lo;
+}
+
+/**
+ * The one A/D write-back of a successful walk (SDM 4.8): A in every entry used (entryPas[0..n),
+ * physical addresses), D in the leaf at leafPa on a write. Returns the leaf's low half after it.
+ */
+export function writeBackAD(u32: Uint32Array, entryPas: Float64Array, n: number, leafPa: number, write: boolean): number {
+  for (let i = 0; i < n; i++) {
+    const wi = entryPas[i]! / 4;
+    u32[wi] = u32[wi]! | LO_A;
+  }
+  const lw = leafPa / 4;
+  if (write) u32[lw] = u32[lw]! | LO_D;
+  return u32[lw]!;
+}
+
+// The fast paths (walk() here, the batch loops in batch.ts) spell these as literals.
+assertLiteral('4K frame mask', 0xffff_f000, PAGE_SIZES[0]!.loFrameMask);
+assertLiteral('4K offset mask', 0xfff, PAGE_SIZES[0]!.offsetMask);
+assertLiteral('frame bits 51:32', 0xf_ffff, HI_FRAME);
+assertLiteral('table-entry stop bits (P, PS, frame bit 31)', 0x8000_0081, (1 | LO_PS | 0x8000_0000) >>> 0);
+assertLiteral('A', 0x20, LO_A);
+assertLiteral('D', 0x40, LO_D);
 
 export class PageWalker {
   readonly config: PagingConfig;
@@ -362,39 +414,8 @@ export class PageWalker {
       this.errorCode = PFEC_P | pfErrorCode(access, user, nxe, c.smep);
       return WALK_PF;
     }
-    let frameLo: number;
-    let offset: number;
-    if (level === 1) {
-      this.pageShift = 12;
-      frameLo = (lo & LO_FRAME_4K) >>> 0;
-      offset = vaLo & 0xfff;
-      this.memType = ((lo >>> 3) & 3) | ((lo >>> 5) & 4);
-    } else if (level === 2) {
-      this.pageShift = 21;
-      frameLo = (lo & LO_FRAME_2M) >>> 0;
-      offset = vaLo & 0x1f_ffff;
-      this.memType = ((lo >>> 3) & 3) | ((lo >>> 10) & 4);
-    } else {
-      this.pageShift = 30;
-      frameLo = (lo & LO_FRAME_1G) >>> 0;
-      offset = vaLo & 0x3fff_ffff;
-      this.memType = ((lo >>> 3) & 3) | ((lo >>> 10) & 4);
-    }
-    if (c.updateAD) {
-      // A in every entry used, D in the leaf on a write; never on a faulting walk.
-      for (let i = 0; i < this.refCount; i++) {
-        const wi = refs[i]! / 4;
-        u32[wi] = u32[wi]! | LO_A;
-      }
-      if (access === ACCESS_WRITE) u32[ea / 4] = u32[ea / 4]! | LO_D;
-      lo = u32[ea / 4]!;
-      this.leafLo = lo;
-    }
-    this.frame = (hi & HI_FRAME) * TWO32 + frameLo;
-    this.pa = this.frame + offset;
-    this.global = (lo >>> 8) & 1;
-    this.dirty = (lo >>> 6) & 1;
-    this.pkey = (hi >>> 27) & 0xf;
+    if (c.updateAD) lo = writeBackAD(u32, refs, n, ea, access === ACCESS_WRITE);
+    leafToTranslation(this, lo, hi, level, vaLo);
     return WALK_OK;
   }
 }

@@ -24,7 +24,7 @@
  * or, for one buffer, `await writeOutputFile(path, bytes, { inputs })`, or `withOutput(path,
  * opts, async (out) => …)` which commits on success and aborts on any error.
  */
-import { constants as fsc, promises as fsp, type Stats } from 'node:fs';
+import { constants as fsc, promises as fsp, unlinkSync, type Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { FileError, ioReason } from './file-error.js';
@@ -49,6 +49,29 @@ export type OutputKind = 'file' | 'special' | 'stdout';
 function outputError(path: string, e: unknown, doing: string): FileError {
   if (e instanceof FileError) return e;
   return new FileError(path, `cannot ${doing}: ${ioReason(e)}`);
+}
+
+/**
+ * Temporary files being written. An interrupted run (Ctrl-C, kill) removes them before it
+ * exits, so nothing of ours is left beside the untouched target.
+ */
+const liveTemps = new Set<string>();
+let signalsHooked = false;
+function hookSignals(): void {
+  if (signalsHooked) return;
+  signalsHooked = true;
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    process.once(sig, () => {
+      for (const t of liveTemps) {
+        try {
+          unlinkSync(t);
+        } catch {
+          // Already gone.
+        }
+      }
+      process.exit(code);
+    });
+  }
 }
 
 async function statOrUndefined(path: string): Promise<Stats | undefined> {
@@ -139,6 +162,8 @@ export class SafeOutput {
     } catch (e) {
       throw new FileError(path, ioReason(e));
     }
+    liveTemps.add(temp);
+    hookSignals();
     if (st) {
       try {
         await h.chmod(st.mode & 0o7777);
@@ -203,6 +228,7 @@ export class SafeOutput {
     if (this.kind !== 'file') return;
     try {
       await fsp.rename(this.tempPath!, this.targetPath!);
+      liveTemps.delete(this.tempPath!);
     } catch (e) {
       await this.removeTemp();
       throw outputError(this.path, e, 'replace');
@@ -218,7 +244,9 @@ export class SafeOutput {
   }
 
   private async removeTemp(): Promise<void> {
-    if (this.tempPath !== undefined) await fsp.unlink(this.tempPath).catch(() => undefined);
+    if (this.tempPath === undefined) return;
+    liveTemps.delete(this.tempPath);
+    await fsp.unlink(this.tempPath).catch(() => undefined);
   }
 }
 

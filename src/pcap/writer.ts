@@ -33,6 +33,7 @@ import {
   pad4,
 } from './layout.js';
 import { NS_PER_SEC, formatTime } from './time.js';
+import { MAX_BLOCK } from './reader.js';
 
 export type CaptureFormat = 'pcap' | 'pcapng';
 
@@ -63,9 +64,16 @@ function checkInterfaceName(name: string): void {
   if (n > MAX_OPTION) throw new VirtkitError(`interface name of ${n} bytes is longer than a pcapng option can hold (65535)`);
 }
 
-/** Frame formats the format cannot hold are bad input, reported with their size. */
+/**
+ * The largest frame written: what the reader takes back (a record or block of up to MAX_BLOCK,
+ * headers and padding included). Frames above the usual snaplen (SNAPLEN, 256 KiB) are
+ * written, so that whatever decode reads builds back; tshark refuses records above 256 KiB.
+ */
+export const MAX_FRAME = MAX_BLOCK - 36;
+
+/** Frames the format cannot hold are bad input, reported with their size. */
 function checkFrame(frame: Uint8Array): void {
-  if (frame.length > SNAPLEN) throw new VirtkitError(`frame of ${frame.length} bytes exceeds the snaplen ${SNAPLEN}`);
+  if (frame.length > MAX_FRAME) throw new VirtkitError(`frame of ${frame.length} bytes exceeds the largest record virtkit reads back (${MAX_FRAME} bytes)`);
 }
 
 /**
@@ -339,6 +347,7 @@ function zeroPad(buf: Uint8Array, off: number, blockStart: number): number {
 /** Fill in type and total length at the start and the total length again as the trailer. */
 function closeBlock(v: DataView, start: number, off: number, type: number): number {
   const total = off - start + BLOCK_TRAILER_SIZE;
+  if (total > MAX_BLOCK) throw new VirtkitError(`a block of ${total} bytes (frame and options) exceeds the largest virtkit reads back (${MAX_BLOCK})`);
   v.setUint32(start + BLOCK_HEADER.at.type, type, LE);
   v.setUint32(start + BLOCK_HEADER.at.totalLength, total, LE);
   v.setUint32(off, total, LE);

@@ -5,6 +5,7 @@ import {
   decodeEntry, encodeEntry, entryFrame, ENTRY_FIELDS, KIND_LARGE, KIND_PAGE, KIND_TABLE, PteError, reservedHiMask, reservedLoMask,
   swapPteHi, swapPteLo, isSwapPte, swapSlotOf, physReservedHi,
 } from '../../../src/mem/pte.js';
+import { fieldBits, fieldHalf } from '../../../src/mem/format.js';
 import { canonicalize, isCanonical, isCanonicalHi, joinVa, tableIndex, vaHi, vaLo } from '../../../src/mem/va.js';
 
 const big = (lo: number, hi: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
@@ -82,8 +83,8 @@ describe('entry encode: SDM bit positions', () => {
       let lo = 0;
       let hi = 0;
       for (const f of ENTRY_FIELDS.filter((x) => x.kinds & kind)) {
-        const m = (f.mask << f.shift) >>> 0;
-        if (f.half === 0) { expect(lo & m).toBe(0); lo |= m; } else { expect(hi & m).toBe(0); hi |= m; }
+        const m = fieldBits(f);
+        if (fieldHalf(f) === 0) { expect(lo & m).toBe(0); lo |= m; } else { expect(hi & m).toBe(0); hi |= m; }
       }
       // Plus the frame bits: together all 64 bits (large leaves: minus the reserved 29/20:13).
       const frameLo = kind === KIND_LARGE ? 0xc000_0000 : 0xffff_f000;

@@ -11,6 +11,8 @@ import { PhysicalMemory } from '../../../src/mem/phys.js';
 import { PageTableBuilder, type PageFlags } from '../../../src/mem/builder.js';
 import { ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, PageWalker, PFEC_P, PFEC_W, PFEC_U, WALK_GP, WALK_OK, WALK_PF } from '../../../src/mem/walker.js';
 import { Mmu } from '../../../src/mem/mmu.js';
+import { simpleGeometry } from '../../../src/mem/tlb.js';
+import { MmuError } from '../../../src/errors.js';
 import { SKYLAKE } from '../../../src/mem/tlb-presets.js';
 import { vaHi, vaLo } from '../../../src/mem/va.js';
 
@@ -355,5 +357,32 @@ describe('permissions are honoured on hits', () => {
     pt.map(0x600000n, 0x280000, 4096, { nx: true });
     expect(tr(0x600000n)).toBe(WALK_OK);
     expect(tr(0x600000n, ACCESS_EXEC)).toBe(WALK_PF);
+  });
+});
+
+describe('the per-call hit path', () => {
+  it('may skip CR0.WP / CR4.SMEP / CR4.SMAP / EFLAGS.AC for user accesses: they change supervisor accesses only (SDM 4.6.1)', () => {
+    expect(Mmu.userRowsIgnoreControlBits()).toBe(true);
+  });
+});
+
+describe('translateBatch argument errors', () => {
+  it('are MmuErrors naming the call and the sizes, not RangeErrors', () => {
+    const mmu = new Mmu(new PageWalker(new PhysicalMemory(0x10000)), simpleGeometry(16, 4, 12));
+    const err = (f: () => void): unknown => {
+      try {
+        f();
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    };
+    const e1 = err(() => mmu.translateBatch(new Uint32Array(4), new Float64Array(1)));
+    expect(e1).toBeInstanceOf(MmuError);
+    expect(e1).not.toBeInstanceOf(RangeError);
+    expect((e1 as MmuError).message).toBe('translateBatch: 2 addresses need 4 halves (have 4), 2 result slots (have 1)');
+    expect(err(() => mmu.translateBatch(new Uint32Array(4), new Float64Array(2), 0, false, new Uint8Array(1)))).toBeInstanceOf(MmuError);
+    expect(err(() => mmu.translateBatch(new Uint32Array(4), new Float64Array(2), 3))).toBeInstanceOf(MmuError);
+    expect(err(() => mmu.translateBatch(new Uint32Array(4), new Float64Array(2), 0, false, undefined, 3))).toBeInstanceOf(MmuError);
   });
 });

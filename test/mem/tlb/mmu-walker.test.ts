@@ -246,7 +246,7 @@ describe('translateBatch (its inlined hit path and memo) equals translate one by
           expect(ma.stats).toEqual(mb.stats);
           expect(ma.walks).toBe(mb.walks);
           for (let arr = 0; arr < ma.tlb.arrayCount; arr++) expect(ma.tlb.contents(arr)).toEqual(mb.tlb.contents(arr));
-          expect(Array.from(ma.tlb.stamp)).toEqual(Array.from(mb.tlb.stamp));
+          expect(ma.tlb.stamps()).toEqual(mb.tlb.stamps());
         },
       ),
       { numRuns: 60 },

@@ -95,9 +95,9 @@ function run(geometry: TlbGeometry, policy: Policy, seed: number, ops: Op[]): vo
         const e = ref.lookup(va);
         expect(i >= 0, `op ${n}: hit`).toBe(e !== null);
         if (e !== null) {
-          expect(fast.frame[i], `op ${n}: frame`).toBe(e.frame);
+          expect(fast.frameOf(i), `op ${n}: frame`).toBe(e.frame);
           expect(fast.hitShift).toBe(e.shift);
-          expect(fast.flags[i]).toBe(e.flags);
+          expect(fast.flagsOf(i)).toBe(e.flags);
         } else {
           fast.recordMiss(sizeIndexOfShift(p.shift));
           fast.fill(vaHi(va), vaLo(va), sizeIndexOfShift(p.shift), p.frame, o.page & 15, p.global);
