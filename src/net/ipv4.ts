@@ -27,7 +27,8 @@ export const IPV4 = defineLayout('ipv4', 20, {
 /** Flags bit values (of the 3-bit field): DF = 2, MF = 1. */
 export const IPV4_DF = 2;
 export const IPV4_MF = 1;
-const FLAG_NAMES: Readonly<Record<string, number>> = { DF: 2, MF: 1, 'DF+MF': 3, 'MF+DF': 3, '': 0 };
+// A Map: a name from the user ("constructor", "__proto__") must find nothing inherited.
+const FLAG_NAMES: ReadonlyMap<string, number> = new Map([['DF', 2], ['MF', 1], ['DF+MF', 3], ['MF+DF', 3], ['', 0]]);
 const FLAG_TEXT = [0, 'MF', 'DF', 'DF+MF'] as const;
 
 const F = IPV4.f;
@@ -132,7 +133,7 @@ export const ipv4Codec: Codec = {
     checkKnownFields(layer, index, NAMES);
     let src = layer;
     if (typeof layer.flags === 'string') {
-      const n = FLAG_NAMES[layer.flags];
+      const n = FLAG_NAMES.get(layer.flags);
       if (n === undefined) throw new EncodeError(index, 'ipv4', 'flags', `'${layer.flags}' is not one of 0..7, "DF", "MF", "DF+MF"`);
       src = { ...layer, flags: n };
     }

@@ -50,7 +50,7 @@ export async function serveStatic(root: string, port = 0): Promise<StaticServer>
       try {
         if (!(await stat(file)).isFile()) throw new Error('not a file');
         const body = await readFile(file);
-        res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length, 'cache-control': 'no-store' });
+        res.writeHead(200, { 'content-type': (Object.hasOwn(TYPES, extname(file)) ? TYPES[extname(file)] : undefined) ?? 'application/octet-stream', 'content-length': body.length, 'cache-control': 'no-store' });
         res.end(req.method === 'HEAD' ? undefined : body);
       } catch {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');

@@ -195,3 +195,11 @@ describe('ICMP errors quote the packet that caused them', () => {
     expect(d.layers.map((l) => l.layer)).toEqual(['ether', 'ipv4', 'icmp', 'raw']);
   });
 });
+
+describe('names from the user find nothing inherited', () => {
+  it.each(['constructor', '__proto__', 'toString'])('ipv4 flags %j is refused with the list of names', (name) => {
+    expect(() => encodeFrame([E, { layer: 'ipv4', src: '1.1.1.1', dst: '1.1.1.2', flags: name } as unknown as Layer])).toThrow(
+      `layer 1 (ipv4): flags '${name}' is not one of 0..7, "DF", "MF", "DF+MF"`,
+    );
+  });
+});
