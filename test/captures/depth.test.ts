@@ -14,6 +14,7 @@ import { decodeFrame, encodeFrame, hexToBytes, type Layer } from '../../src/net/
 import { readCapture } from '../../src/pcap/index.js';
 import { ROOT } from '../helpers/cli.js';
 import { toolsAvailable } from '../helpers/tools.js';
+import { handPcap as pcap } from '../helpers/hand-pcap.js';
 
 const DIR = join(ROOT, 'fixtures', 'captures');
 const FILES = readdirSync(DIR).filter((f) => /\.pcap(ng)?$/.test(f)).sort();
@@ -196,25 +197,6 @@ function goldenCapture(): string {
   return file;
 }
 
-/** A classic pcap (LINKTYPE_ETHERNET, microsecond timestamps), frame i at i seconds. */
-function pcap(frames: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(24 + frames.reduce((n, f) => n + 16 + f.length, 0));
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, 0xa1b2c3d4);
-  dv.setUint16(4, 2);
-  dv.setUint16(6, 4);
-  dv.setUint32(16, 65535);
-  dv.setUint32(20, LINKTYPE_ETHERNET);
-  let o = 24;
-  frames.forEach((f, i) => {
-    dv.setUint32(o, i + 1);
-    dv.setUint32(o + 8, f.length);
-    dv.setUint32(o + 12, f.length);
-    out.set(f, o + 16);
-    o += 16 + f.length;
-  });
-  return out;
-}
 
 describe.each([...FILES.map((f) => [f, join(DIR, f)]), ['golden-tunnels.json', goldenCapture()]])('%s', (name, file) => {
   const packets = readCapture(new Uint8Array(readFileSync(file)));

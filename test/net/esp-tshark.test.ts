@@ -15,6 +15,7 @@ import { toolsAvailable } from '../helpers/tools.js';
 import { bytesToHex, decodeFrame, encodeFrame, type Layer } from '../../src/net/index.js';
 import { formatEspSaFile, type SecurityAssociation } from '../../src/net/esp/sa.js';
 import { CIPHER_SUITES, minimalPadLength } from '../../src/net/esp/suites.js';
+import { handPcap as pcap } from '../helpers/hand-pcap.js';
 
 const SAS: SecurityAssociation[] = [
   { spi: 0x2001, cipher: 'aes-gcm-128', key: '0f0e0d0c0b0a09080706050403020100c0c1c2c3' },
@@ -88,24 +89,6 @@ function innerBytes(c: Case): string {
   return bytesToHex(both, both.length - (both.length - (ip.layer === 'ipv4' ? 20 : 40)));
 }
 
-function pcap(frames: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(24 + frames.reduce((n, f) => n + 16 + f.length, 0));
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, 0xa1b2c3d4);
-  dv.setUint16(4, 2);
-  dv.setUint16(6, 4);
-  dv.setUint32(16, 65535);
-  dv.setUint32(20, 1);
-  let o = 24;
-  frames.forEach((f, i) => {
-    dv.setUint32(o, i + 1);
-    dv.setUint32(o + 8, f.length);
-    dv.setUint32(o + 12, f.length);
-    out.set(f, o + 16);
-    o += 16 + f.length;
-  });
-  return out;
-}
 
 const run = toolsAvailable('tshark');
 const dir = mkdtempSync(join(tmpdir(), 'virtkit-esp-tshark-'));

@@ -15,29 +15,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { toolsAvailable } from '../helpers/tools.js';
 import { bytesToHex, encodeFrame, type Layer } from '../../src/net/index.js';
 import { frame as randomFrame } from './arbitraries.js';
+import { handPcap as pcap } from '../helpers/hand-pcap.js';
 
 const GOLDEN = JSON.parse(readFileSync(GOLDEN_PATH, 'utf8')) as { vectors: { name: string; layers: Layer[] }[] };
 
-/** A classic pcap (LINKTYPE_ETHERNET, microsecond timestamps), frame i at i seconds. */
-function pcap(frames: Uint8Array[]): Uint8Array {
-  const total = 24 + frames.reduce((n, f) => n + 16 + f.length, 0);
-  const out = new Uint8Array(total);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, 0xa1b2c3d4);
-  dv.setUint16(4, 2);
-  dv.setUint16(6, 4);
-  dv.setUint32(16, 65535);
-  dv.setUint32(20, 1);
-  let o = 24;
-  frames.forEach((f, i) => {
-    dv.setUint32(o, i + 1);
-    dv.setUint32(o + 8, f.length);
-    dv.setUint32(o + 12, f.length);
-    out.set(f, o + 16);
-    o += 16 + f.length;
-  });
-  return out;
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'virtkit-net-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
