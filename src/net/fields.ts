@@ -295,10 +295,22 @@ export function takeFields(layer: Layer, index: number, layout: Layout): FieldVa
   return out;
 }
 
-/** Raise EncodeError for a field name the layer kind does not have (a typo would otherwise be silently ignored). */
-export function checkKnownFields(layer: Layer, index: number, known: ReadonlySet<string>): void {
+/**
+ * Raise EncodeError for a field name the layer kind does not have (a typo would otherwise be
+ * silently ignored). A kind whose fields depend on a value (ICMP by type) passes `variant`: the
+ * fields of the variant chosen, and what names it, so a field of another variant is told apart
+ * from a misspelt one.
+ */
+export function checkKnownFields(
+  layer: Layer,
+  index: number,
+  known: ReadonlySet<string>,
+  variant?: { names: ReadonlySet<string>; what: string },
+): void {
   for (const k of Object.keys(layer)) {
-    if (k !== 'layer' && !known.has(k)) throw new EncodeError(index, layer.layer, k, `is not a field of this layer (fields: ${[...known].join(', ')})`);
+    if (k === 'layer' || (variant ? variant.names.has(k) : known.has(k))) continue;
+    const why = variant && known.has(k) ? `is not a field of ${variant.what} (fields: ${[...variant.names].join(', ')})` : `is not a field of this layer (fields: ${[...known].join(', ')})`;
+    throw new EncodeError(index, layer.layer, k, why);
   }
 }
 

@@ -4,8 +4,7 @@
  * (RFC 1191), every other type 4 `unused` bytes. The checksum covers the whole message,
  * including a quoted packet given as the following layers.
  */
-import { EncodeError } from '../errors.js';
-import { AUTO, defineLayout, type LayerType, fieldNames, getField, putFields, readFields, setField, takeField, takeFields, type FieldSpec, type Layout } from './fields.js';
+import { AUTO, checkKnownFields, defineLayout, type LayerType, fieldNames, getField, putFields, readFields, setField, takeField, takeFields, type FieldSpec, type Layout } from './fields.js';
 import { internetChecksum } from '../bytes/checksum.js';
 import type { ByteWriter } from '../bytes/view.js';
 import { needBytes } from './codec.js';
@@ -84,12 +83,7 @@ export const icmpCodec: Codec = {
     takeField(layer, index, ICMP_OTHER.f.code, head);
     const layout = icmpLayout(head.nums[0]!, head.nums[1]!);
     const names = NAMES.get(layout)!;
-    for (const k of Object.keys(layer)) {
-      if (k !== 'layer' && !names.has(k)) {
-        const why = ALL_NAMES.has(k) ? `is not a field of ICMP type ${head.nums[0]} code ${head.nums[1]} (fields: ${[...names].join(', ')})` : `is not a field of this layer (fields: ${[...ALL_NAMES].join(', ')})`;
-        throw new EncodeError(index, 'icmp', k, why);
-      }
-    }
+    checkKnownFields(layer, index, ALL_NAMES, { names, what: `ICMP type ${head.nums[0]} code ${head.nums[1]}` });
     return { index, layer, codec: this, v: takeFields(layer, index, layout), headerLength: layout.length, layout };
   },
   link() {},

@@ -9,7 +9,7 @@
 import { EncodeError } from '../errors.js';
 import { foldSum, onesSum } from '../bytes/checksum.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
-import { AUTO, defineLayout, type LayerType, fieldNames, getField, putFields, readFields, setField, takeField, takeFields, type FieldSpec, type Layout } from './fields.js';
+import { AUTO, checkKnownFields, defineLayout, type LayerType, fieldNames, getField, putFields, readFields, setField, takeField, takeFields, type FieldSpec, type Layout } from './fields.js';
 import { needBytes } from './codec.js';
 import { KIND, KIND_RAW } from './kinds.js';
 import { pseudoHeaderLayer, pseudoHeaderSum } from './pseudo.js';
@@ -84,12 +84,7 @@ export const icmpv6Codec: Codec = {
     const type = head.nums[0]!;
     const layout = icmpv6Layout(type);
     const names = NAMES.get(layout)!;
-    for (const k of Object.keys(layer)) {
-      if (k !== 'layer' && !names.has(k)) {
-        const why = ALL_NAMES.has(k) ? `is not a field of ICMPv6 type ${type} (fields: ${[...names].join(', ')})` : `is not a field of this layer (fields: ${[...ALL_NAMES].join(', ')})`;
-        throw new EncodeError(index, 'icmpv6', k, why);
-      }
-    }
+    checkKnownFields(layer, index, ALL_NAMES, { names, what: `ICMPv6 type ${type}` });
     const v = takeFields(layer, index, layout);
     const tail = tailName(layout);
     let data: Uint8Array = new Uint8Array(0);

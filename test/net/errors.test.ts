@@ -42,6 +42,8 @@ describe('encoder errors', () => {
     ['ether type for an ether', [E, E, IP, U, R], "layer 0 (ether): type cannot be derived (a 'ether' layer follows); give it explicitly"],
     ['udp checksum with no IP before', [E, { layer: 'mpls', label: 1 }, U, R], 'layer 2 (udp): chksum is auto but no ipv4/ipv6 layer comes right before udp for the pseudo-header; give it explicitly'],
     ['icmp echo id missing', [E, IP, { layer: 'icmp', type: 8, seq: 1 }], 'layer 2 (icmp): id is missing'],
+    ['icmpv6 mtu on an echo', [E, { layer: 'ipv6', src: '2001:db8::1', dst: '2001:db8::2' }, { layer: 'icmpv6', type: 128, id: 1, seq: 1, mtu: 1280 }], 'layer 2 (icmpv6): mtu is not a field of ICMPv6 type 128 (fields: type, code, chksum, id, seq)'],
+    ['icmpv6 misspelt field', [E, { layer: 'ipv6', src: '2001:db8::1', dst: '2001:db8::2' }, { layer: 'icmpv6', type: 128, idd: 1 }], 'layer 2 (icmpv6): idd is not a field of this layer (fields: type, code, chksum, id, seq, mtu, pointer, unused, flags, reserved, target, options, data)'],
     ['icmp mtu on an echo', [E, IP, { layer: 'icmp', type: 8, id: 1, seq: 1, mtu: 1400 }], 'layer 2 (icmp): mtu is not a field of ICMP type 8 code 0 (fields: type, code, chksum, id, seq)'],
     ['geneve option data not words', [E, IP, { layer: 'udp', sport: 1, dport: 6081 }, { layer: 'geneve', vni: 1, options: [{ class: 1, type: 1, data: 'aabbcc' }] }, E, IP, U, R], 'layer 3 (geneve): options[0].data 3 bytes is not a multiple of 4 up to 124'],
     ['geneve option class range', [E, IP, { layer: 'udp', sport: 1, dport: 6081 }, { layer: 'geneve', vni: 1, options: [{ class: 70000, type: 1, data: '' }] }, E, IP, U, R], 'layer 3 (geneve): options[0].class 70000 is out of range 0..65535'],
