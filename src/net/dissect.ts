@@ -18,6 +18,8 @@ import { openEspPacket } from './esp/esp.js';
 const NEXT_OF_ESP_NH = nextTable('ipproto').decode;
 /** Next header "no next header": an ESP dummy packet (RFC 4303 §2.6). */
 const NH_NONE = 59;
+/** 1 for the kind codes whose dissector may decline the bytes (Dissector.accepts). */
+const HAS_ACCEPTS = Uint8Array.from(DISSECTORS, (d) => (d?.accepts ? 1 : 0));
 
 /** Kind names by code (registry order); DISSECTED_KINDS[code] names a LayerTable entry's kind. */
 export const DISSECTED_KINDS: readonly string[] = KIND_NAMES;
@@ -88,30 +90,20 @@ export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, t
   table.count = 0;
   table.error = undefined;
   table.note = undefined;
-  st.end = Math.min(end, bytes.length);
+  if (end > bytes.length) end = bytes.length;
+  st.end = end;
   st.short = undefined;
   st.quoted = false;
   st.note = undefined;
-  end = st.end;
   const linkType = opts.linkType;
   // `first`: where a decrypted ESP payload starts (its next header), not a link layer.
-  st.next = first !== undefined ? first : linkType === undefined || linkType === LINKTYPE_ETHERNET ? KIND.ether : firstKind(linkType, bytes, end);
-  if (st.next < 0) {
-    table.error = new DecodeError('frame', 0, `link type ${linkType} is not decoded (known: ${LINKTYPES_DECODED.join(', ')})`);
-    if (end > 0) table.push(KIND_RAW, 0, end);
+  const kind = first !== undefined ? first : linkType === undefined || linkType === LINKTYPE_ETHERNET ? KIND.ether : firstKind(linkType, bytes, end);
+  st.next = kind;
+  if (kind < 0 || end === 0) {
+    scanUndecodable(bytes, end, table, st, linkType);
     return;
   }
-  // One rule for every frame too short for its first header, empty ones included: the first
-  // dissector says what it needs (`ether at byte 0: needs 14 bytes, 0 left`).
-  if (end === 0 && st.next !== KIND_RAW) {
-    try {
-      DISSECTORS[st.next]!.scan(bytes, 0, st);
-    } catch (e) {
-      if (!(e instanceof DecodeError)) throw e;
-      table.error = e;
-    }
-    return;
-  }
+
   // Ends of enclosing extents: what lies between an inner extent's end and its parent's is padding.
   let depth = 0;
   let off = 0;
@@ -128,7 +120,7 @@ export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, t
     }
     const before = st.end;
     const dissector = DISSECTORS[code]!;
-    if (dissector.accepts && !dissector.accepts(bytes, off, st)) {
+    if (HAS_ACCEPTS[code] === 1 && !dissector.accepts!(bytes, off, st)) {
       st.next = KIND_RAW;
       continue;
     }
@@ -161,6 +153,24 @@ export function scanFrame(bytes: Uint8Array, end: number, opts: DecodeOptions, t
     if (st.short && !table.error) table.error = st.short;
   }
   table.note = st.note;
+}
+
+/** A frame of a link type not decoded (kind < 0), or an empty one. */
+function scanUndecodable(bytes: Uint8Array, end: number, table: LayerTable, st: DissectState, linkType: number | undefined): void {
+  if (st.next < 0) {
+    table.error = new DecodeError('frame', 0, `link type ${linkType} is not decoded (known: ${LINKTYPES_DECODED.join(', ')})`);
+    if (end > 0) table.push(KIND_RAW, 0, end);
+    return;
+  }
+  // One rule for every frame too short for its first header, empty ones included: the first
+  // dissector says what it needs (`ether at byte 0: needs 14 bytes, 0 left`).
+  if (st.next === KIND_RAW) return;
+  try {
+    DISSECTORS[st.next]!.scan(bytes, 0, st);
+  } catch (e) {
+    if (!(e instanceof DecodeError)) throw e;
+    table.error = e;
+  }
 }
 
 const scratch = new LayerTable();

@@ -65,8 +65,10 @@ if (PROTOCOLS.length > 255) throw new Error('kind codes are bytes: at most 255 p
 export const DESCRIPTORS: ReadonlyMap<string, ProtocolDescriptor> = new Map(PROTOCOLS.map((d) => [d.kind, d]));
 if (DESCRIPTORS.size !== PROTOCOLS.length) throw new Error('two protocol descriptors share a kind name');
 
-PROTOCOLS.forEach((d, code) => {
-  (KIND as Record<string, number>)[d.kind] = code;
+// One Object.assign of a whole object: adding the codes one computed key at a time would turn
+// KIND into a dictionary-mode object, and every KIND.x in a dissector into a hash lookup.
+Object.assign(KIND, Object.fromEntries(PROTOCOLS.map((d, code) => [d.kind, code])));
+PROTOCOLS.forEach((d) => {
   KIND_NAMES.push(d.kind);
   if (d.codec) {
     if (d.codec.kind !== d.kind) throw new Error(`descriptor ${d.kind}: its codec says '${d.codec.kind}'`);

@@ -76,7 +76,7 @@ export class FrameView {
    * another header).
    */
   field(i: number, f: Field): number {
-    if (!(i >= 0 && i < this.table.count && f.layout < STRIDE && LAYOUT_OF_CODE[this.table.kind[i]! * STRIDE + f.layout] === 1)) this.refuse(i, f);
+    if (!((i >>> 0) < this.table.count && f.layout < STRIDE && LAYOUT_OF_CODE[this.table.kind[i]! * STRIDE + f.layout] === 1)) this.refuse(i, f);
     return getField(this.bytes, this.table.start[i]!, f);
   }
 
