@@ -10,15 +10,70 @@
  * - pcap-read-156B            frames/s read from a pcap in memory (DataView record headers)
  * - pcap-read-156B-binary-parser  the same with binary-parser parsing each record header
  * - pcapng-read-156B          frames/s read from a pcapng in memory (EPB + comments)
+ * - decode-captures           frames/s: every frame of the real captures vendored in
+ *                             fixtures/captures (tcpdump's and Zeek's test files: Ethernet,
+ *                             raw IP, Linux cooked, QinQ, GRE, ERSPAN, GTP, PPPoE, Teredo, TCP
+ *                             with options, fragments…) scanned by FrameView with each file's
+ *                             link type, the layer count read. Only in a source checkout, where
+ *                             the captures are.
+ * - decode-captures-objects   the same frames through decodeFrame into layer objects.
  */
-import { closeSync, ftruncateSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchCase } from './harness.js';
 import { benchFrame156 } from './encode.js';
-import { CaptureChunker, CaptureReader, CaptureWriter, joinChunks } from '../src/pcap/index.js';
+import { CaptureChunker, CaptureReader, CaptureWriter, joinChunks, readCapture } from '../src/pcap/index.js';
+import { decodeFrame, FrameView } from '../src/net/index.js';
+import { fileURLToPath } from 'node:url';
 
 const BATCH = 10_000;
+
+/** fixtures/captures of a source checkout (dist/bench/ is two levels below the root). */
+const CAPTURES = fileURLToPath(new URL('../../fixtures/captures', import.meta.url));
+
+/** Every frame of every capture under `dir` (one level of subfolders), with its link type. */
+function realFrames(dir: string): { data: Uint8Array; linkType: number }[] {
+  const out: { data: Uint8Array; linkType: number }[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else if (/\.pcap(ng)?$/.test(e.name)) for (const p of readCapture(readFileSync(join(d, e.name)))) out.push({ data: p.data, linkType: p.linkType });
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** decode-captures and decode-captures-objects, when the vendored captures are there. */
+function captureDecodeCases(): BenchCase[] {
+  if (!existsSync(CAPTURES)) return [];
+  const frames = realFrames(CAPTURES);
+  // One view per link type, made once: scanning allocates nothing per frame.
+  const views = new Map<number, FrameView>();
+  for (const f of frames) if (!views.has(f.linkType)) views.set(f.linkType, new FrameView({ linkType: f.linkType }));
+  const viewOf = frames.map((f) => views.get(f.linkType)!);
+  const optsOf = frames.map((f) => ({ linkType: f.linkType }));
+  let sink = 0;
+  return [
+    {
+      name: 'decode-captures',
+      batch: frames.length,
+      fn: () => {
+        let acc = 0;
+        for (let i = 0; i < frames.length; i++) acc += viewOf[i]!.scan(frames[i]!.data);
+        sink += acc;
+      },
+    },
+    {
+      name: 'decode-captures-objects',
+      batch: frames.length,
+      fn: () => {
+        for (let i = 0; i < frames.length; i++) sink += decodeFrame(frames[i]!.data, optsOf[i]).layers.length;
+      },
+    },
+  ];
+}
 const COMMENT = 'every tenth frame carries this comment';
 
 /** A capture of BATCH copies of the frame, in memory. */
@@ -138,5 +193,6 @@ export function cases(): BenchCase[] {
       },
       fn: () => readAll(pcapngBytes, 'dataview'),
     },
+    ...captureDecodeCases(),
   ];
 }

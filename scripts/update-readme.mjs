@@ -31,6 +31,8 @@ const CASES = {
   'pcap-read-156B': 'frames/s read from a pcap in memory',
   'pcap-read-156B-binary-parser': 'frames/s: the same with binary-parser for the record headers',
   'pcapng-read-156B': 'frames/s read from a pcapng in memory',
+  'decode-captures': "frames/s: every frame of the real captures vendored in fixtures/captures (tcpdump's and Zeek's test files, four link types) scanned by FrameView with each file's link type",
+  'decode-captures-objects': 'frames/s: the same real frames decoded into JSON layer objects by decodeFrame',
   'tlb-hit': 'translations/s: 64-entry 4-way TLB, 32 resident pages, random addresses, batch API',
   'tlb-miss-walk4': 'translations/s: the same TLB, 16384 pages, nearly every access walks 4 levels',
   'walk5': 'cold 5-level walks/s',
