@@ -173,8 +173,8 @@ export const erspanProtocol = defineProtocol<ErspanLayer>({
   codec: erspanCodec,
   dissector: dissectErspan,
   selectedBy: [
-    { table: 'ethertype', value: GRE_PROTO_ERSPAN, scope: 'tunnel' },
-    { table: 'ethertype', value: GRE_PROTO_ERSPAN_III, scope: 'tunnel', direction: 'decode' },
+    { table: 'ethertype', value: GRE_PROTO_ERSPAN, scope: 'gre' },
+    { table: 'ethertype', value: GRE_PROTO_ERSPAN_III, scope: 'gre', direction: 'decode' },
   ],
   display: { name: 'ERSPAN', info: (l) => (l.ver === 0 ? 'ERSPAN type I' : `ERSPAN session ${String(l.session_id)}`) },
 });

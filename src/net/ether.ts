@@ -72,7 +72,7 @@ export const etherProtocol = defineProtocol<EtherLayer>({
   codec: etherCodec,
   dissector: dissectEther,
   selectedBy: [
-    { table: 'ethertype', value: 0x6558, scope: 'tunnel' },
+    { table: 'ethertype', value: 0x6558, scope: ['gre', 'geneve'] },
     { table: 'gpe', value: 3 },
   ],
   linkType: 1,

@@ -31,8 +31,8 @@ export const GENEVE_OPTION = defineLayout('geneve option', 4, {
 });
 
 const F = GENEVE.f;
-/** Protocol type: EtherTypes, plus 0x6558 for a whole Ethernet frame (scope `tunnel`). */
-const NEXT = nextField(F.proto, 'ethertype', 'tunnel');
+/** Protocol type: EtherTypes, plus 0x6558 for a whole Ethernet frame (scope `geneve`). */
+const NEXT = nextField(F.proto, 'ethertype', 'geneve');
 const NEXT_OF_PROTO = NEXT.table.decode;
 /** UDP destination port of Geneve (IANA). */
 export const UDP_PORT_GENEVE = 6081;

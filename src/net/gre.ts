@@ -46,8 +46,8 @@ export const GRE_PPTP_KEY = defineLayout('gre', 4, { paylen: { bit: 0, width: 16
 export const GRE_ACK = defineLayout('gre', 4, { ack: { bit: 0, width: 32 } });
 
 const F = GRE.f;
-/** Protocol type: EtherTypes, plus 0x6558 for a whole Ethernet frame, PPP and ERSPAN (scope `tunnel`). */
-const NEXT = nextField(F.proto, 'ethertype', 'tunnel');
+/** Protocol type: EtherTypes, plus 0x6558 for a whole Ethernet frame, PPP and ERSPAN (scope `gre`). */
+const NEXT = nextField(F.proto, 'ethertype', 'gre');
 const NEXT_OF_PROTO = NEXT.table.decode;
 
 /** Presence bits for encodeGre, as they sit in the first 16 bits of the header. */

@@ -104,7 +104,7 @@ export const pppProtocol = defineProtocol<PppLayer>({
   },
   codec: pppCodec,
   dissector: dissectPpp,
-  selectedBy: [{ table: 'ethertype', value: 0x880b, scope: 'tunnel' }],
+  selectedBy: [{ table: 'ethertype', value: 0x880b, scope: 'gre' }],
   next: NEXT,
   display: { name: 'PPP', hex: ['proto'] },
 });

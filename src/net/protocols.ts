@@ -33,14 +33,27 @@ const TABLE_SIZE: Readonly<Record<TableName, number>> = {
  * - direction `both` (default): the decoder dispatches on it and the encoder writes it into an
  *   auto next-protocol field; `decode`: an alias the decoder also accepts (EtherType 0x9100 for
  *   dot1ad); `encode`: written but not dispatched on.
- * - scope: only in the tables of parents that declare the same scope in their NextField
- *   (0x6558 = Ethernet only after GRE and Geneve, scope `tunnel`); without one, in every scope.
+ * - scope: only in the tables of parents that declare one of these scopes in their NextField
+ *   (0x6558 = Ethernet only after GRE and Geneve, scopes `gre` and `geneve`; ERSPAN and PPP
+ *   after GRE only, as Wireshark registers them in its gre.proto table and not for Geneve);
+ *   without one, in every scope.
  */
 export interface Binding {
   readonly table: TableName;
   readonly value: number;
   readonly direction?: 'both' | 'decode' | 'encode';
-  readonly scope?: string;
+  readonly scope?: string | readonly string[];
+}
+
+/** Whether a binding applies in the table of a parent of `scope` (unscoped bindings apply in every table). */
+export function bindingInScope(b: Binding, scope: string | undefined): boolean {
+  if (b.scope === undefined) return true;
+  return scope !== undefined && (typeof b.scope === 'string' ? b.scope === scope : b.scope.includes(scope));
+}
+
+/** A binding's scopes as a list (empty: unscoped). */
+export function bindingScopes(b: Binding): readonly string[] {
+  return b.scope === undefined ? [] : typeof b.scope === 'string' ? [b.scope] : b.scope;
 }
 
 /** One table as a parent of one scope sees it, both directions. */
@@ -75,7 +88,7 @@ function fill(t: NextTable, list: readonly Installed[]): void {
   const ordered = [...list.filter((x) => x.binding.scope === undefined), ...list.filter((x) => x.binding.scope !== undefined)];
   const owner = new Map<number, { kind: string; scoped: boolean }>();
   for (const { kind, code, binding: b } of ordered) {
-    if (b.table !== t.name || (b.scope !== undefined && b.scope !== t.scope)) continue;
+    if (b.table !== t.name || !bindingInScope(b, t.scope)) continue;
     if (!Number.isInteger(b.value) || b.value < 0 || b.value >= t.decode.length) throw new Error(`${kind}: ${b.table} ${b.value} is out of the table's range`);
     const dir = b.direction ?? 'both';
     if (dir !== 'encode') {

@@ -4,7 +4,7 @@
  */
 import type { Field, Layout } from './fields.js';
 import { PROTOCOLS, protocolOf } from './registry.js';
-import type { Binding } from './protocols.js';
+import { bindingScopes, type Binding } from './protocols.js';
 import type { ProtocolDescriptor } from './types.js';
 
 /** One field of a layer kind, as the reference lists it. */
@@ -33,7 +33,7 @@ export interface LayerReference {
 
 function bindingText(b: Binding): string {
   const value = b.table === 'ethertype' ? `0x${b.value.toString(16).padStart(4, '0')}` : String(b.value);
-  const notes = [b.direction && b.direction !== 'both' ? `${b.direction} only` : '', b.scope ? `after a ${b.scope} header only` : ''].filter(Boolean);
+  const notes = [b.direction && b.direction !== 'both' ? `${b.direction} only` : '', b.scope !== undefined ? `after a ${bindingScopes(b).join(' or ')} header only` : ''].filter(Boolean);
   return `${b.table} ${value}${notes.length ? ` (${notes.join(', ')})` : ''}`;
 }
 

@@ -23,8 +23,8 @@
  *               and fields (the layer object); never throw anything but DecodeError
  *   selectedBy  bindings: { table: 'ethertype' | 'ipproto' | 'udp.dport', value, direction?:
  *               'both' | 'decode' (an alias the decoder accepts, e.g. 0x9100) | 'encode',
- *               scope?: e.g. 'tunnel' (0x6558 → ether only where the parent's NextField has
- *               that scope: GRE, Geneve) }
+ *               scope?: a scope or a list of them, e.g. ['gre', 'geneve'] (0x6558 → ether
+ *               only where the parent's NextField has one of those scopes) }
  *   next        nextField(layout field, table, scope?): the auto next-protocol field; the
  *               encoder fills it from the following layer's binding (stack.ts), and the
  *               dissector reads `next.table.decode`

@@ -29,8 +29,8 @@ describe('field reference', () => {
     expect(tcp.fields.find((f) => f.name === 'chksum')).toMatchObject({ bits: 16, auto: true });
     expect(tcp.fields.find((f) => f.name === 'options')!.bits).toBeUndefined();
     expect(layerReference('dot1ad')!.selectedBy).toEqual(['ethertype 0x88a8', 'ethertype 0x9100 (decode only)']);
-    expect(layerReference('ether')!.selectedBy).toEqual(['ethertype 0x6558 (after a tunnel header only)', 'gpe 3']);
-    expect(layerReference('gre')!.next).toBe('proto (ethertype, tunnel scope)');
+    expect(layerReference('ether')!.selectedBy).toEqual(['ethertype 0x6558 (after a gre or geneve header only)', 'gpe 3']);
+    expect(layerReference('gre')!.next).toBe('proto (ethertype, gre scope)');
   });
 
   it('virtkit layers KIND prints one kind; an unknown kind exits 2 listing the kinds', async () => {

@@ -15,7 +15,7 @@ import { bytesToHex, decodeFrame, encodeFrame, FrameView, PROTOCOLS, type Layer 
 import { VXLAN } from '../../src/net/vxlan.js';
 import { UDP } from '../../src/net/udp.js';
 import { KIND_NAMES } from '../../src/net/kinds.js';
-import type { Binding } from '../../src/net/protocols.js';
+import { bindingInScope, type Binding } from '../../src/net/protocols.js';
 import { ipv4Addr, ipv6Addr, mac } from './arbitraries.js';
 
 const E: Layer = { layer: 'ether', dst: '02:00:00:00:00:02', src: '02:00:00:00:00:01' };
@@ -109,7 +109,7 @@ describe('registry: every binding, both directions', () => {
     if (!p.next) continue;
     for (const c of encodable) {
       for (const b of c.selectedBy ?? []) {
-        if (b.table !== p.next.table.name || (b.scope !== undefined && b.scope !== p.next.table.scope)) continue;
+        if (b.table !== p.next.table.name || !bindingInScope(b, p.next.table.scope)) continue;
         cases.push({ parent: p.kind, child: c.kind, binding: b });
       }
     }
