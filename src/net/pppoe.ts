@@ -1,9 +1,13 @@
 /**
- * PPPoE session stage (RFC 2516, EtherType 0x8864): a 6-byte header whose length covers the PPP
- * frame that follows (protocol field included); the PPP frame carries no address/control pair.
+ * PPPoE (RFC 2516): one 6-byte header for both stages.
+ * - Session stage (`pppoe`, EtherType 0x8864): the length covers the PPP frame that follows
+ *   (protocol field included); the PPP frame carries no address/control pair.
+ * - Discovery stage (`pppoed`, EtherType 0x8863): PADI, PADO, PADR, PADS and PADT, whose length
+ *   covers the tags (type, length, value) that are the rest of the packet.
  */
 import { EncodeError } from '../errors.js';
-import { AUTO, type LayerType, defineLayout, fieldNames, getField, putFields, readFields } from './fields.js';
+import { bytesToHex, hexToBytes } from '../bytes/hex.js';
+import { AUTO, type LayerType, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
 import { narrowExtent, needBytes, prepareFixed } from './codec.js';
 import { KIND, KIND_RAW } from './kinds.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
@@ -68,4 +72,75 @@ export const pppoeProtocol = defineProtocol<PppoeLayer>({
   dissector: dissectPppoe,
   selectedBy: [{ table: 'ethertype', value: 0x8864 }],
   display: { name: 'PPPoE', info: (l) => `session 0x${Number(l.sessionid).toString(16)}` },
+});
+
+/** Discovery codes (RFC 2516 §5) by number, as `decode` names them. */
+const DISCOVERY_CODE: Readonly<Record<number, string>> = { 0x09: 'PADI', 0x07: 'PADO', 0x19: 'PADR', 0x65: 'PADS', 0xa7: 'PADT' };
+const DISCOVERY_NAMES = fieldNames(PPPOE, 'tags');
+
+export const pppoedCodec: Codec = {
+  kind: 'pppoed',
+  names: DISCOVERY_NAMES,
+  prepare(layer, index) {
+    checkKnownFields(layer, index, DISCOVERY_NAMES);
+    // The layout's default code 0 is session data, never a discovery packet: say which one.
+    if (layer.code === undefined) throw new EncodeError(index, 'pppoed', 'code', 'is missing');
+    // Discovery packets before PADS carry session id 0 (RFC 2516 §5), so it may be left out.
+    const v = takeFields(layer.sessionid === undefined ? { ...layer, sessionid: 0 } : layer, index, PPPOE);
+    const tags = layer.tags === undefined || layer.tags === null ? new Uint8Array(0) : typeof layer.tags === 'string' ? hexToBytes(layer.tags) : null;
+    if (!tags) throw new EncodeError(index, 'pppoed', 'tags', 'is not an even number of hex digits');
+    if (tags.length > 0xffff) throw new EncodeError(index, 'pppoed', 'tags', `${tags.length} bytes exceed 65535`);
+    return { index, layer, codec: this, v, headerLength: PPPOE.length + tags.length, data: tags };
+  },
+  link() {},
+  emit(buf, off, _end, list, i) {
+    const p = list[i]!;
+    if (p.v.nums[F.len.index] === AUTO) p.v.nums[F.len.index] = p.data!.length;
+    putFields(buf, off, PPPOE, p.v);
+    buf.set(p.data!, off + PPPOE.length);
+  },
+};
+
+export const dissectPppoed: Dissector = {
+  scan(buf, off, st) {
+    needBytes('pppoed', off, PPPOE.length, st);
+    // The tags are this layer's own bytes; what follows the length (Ethernet padding) is raw.
+    narrowExtent('pppoed', off, off + PPPOE.length + getField(buf, off, F.len), st, 'length');
+    st.next = KIND_RAW;
+    return st.end - off;
+  },
+  fields(buf, off, len) {
+    const layer: Layer = { layer: 'pppoed' };
+    readFields(buf, off, PPPOE, layer);
+    layer.tags = bytesToHex(buf, off + PPPOE.length, off + len);
+    return layer;
+  },
+};
+
+/** A `pppoed` layer. */
+export type PppoedLayer = LayerType<'pppoed', typeof PPPOE, { code: number; sessionid?: number; tags?: string }>;
+
+export const pppoedProtocol = defineProtocol<PppoedLayer>({
+  kind: 'pppoed',
+  title: 'PPPoE discovery stage (RFC 2516, EtherType 0x8863): PADI, PADO, PADR, PADS, PADT and their tags',
+  layouts: [PPPOE],
+  fields: {
+    code: 'code: 0x09 PADI, 0x07 PADO, 0x19 PADR, 0x65 PADS, 0xa7 PADT',
+    sessionid: 'session id (0: the default, until PADS assigns one)',
+    tags: 'the tags as hex: 2-byte type, 2-byte length, value, repeated (""); not checked',
+    version: 'version (1)',
+    type: 'type (1)',
+    len: 'length of the tags (auto)',
+  },
+  codec: pppoedCodec,
+  dissector: dissectPppoed,
+  selectedBy: [{ table: 'ethertype', value: 0x8863 }],
+  display: {
+    name: 'PPPoED',
+    info: (l) => {
+      const code = Number(l.code);
+      const session = Number(l.sessionid);
+      return `${DISCOVERY_CODE[code] ?? `code 0x${code.toString(16)}`}${session ? `, session 0x${session.toString(16)}` : ''}`;
+    },
+  },
 });

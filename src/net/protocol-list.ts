@@ -22,7 +22,7 @@ export { sllProtocol, sll2Protocol } from './sll.js';
 export { loopbackProtocol } from './loopback.js';
 export { espProtocol } from './esp/esp.js';
 export { pppProtocol } from './ppp.js';
-export { pppoeProtocol } from './pppoe.js';
+export { pppoeProtocol, pppoedProtocol } from './pppoe.js';
 export { erspanProtocol, erspanTypeIProtocol } from './erspan.js';
 export { gtpuProtocol } from './gtpu.js';
 export { rarpProtocol } from './arp.js';

@@ -36,6 +36,7 @@ const KIND_OF_TSHARK: Record<string, string> = {
   geneve: 'geneve',
   ppp: 'ppp',
   pppoes: 'pppoe',
+  pppoed: 'pppoed',
   erspan: 'erspan',
   gtp: 'gtpu',
   nsh: 'nsh',
@@ -107,6 +108,12 @@ const FIELDS: [string, string, string, Conv][] = [
   ['pppoe', 'code', 'pppoe.code', num],
   ['pppoe', 'sessionid', 'pppoe.session_id', num],
   ['pppoe', 'len', 'pppoe.payload_length', num],
+  // Discovery packets: the same header fields (Wireshark names them pppoe.* in both stages) and
+  // each tag's type.
+  ['pppoed', 'version', 'pppoe.version', num],
+  ['pppoed', 'code', 'pppoe.code', num],
+  ['pppoed', 'sessionid', 'pppoe.session_id', num],
+  ['pppoed', 'len', 'pppoe.payload_length', num],
   ['erspan', 'ver', 'erspan.version', num],
   ['erspan', 'vlan', 'erspan.vlan', num],
   ['erspan', 'cos', 'erspan.cos', num],

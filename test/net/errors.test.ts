@@ -21,8 +21,10 @@ function encodeError(layers: unknown[]): EncodeError {
 describe('encoder errors', () => {
   it.each<[string, unknown[], string]>([
     ['vid out of range', [E, { layer: 'ipv4', src: '1.1.1.1', dst: '1.1.1.2' }, { layer: 'dot1q', vid: 4096 }, IP, U, R], 'layer 2 (dot1q): vid 4096 is out of range 0..4095'],
-    ['unknown kind', [E, { layer: 'ipv5' }], "layer 1 (ipv5): layer 'ipv5' is not a known kind (known: arp, ayiya, dot1ad, dot1q, erspan, esp, ether, geneve, gre, gtpu, icmp, icmpv6, ipv4, ipv6, ipv6dest, ipv6frag, ipv6hbh, ipv6rh, loopback, mpls, nsh, pim, ppp, pppoe, rarp, sll, sll2, tcp, teredo, udp, vxlan, vxlangpe, raw)"],
+    ['unknown kind', [E, { layer: 'ipv5' }], "layer 1 (ipv5): layer 'ipv5' is not a known kind (known: arp, ayiya, dot1ad, dot1q, erspan, esp, ether, geneve, gre, gtpu, icmp, icmpv6, ipv4, ipv6, ipv6dest, ipv6frag, ipv6hbh, ipv6rh, loopback, mpls, nsh, pim, ppp, pppoe, pppoed, rarp, sll, sll2, tcp, teredo, udp, vxlan, vxlangpe, raw)"],
     ['missing required field', [E, { layer: 'ipv4', src: '1.2.3.4' }, U, R], 'layer 1 (ipv4): dst is missing'],
+    ['pppoed without a code', [E, { layer: 'pppoed', tags: '01010000' }], 'layer 1 (pppoed): code is missing'],
+    ['pppoed tags not hex', [E, { layer: 'pppoed', code: 9, tags: '0101x' }], 'layer 1 (pppoed): tags is not an even number of hex digits'],
     ['malformed MAC', [{ layer: 'ether', dst: '02:00:00:00:00', src: '02:00:00:00:00:02' }, IP, U, R], "layer 0 (ether): dst '02:00:00:00:00' is not a MAC address"],
     ['malformed IPv4', [E, { layer: 'ipv4', src: '192.0.2.256', dst: '1.1.1.1' }, U, R], "layer 1 (ipv4): src '192.0.2.256' is not an IPv4 address"],
     ['malformed IPv6', [E, { layer: 'ipv6', src: '2001:db8::1::2', dst: '::1' }, U, R], "layer 1 (ipv6): src '2001:db8::1::2' is not an IPv6 address"],

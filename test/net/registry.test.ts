@@ -68,6 +68,8 @@ const CHILD: Record<string, Layer[]> = {
   esp: [{ layer: 'esp', spi: 0x1001, seq: 1, data: '000102030405060708090a0b0c0d0e0f' }],
   ppp: [{ layer: 'ppp', proto: 0xc021 }, { layer: 'raw', hex: 'aa' }],
   pppoe: [{ layer: 'pppoe', sessionid: 1 }, { layer: 'ppp', proto: 0xc021 }, { layer: 'raw', hex: 'aa' }],
+  // PADI with a Service-Name and a Host-Uniq tag.
+  pppoed: [{ layer: 'pppoed', code: 0x09, tags: '0101000001030004deadbeef' }],
   // GRE 0x88be without a sequence number: type I (type II needs the GRE sequence number).
   erspan: [{ layer: 'erspan', ver: 0 }, { ...E, type: 0x88b5 }, { layer: 'raw', hex: 'aa' }],
   gtpu: [{ layer: 'gtpu', teid: 1, gtp_type: 1 }, { layer: 'raw', hex: 'aa' }],
@@ -81,13 +83,11 @@ const CHILD: Record<string, Layer[]> = {
 
 /**
  * Where a child needs something else under one binding or one parent: ERSPAN type III under its
- * own protocol type 0x22eb, type II after Geneve; under AYIYA no IP layer comes before an upper layer, so checksums
+ * own protocol type 0x22eb; under AYIYA no IP layer comes before an upper layer, so checksums
  * that cover a pseudo-header are given.
  */
 const CHILD_IN: Record<string, Layer[]> = {
   'erspan@8939': [{ layer: 'erspan', ver: 2, session_id: 1 }, { ...E, type: 0x88b5 }, { layer: 'raw', hex: 'aa' }],
-  // Type I is told apart by GRE's missing sequence number; after Geneve 0x88be is type II.
-  'geneve>erspan': [{ layer: 'erspan', ver: 1, session_id: 1 }, { ...E, type: 0x88b5 }, { layer: 'raw', hex: 'aa' }],
   'ayiya>udp': [{ layer: 'udp', sport: 1, dport: 2, chksum: 0 }, { layer: 'raw', hex: 'aa' }],
   'ayiya>tcp': [{ layer: 'tcp', sport: 1, dport: 2, chksum: 0 }],
   'ayiya>icmpv6': [{ layer: 'icmpv6', type: 128, id: 1, seq: 2, chksum: 0 }],
