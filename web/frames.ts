@@ -5,7 +5,7 @@
  */
 import type { Layer, SecurityAssociation } from 'virtkit';
 import { bytesToHex, hexToBytes } from 'virtkit';
-import { $, download, h, hex2 } from './dom.js';
+import { download, h, hex2 } from './dom.js';
 import { STACKS, dissect, encode, formFields, pcapng, type Dissection, type FormField } from './protocols.js';
 
 export interface FramesState {

@@ -6,8 +6,8 @@
  * names, as Wireshark decodes it; other opcodes carry nothing it decodes.
  */
 import { DecodeError, EncodeError } from '../errors.js';
-import { bytesToHex, hexToBytes } from '../bytes/hex.js';
-import { checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, takeFields, type LayerType } from './fields.js';
+import { bytesToHex } from '../bytes/hex.js';
+import { checkKnownFields, hexFieldBytes, defineLayout, fieldNames, getField, putFields, readFields, takeFields, type LayerType } from './fields.js';
 import { needBytes } from './codec.js';
 import { nextField } from './protocols.js';
 import { KIND_RAW } from './kinds.js';
@@ -33,10 +33,7 @@ const NEXT_OF_NH = NEXT.table.decode;
 const NAMES = fieldNames(AYIYA, 'identity', 'signature');
 
 function hexField(layer: Layer, index: number, name: string): Uint8Array {
-  const v = layer[name] ?? '';
-  const b = typeof v === 'string' ? hexToBytes(v) : null;
-  if (!b) throw new EncodeError(index, 'ayiya', name, 'is not hex');
-  return b;
+  return hexFieldBytes(layer, index, 'ayiya', name) ?? new Uint8Array(0);
 }
 
 export const ayiyaCodec: Codec = {

@@ -8,7 +8,7 @@
  */
 import { DecodeError } from '../errors.js';
 import { rawLayer } from './codec.js';
-import type { DecodedFrame, DecodeOptions, Dissector, DissectState, Layer } from './types.js';
+import type { DecodedFrame, DecodeOptions, DissectState, Layer } from './types.js';
 import { DISSECTORS, KIND_OF_LINKTYPE, LAYER_NAME_OF_CODE } from './registry.js';
 import { KIND, KIND_NAMES, KIND_RAW } from './kinds.js';
 import { nextTable } from './protocols.js';

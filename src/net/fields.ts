@@ -299,6 +299,23 @@ export function takeFields(layer: Layer, index: number, layout: Layout): FieldVa
 }
 
 /**
+ * The bytes of a variable-length field given as hex (options, tags, data, …), or undefined when
+ * the layer leaves it out (undefined or null). Anything else that is not an even number of hex
+ * digits, or breaks the field's rule, is an EncodeError naming the layer, its kind and the field:
+ * `multipleOf` (whole words: "is not hex of a multiple of 4 bytes"), `atMost` ("is not hex of at
+ * most 8 bytes").
+ */
+export function hexFieldBytes(layer: Layer, index: number, kind: string, name: string, rule?: { multipleOf?: number; atMost?: number }): Uint8Array | undefined {
+  const v = layer[name];
+  if (v === undefined || v === null) return undefined;
+  const bytes = typeof v === 'string' ? hexToBytes(v) : null;
+  if (rule?.multipleOf !== undefined && (!bytes || bytes.length % rule.multipleOf !== 0)) throw new EncodeError(index, kind, name, `is not hex of a multiple of ${rule.multipleOf} bytes`);
+  if (rule?.atMost !== undefined && (!bytes || bytes.length > rule.atMost)) throw new EncodeError(index, kind, name, `is not hex of at most ${rule.atMost} bytes`);
+  if (!bytes) throw new EncodeError(index, kind, name, 'is not an even number of hex digits');
+  return bytes;
+}
+
+/**
  * Raise EncodeError for a field name the layer kind does not have (a typo would otherwise be
  * silently ignored). A kind whose fields depend on a value (ICMP by type) passes `variant`: the
  * fields of the variant chosen, and what names it, so a field of another variant is told apart

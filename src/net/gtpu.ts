@@ -7,8 +7,8 @@
  * other message types stay `raw`. Field names are scapy's (GTP_U_Header), in lower case.
  */
 import { DecodeError, EncodeError } from '../errors.js';
-import { bytesToHex, hexToBytes } from '../bytes/hex.js';
-import { AUTO, type LayerType, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
+import { bytesToHex } from '../bytes/hex.js';
+import { AUTO, type LayerType, checkKnownFields, hexFieldBytes, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
 import { narrowExtent, needBytes } from './codec.js';
 import { KIND, KIND_RAW } from './kinds.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
@@ -52,12 +52,7 @@ export const gtpuCodec: Codec = {
     let data: Uint8Array = new Uint8Array(0);
     if (flags) {
       const o = takeFields(layer, index, GTPU_OPT);
-      let ext: Uint8Array = new Uint8Array(0);
-      if (layer.ext !== undefined) {
-        const b = typeof layer.ext === 'string' ? hexToBytes(layer.ext) : null;
-        if (!b || b.length % 4 !== 0) throw new EncodeError(index, 'gtpu', 'ext', 'is not hex of a multiple of 4 bytes');
-        ext = b;
-      }
+      const ext = hexFieldBytes(layer, index, 'gtpu', 'ext', { multipleOf: 4 }) ?? new Uint8Array(0);
       data = new Uint8Array(GTPU_OPT.length + ext.length);
       putFields(data, 0, GTPU_OPT, o);
       data.set(ext, GTPU_OPT.length);

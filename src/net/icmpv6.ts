@@ -8,8 +8,8 @@
  */
 import { EncodeError } from '../errors.js';
 import { foldSum, onesSum } from '../bytes/checksum.js';
-import { bytesToHex, hexToBytes } from '../bytes/hex.js';
-import { AUTO, checkKnownFields, defineLayout, type LayerType, fieldNames, getField, putFields, readFields, setField, takeField, takeFields, type FieldSpec, type Layout } from './fields.js';
+import { bytesToHex } from '../bytes/hex.js';
+import { AUTO, checkKnownFields, hexFieldBytes, defineLayout, type LayerType, fieldNames, getField, putFields, readFields, setField, takeField, takeFields, type FieldSpec, type Layout } from './fields.js';
 import { needBytes } from './codec.js';
 import { KIND, KIND_RAW } from './kinds.js';
 import { pseudoHeaderLayer, pseudoHeaderSum } from './pseudo.js';
@@ -89,10 +89,7 @@ export const icmpv6Codec: Codec = {
     const tail = tailName(layout);
     let data: Uint8Array = new Uint8Array(0);
     if (tail) {
-      const given = layer[tail];
-      const bytes = given === undefined || given === null ? data : typeof given === 'string' ? hexToBytes(given) : null;
-      if (!bytes) throw new EncodeError(index, 'icmpv6', tail, 'is not an even number of hex digits');
-      data = bytes;
+      data = hexFieldBytes(layer, index, 'icmpv6', tail) ?? data;
     }
     return { index, layer, codec: this, v, headerLength: layout.length + data.length, data, layout };
   },

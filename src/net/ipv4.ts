@@ -2,8 +2,8 @@
 import { DecodeError, EncodeError } from '../errors.js';
 import type { ByteWriter } from '../bytes/view.js';
 import { foldSum, internetChecksum } from '../bytes/checksum.js';
-import { bytesToHex, hexToBytes } from '../bytes/hex.js';
-import { AUTO, checkKnownFields, type LayerType, defineLayout, fieldNames, getField, putFields, readFields, setField, shiftIn, takeFields } from './fields.js';
+import { bytesToHex } from '../bytes/hex.js';
+import { AUTO, checkKnownFields, hexFieldBytes, type LayerType, defineLayout, fieldNames, getField, putFields, readFields, setField, shiftIn, takeFields } from './fields.js';
 import { narrowExtent, needBytes } from './codec.js';
 import { nextField } from './protocols.js';
 import { KIND_RAW } from './kinds.js';
@@ -139,9 +139,8 @@ export const ipv4Codec: Codec = {
     }
     const v = takeFields(src, index, IPV4);
     let data = new Uint8Array(0);
-    if (layer.options !== undefined && layer.options !== null) {
-      const raw = typeof layer.options === 'string' ? hexToBytes(layer.options) : null;
-      if (!raw) throw new EncodeError(index, 'ipv4', 'options', 'is not an even number of hex digits');
+    const raw = hexFieldBytes(layer, index, 'ipv4', 'options');
+    if (raw) {
       if (raw.length > MAX_OPTIONS) throw new EncodeError(index, 'ipv4', 'options', `${raw.length} bytes exceed the ${MAX_OPTIONS} an IPv4 header holds`);
       // Padded with zeros (End of Options List) to a 32-bit boundary.
       data = new Uint8Array((raw.length + 3) & ~3);

@@ -6,8 +6,8 @@
  * included, so they rebuild unchanged.
  */
 import { EncodeError } from '../errors.js';
-import { bytesToHex, hexToBytes } from '../bytes/hex.js';
-import { AUTO, checkKnownFields, type LayerType, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
+import { bytesToHex } from '../bytes/hex.js';
+import { AUTO, checkKnownFields, hexFieldBytes, type LayerType, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
 import { needBytes } from './codec.js';
 import { nextField } from './protocols.js';
 import { defineProtocol, type Codec, type Dissector, type DissectState, type Layer, type ProtocolDescriptor } from './types.js';
@@ -32,8 +32,7 @@ function optionsCodec(kind: 'ipv6hbh' | 'ipv6dest'): Codec {
     prepare(layer, index) {
       checkKnownFields(layer, index, NAMES);
       const v = takeFields(layer, index, IPV6_OPTIONS);
-      const given = layer.options === undefined || layer.options === null ? new Uint8Array(0) : typeof layer.options === 'string' ? hexToBytes(layer.options) : null;
-      if (!given) throw new EncodeError(index, kind, 'options', 'is not an even number of hex digits');
+      const given = hexFieldBytes(layer, index, kind, 'options') ?? new Uint8Array(0);
       const pad = (8 - ((IPV6_OPTIONS.length + given.length) % 8)) % 8;
       const total = IPV6_OPTIONS.length + given.length + pad;
       if (total > MAX_LENGTH) throw new EncodeError(index, kind, 'options', `${given.length} bytes make a header over the ${MAX_LENGTH} bytes its length can count`);

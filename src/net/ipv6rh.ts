@@ -6,8 +6,8 @@
  * destination otherwise.
  */
 import { EncodeError } from '../errors.js';
-import { bytesToHex, hexToBytes } from '../bytes/hex.js';
-import { AUTO, checkKnownFields, type LayerType, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
+import { bytesToHex } from '../bytes/hex.js';
+import { AUTO, checkKnownFields, hexFieldBytes, type LayerType, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
 import { nextField } from './protocols.js';
 import { scanExtension } from './ipv6opts.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
@@ -43,8 +43,7 @@ export const ipv6rhCodec: Codec = {
   prepare(layer, index) {
     checkKnownFields(layer, index, NAMES);
     const v = takeFields(layer, index, IPV6_ROUTING);
-    const data = layer.data === undefined || layer.data === null ? new Uint8Array(0) : typeof layer.data === 'string' ? hexToBytes(layer.data) : null;
-    if (!data) throw new EncodeError(index, 'ipv6rh', 'data', 'is not an even number of hex digits');
+    const data = hexFieldBytes(layer, index, 'ipv6rh', 'data') ?? new Uint8Array(0);
     const total = IPV6_ROUTING.length + data.length;
     if (total % 8 !== 0 || total > MAX_LENGTH) throw new EncodeError(index, 'ipv6rh', 'data', `${data.length} bytes: with the 4-byte start the header must be a multiple of 8 up to ${MAX_LENGTH}`);
     const finalDst = routingFinalDestination(v.nums[F.type.index]!, v.nums[F.segleft.index]!, data);

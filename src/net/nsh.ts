@@ -5,8 +5,8 @@
  * both kept as `context` hex). Field names are scapy's; `context` joins its context_header/vlch.
  */
 import { DecodeError, EncodeError } from '../errors.js';
-import { bytesToHex, hexToBytes } from '../bytes/hex.js';
-import { AUTO, type LayerType, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
+import { bytesToHex } from '../bytes/hex.js';
+import { AUTO, type LayerType, checkKnownFields, hexFieldBytes, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
 import { needBytes } from './codec.js';
 import { nextField } from './protocols.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
@@ -36,13 +36,8 @@ export const nshCodec: Codec = {
   prepare(layer, index) {
     checkKnownFields(layer, index, NAMES);
     const v = takeFields(layer, index, NSH);
-    let data: Uint8Array = new Uint8Array(0);
-    if (layer.context !== undefined) {
-      const b = typeof layer.context === 'string' ? hexToBytes(layer.context) : null;
-      if (!b || b.length % 4 !== 0) throw new EncodeError(index, 'nsh', 'context', 'is not hex of a multiple of 4 bytes');
-      if (b.length + NSH.length > 63 * 4) throw new EncodeError(index, 'nsh', 'context', `${b.length} bytes exceed the ${63 * 4 - NSH.length} the length field allows`);
-      data = b;
-    }
+    const data = hexFieldBytes(layer, index, 'nsh', 'context', { multipleOf: 4 }) ?? new Uint8Array(0);
+    if (data.length + NSH.length > 63 * 4) throw new EncodeError(index, 'nsh', 'context', `${data.length} bytes exceed the ${63 * 4 - NSH.length} the length field allows`);
     if (v.nums[F.length.index] === AUTO) v.nums[F.length.index] = (NSH.length + data.length) / 4;
     return { index, layer, codec: this, v, headerLength: NSH.length + data.length, data };
   },

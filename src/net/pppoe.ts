@@ -6,8 +6,8 @@
  *   covers the tags (type, length, value) that are the rest of the packet.
  */
 import { EncodeError } from '../errors.js';
-import { bytesToHex, hexToBytes } from '../bytes/hex.js';
-import { AUTO, type LayerType, checkKnownFields, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
+import { bytesToHex } from '../bytes/hex.js';
+import { AUTO, type LayerType, checkKnownFields, hexFieldBytes, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
 import { narrowExtent, needBytes, prepareFixed } from './codec.js';
 import { KIND, KIND_RAW } from './kinds.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
@@ -87,8 +87,7 @@ export const pppoedCodec: Codec = {
     if (layer.code === undefined) throw new EncodeError(index, 'pppoed', 'code', 'is missing');
     // Discovery packets before PADS carry session id 0 (RFC 2516 §5), so it may be left out.
     const v = takeFields(layer.sessionid === undefined ? { ...layer, sessionid: 0 } : layer, index, PPPOE);
-    const tags = layer.tags === undefined || layer.tags === null ? new Uint8Array(0) : typeof layer.tags === 'string' ? hexToBytes(layer.tags) : null;
-    if (!tags) throw new EncodeError(index, 'pppoed', 'tags', 'is not an even number of hex digits');
+    const tags = hexFieldBytes(layer, index, 'pppoed', 'tags') ?? new Uint8Array(0);
     if (tags.length > 0xffff) throw new EncodeError(index, 'pppoed', 'tags', `${tags.length} bytes exceed 65535`);
     return { index, layer, codec: this, v, headerLength: PPPOE.length + tags.length, data: tags };
   },

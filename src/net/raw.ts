@@ -1,7 +1,6 @@
 /** `raw`: bytes the frame carries as they are (payloads, padding, anything undecoded). */
 import { EncodeError } from '../errors.js';
-import { hexToBytes } from '../bytes/hex.js';
-import { checkKnownFields } from './fields.js';
+import { checkKnownFields, hexFieldBytes } from './fields.js';
 import { defineProtocol, type Codec } from './types.js';
 
 const NAMES: ReadonlySet<string> = new Set(['hex']);
@@ -14,8 +13,7 @@ export const rawCodec: Codec = {
     checkKnownFields(layer, index, NAMES);
     const hex = layer.hex;
     if (hex === undefined || hex === null) throw new EncodeError(index, 'raw', 'hex', 'is missing');
-    const data = typeof hex === 'string' ? hexToBytes(hex) : null;
-    if (!data) throw new EncodeError(index, 'raw', 'hex', 'is not an even number of hex digits');
+    const data = hexFieldBytes(layer, index, 'raw', 'hex')!;
     return { index, layer, codec: this, v: NO_VALUES, headerLength: data.length, data };
   },
   link() {},

@@ -4,8 +4,8 @@
  */
 import { DecodeError, EncodeError } from '../errors.js';
 import { foldSum, onesSum } from '../bytes/checksum.js';
-import { bytesToHex, hexToBytes } from '../bytes/hex.js';
-import { AUTO, checkKnownFields, type LayerType, defineLayout, fieldNames, getField, putFields, readFields, setField, takeFields } from './fields.js';
+import { bytesToHex } from '../bytes/hex.js';
+import { AUTO, checkKnownFields, hexFieldBytes, type LayerType, defineLayout, fieldNames, getField, putFields, readFields, setField, takeFields } from './fields.js';
 import { needBytes } from './codec.js';
 import { KIND_RAW } from './kinds.js';
 import { pseudoHeaderLayer, pseudoHeaderSum } from './pseudo.js';
@@ -66,9 +66,8 @@ export const tcpCodec: Codec = {
     }
     const v = takeFields(src, index, TCP);
     let data = new Uint8Array(0);
-    if (layer.options !== undefined && layer.options !== null) {
-      const raw = typeof layer.options === 'string' ? hexToBytes(layer.options) : null;
-      if (!raw) throw new EncodeError(index, 'tcp', 'options', 'is not an even number of hex digits');
+    const raw = hexFieldBytes(layer, index, 'tcp', 'options');
+    if (raw) {
       if (raw.length > MAX_OPTIONS) throw new EncodeError(index, 'tcp', 'options', `${raw.length} bytes exceed the ${MAX_OPTIONS} a TCP header holds`);
       // Padded with zeros (End of Option List) to a 32-bit boundary.
       data = new Uint8Array((raw.length + 3) & ~3);

@@ -9,7 +9,7 @@
 import { DecodeError, EncodeError } from '../errors.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
 import { formatIpv4, parseIpv4 } from '../bytes/addr.js';
-import { checkKnownFields, defineLayout, getField, setField } from './fields.js';
+import { checkKnownFields, hexFieldBytes, defineLayout, getField, setField } from './fields.js';
 import { needBytes } from './codec.js';
 import { KIND, KIND_RAW } from './kinds.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
@@ -30,10 +30,7 @@ const NONCE = 8;
 const NAMES: ReadonlySet<string> = new Set(['auth_id', 'auth_value', 'nonce', 'conf', 'orig_port', 'orig_addr']);
 
 function hex(layer: Layer, index: number, name: string, def: string, max: number): Uint8Array {
-  const v = layer[name] ?? def;
-  const b = typeof v === 'string' ? hexToBytes(v) : null;
-  if (!b || b.length > max) throw new EncodeError(index, 'teredo', name, `is not hex of at most ${max} bytes`);
-  return b;
+  return hexFieldBytes(layer, index, 'teredo', name, { atMost: max }) ?? hexToBytes(def)!;
 }
 
 export const teredoCodec: Codec = {

@@ -7,7 +7,7 @@ import { narrowExtent, needBytes, prepareFixed } from './codec.js';
 import { ipv4PseudoSum, ipv6PseudoSum, pseudoHeaderLayer, pseudoHeaderSum } from './pseudo.js';
 import { nextTable } from './protocols.js';
 import { KIND, KIND_RAW } from './kinds.js';
-import { defineProtocol, type Codec, type Dissector, type Layer, type Prepared } from './types.js';
+import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
 
 export const UDP = defineLayout('udp', 8, {
   sport: { bit: 0, width: 16 },

@@ -4,7 +4,6 @@
  * array) and a fresh one is started. Memory is one chunk, whatever the packet count.
  */
 import { VirtkitError } from '../errors.js';
-import { LINKTYPE_ETHERNET } from './layout.js';
 import { CaptureWriter, type CaptureWriterOptions } from './writer.js';
 
 export const DEFAULT_CHUNK_SIZE = 256 * 1024;

@@ -17,7 +17,6 @@
  * an access); OPT O(log frames). No allocation after reset().
  */
 import { VirtkitError } from '../../errors.js';
-import { NEVER } from './trace.js';
 
 export const POLICY_NAMES = ['fifo', 'lru', 'clock', 'opt'] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];

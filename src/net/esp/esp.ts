@@ -11,8 +11,8 @@
  *           the inner layers, without one the layer carries the protected bytes as `data`.
  */
 import { DecodeError, EncodeError } from '../../errors.js';
-import { bytesToHex, hexToBytes } from '../../bytes/hex.js';
-import { AUTO, checkKnownFields, defineLayout, getField, putFields, readFields, takeFields, type LayerType } from '../fields.js';
+import { bytesToHex } from '../../bytes/hex.js';
+import { AUTO, checkKnownFields, hexFieldBytes, defineLayout, getField, putFields, readFields, takeFields, type LayerType } from '../fields.js';
 import { needBytes } from '../codec.js';
 import { nextTable } from '../protocols.js';
 import { KIND_RAW } from '../kinds.js';
@@ -52,11 +52,7 @@ function byteField(layer: Layer, index: number, name: string): number {
 }
 
 function hexBytes(layer: Layer, index: number, name: string): Uint8Array | undefined {
-  const v = layer[name];
-  if (v === undefined || v === null) return undefined;
-  const bytes = typeof v === 'string' ? hexToBytes(v) : null;
-  if (!bytes) throw new EncodeError(index, 'esp', name, 'is not an even number of hex digits');
-  return bytes;
+  return hexFieldBytes(layer, index, 'esp', name);
 }
 
 function spiText(spi: number): string {
