@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Golden frames for the tunnel and access-link layers (PPP, PPPoE, GRE version 1, ERSPAN I/II/III,
+"""Golden frames for the tunnel and access-link layers (PPP, PPPoE and its discovery stage, GRE version 1, ERSPAN I/II/III,
 GTP-U, RARP, VXLAN-GPE, NSH, GRE-in-UDP), built by an independent implementation: scapy.
 
 Each vector pairs virtkit's JSON layers with the bytes scapy builds from the same header values.
@@ -15,6 +15,7 @@ from scapy.all import ARP, GRE, GRE_PPTP, HDLC, ICMP, IP, IPv6, PPP, PPPoE, UDP,
 from scapy.contrib.erspan import ERSPAN_II, ERSPAN_III, ERSPAN_PlatformSpecific
 from scapy.contrib.gtp import GTP_U_Header
 from scapy.contrib.nsh import NSH
+from scapy.layers.ppp import PPPoED, PPPoED_Tags, PPPoETag
 from scapy.layers.vxlan import VXLAN
 import scapy
 
@@ -92,6 +93,15 @@ add('pppoe_session_ppp_uncompressed', 'PPPoE session carrying PPP with a 2-byte 
 add('gre_in_udp', 'GRE-in-UDP (RFC 8086, UDP 4754) carrying IPv4/ICMP',
     [E, IP4, U(49152, 4754), {'layer': 'gre'}, IN4, ECHO, RAW],
     Ether(**SE) / IP(**SIP4) / UDP(sport=49152, dport=4754) / GRE(proto=0x0800) / IP(**SIN4) / ICMP(**SECHO) / Raw(PAYLOAD))
+add('pppoed_padi', 'PPPoE discovery (0x8863): PADI broadcast with a Service-Name (empty: any service) and a Host-Uniq tag',
+    [{'layer': 'ether', 'dst': 'ff:ff:ff:ff:ff:ff', 'src': '02:00:00:00:00:01'}, {'layer': 'pppoed', 'code': 0x09, 'tags': '0101000001030004deadbeef'}],
+    Ether(dst='ff:ff:ff:ff:ff:ff', src='02:00:00:00:00:01') / PPPoED(code=0x09) / PPPoED_Tags(tag_list=[PPPoETag(tag_type=0x0101, tag_value=b''), PPPoETag(tag_type=0x0103, tag_value=bytes.fromhex('deadbeef'))]))
+add('pppoed_pads', 'PPPoE discovery: PADS assigning session 0x1234, with the AC-Name and Host-Uniq echoed',
+    [E, {'layer': 'pppoed', 'code': 0x65, 'sessionid': 0x1234, 'tags': '01020004425241530103000401020304'}],
+    Ether(**SE) / PPPoED(code=0x65, sessionid=0x1234) / PPPoED_Tags(tag_list=[PPPoETag(tag_type=0x0102, tag_value=b'BRAS'), PPPoETag(tag_type=0x0103, tag_value=bytes.fromhex('01020304'))]))
+add('pppoed_padt', 'PPPoE discovery: PADT ending session 0x1234, no tags',
+    [E, {'layer': 'pppoed', 'code': 0xa7, 'sessionid': 0x1234}],
+    Ether(**SE) / PPPoED(code=0xa7, sessionid=0x1234))
 
 json.dump({'source': f'scapy {scapy.VERSION} (scripts/make-golden-tunnels.py)', 'vectors': vectors}, sys.stdout, indent=1)
 sys.stdout.write('\n')

@@ -17,7 +17,7 @@ const GOLDEN = JSON.parse(readFileSync(join(ROOT, 'fixtures', 'vectors', 'golden
 describe('golden tunnel frames (scapy)', () => {
   it('covers every new layer kind', () => {
     const kinds = new Set(GOLDEN.vectors.flatMap((v) => v.layers.map((l) => l.layer)));
-    for (const k of ['ppp', 'pppoe', 'erspan', 'gtpu', 'rarp', 'vxlangpe', 'nsh', 'gre']) expect(kinds).toContain(k);
+    for (const k of ['ppp', 'pppoe', 'pppoed', 'erspan', 'gtpu', 'rarp', 'vxlangpe', 'nsh', 'gre']) expect(kinds).toContain(k);
   });
 
   it.each(GOLDEN.vectors.map((v) => [v.name, v] as const))('%s: encode gives the bytes', (_name, v) => {
