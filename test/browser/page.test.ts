@@ -408,6 +408,41 @@ describe.skipIf(!RUN)('the page and the browser bundle in headless Chromium', ()
     expect(await p.$$eval('#tree summary b', (els) => els.map((e) => e.textContent))).toEqual(['ether', 'dot1q', 'arp']);
   });
 
+  it.each(['vxlan-flood-learn.json', 'vxlan-hypervisors.json', 'vxlan-mtu-1500.json', 'vxlan-fragment.json'])(
+    'Netsim: the VTEP scenario %s gives the events and every port crossing of the Node engine',
+    async (name) => {
+      const p = s.page;
+      await p.click('#tab-netsim');
+      const text = readFileSync(join(ROOT, 'fixtures', 'netsim', name), 'utf8');
+      await p.fill('#ns-scenario', text);
+      await p.click('#ns-run');
+      expect(await p.isHidden('#ns-error')).toBe(true);
+
+      const seen = new Map<string, { time: number; dir: string; hex: string }[]>();
+      const result = simulateScenario(JSON.parse(text) as unknown, {
+        sink: {
+          frame(port, direction, time, bytes, length) {
+            const list = seen.get(port.name) ?? [];
+            list.push({ time, dir: direction === DIR_IN ? 'in' : 'out', hex: bytesToHex(bytes.subarray(0, length)) });
+            seen.set(port.name, list);
+          },
+        },
+      });
+      const rows = await p.$$eval('#ns-events tr[data-event]', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+      expect(rows).toEqual(result.records.map((r) => [String(r.index), r.port, r.delivered.join(', ') || '—', r.dropped ?? '']));
+      // Underlay ports and each VNI's interface are ports too: the page lists them all, grouped
+      // by device (the underlay segment's ports together).
+      const ports = await p.$$eval('#ns-topology button[data-port]', (bs) => bs.map((b) => (b as HTMLElement).dataset.port!));
+      expect([...ports].sort()).toEqual(result.network.sim.ports.map((port) => port.name).sort());
+      expect(ports.some((port) => port.endsWith('/underlay'))).toBe(true);
+      for (const port of ports) {
+        await p.click(`#ns-topology button[data-port="${port}"]`);
+        const shown = await p.$$eval('#ns-crossings tr[data-hex]', (trs) => trs.map((tr) => ({ time: Number((tr as HTMLElement).dataset.time), dir: tr.querySelectorAll('td')[1]!.textContent!, hex: (tr as HTMLElement).dataset.hex! })));
+        expect(shown, `${name} ${port}`).toEqual(seen.get(port) ?? []);
+      }
+    },
+  );
+
   it('the page logged no console error, threw nothing and fetched nothing but its own files', () => {
     expect(s.errors).toEqual([]);
     const foreign = s.requests.filter((u) => !u.startsWith(s.server.url) && !u.startsWith('blob:') && !u.startsWith('data:'));
