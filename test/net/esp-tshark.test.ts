@@ -25,6 +25,9 @@ const SAS: SecurityAssociation[] = [
   { spi: 0x2005, cipher: 'aes-cbc-128', key: '6f6e6d6c6b6a69686766656463626160', auth: 'none' },
   { spi: 0x2006, cipher: 'null', auth: 'hmac-sha256-128', authKey: '7f7e7d7c7b7a79787776757473727170' },
   { spi: 0x2007, cipher: 'null', auth: 'hmac-sha1-96', authKey: '8f8e8d8c8b8a89888786858483828180' },
+  // GCM with the tag cut to 12 and 8 bytes (RFC 4106 §6).
+  { spi: 0x2008, cipher: 'aes-gcm-128-icv12', key: '9f9e9d9c9b9a99989796959493929190e0e1e2e3' },
+  { spi: 0x2009, cipher: 'aes-gcm-256-icv8', key: 'afaeadacabaaa9a8a7a6a5a4a3a2a1a09f9e9d9c9b9a99989796959493929190e4e5e6e7' },
 ];
 
 const ETHER: Layer = { layer: 'ether', dst: '02:00:00:00:00:02', src: '02:00:00:00:00:01' };
@@ -136,7 +139,7 @@ describe.runIf(run)('tshark 4.0 decrypts every ESP frame virtkit writes', () => 
   });
 
   it('a tampered frame is ICV-bad in tshark and an error in virtkit', () => {
-    const picks = [0, 6, 12, 20, 26, 32].map((k) => all.findIndex((c) => c.sa === SAS[k % SAS.length]) + (k % 4));
+    const picks = [0, 6, 12, 20, 26, 32, 7, 17].map((k) => all.findIndex((c) => c.sa === SAS[k % SAS.length]) + (k % 4));
     const bad = picks.map((i) => {
       const f = frames[i]!.slice();
       f[f.length - 3]! ^= 0x40; // inside the ICV

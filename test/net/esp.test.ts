@@ -161,6 +161,24 @@ describe('ESP encoding', () => {
     expect(bytesToHex(encodeFrame(tunnel(0x1003, 3, { iv: '00'.repeat(16) }), { sa: [CBC_SA] }))).toBe(one);
   });
 
+  it('GCM with a 12- or 8-byte ICV: the full tag cut to its first bytes (SP 800-38D 5.2.1.2), everything before it the same', () => {
+    const full = encodeFrame(tunnel(0x1001, 9), { sa: [GCM_SA] });
+    for (const icv of [12, 8] as const) {
+      const sa: SecurityAssociation = { ...GCM_SA, cipher: `aes-gcm-128-icv${icv}` };
+      const cut = encodeFrame(tunnel(0x1001, 9), { sa: [sa] });
+      expect(cut.length).toBe(full.length - (16 - icv));
+      // From the ESP header on (byte 34; the outer IPv4 length and checksum differ): SPI, sequence
+      // number, IV and ciphertext equal, and the ICV is the full tag's first bytes.
+      expect(bytesToHex(cut.subarray(34))).toBe(bytesToHex(full.subarray(34, cut.length)));
+      const d = decodeFrame(cut, { sa: [sa] });
+      expect(d.error).toBeUndefined();
+      expect(d.layers.map((l) => l.layer)).toEqual(['ether', 'ipv4', 'esp', 'ipv4', 'udp', 'raw']);
+      const bad = cut.slice();
+      bad[bad.length - 1]! ^= 1;
+      expect(decodeFrame(bad, { sa: [sa] }).error?.message).toMatch(new RegExp(`ICV check failed \\(AES-GCM tag, ${icv} bytes\\)`));
+    }
+  });
+
   it('errors name the layer and field: no SA, wrong IV length, a pad breaking alignment', () => {
     expect(() => encodeFrame(tunnel(0x1001, 1))).toThrow(/layer 2 \(esp\): spi 4097 \(0x00001001\) has no security association/);
     expect(() => encodeFrame(tunnel(0x1001, 1, { iv: '00' }), { sa: [GCM_SA] })).toThrow(/layer 2 \(esp\): iv has 1 bytes; aes-gcm-128 takes 8/);
@@ -230,6 +248,16 @@ describe('security associations: JSON and Wireshark esp_sa files', () => {
       [0x1003, 'aes-cbc-128', CBC_SA.key, 'hmac-sha256-128', CBC_SA.authKey],
       [7, 'null', undefined, 'hmac-sha1-96', '0102'],
     ]);
+  });
+
+  it('GCM with 12- and 8-byte ICVs: Wireshark\'s own names in both directions', () => {
+    const sas: SecurityAssociation[] = [
+      { spi: 0x3001, cipher: 'aes-gcm-128-icv12', key: GCM_SA.key!, ipVersion: 4 },
+      { spi: 0x3002, cipher: 'aes-gcm-256-icv8', key: '11'.repeat(36), ipVersion: 4 },
+    ];
+    const text = formatEspSaFile(sas);
+    expect(text.split('\n').slice(1, 3).map((l) => l.split(',')[4])).toEqual(['"AES-GCM with 12 octet ICV [RFC4106]"', '"AES-GCM with 8 octet ICV [RFC4106]"']);
+    expect(parseEspSaFile(text).map((s) => s.cipher)).toEqual(['aes-gcm-128-icv12', 'aes-gcm-256-icv8']);
   });
 
   it('takes key sizes from the key (GCM-256, CBC-256), ASCII keys, \\x escapes, comments', () => {

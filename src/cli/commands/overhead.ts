@@ -1,5 +1,6 @@
 import { UsageError } from '../../errors.js';
 import { encapsulationOverhead, overheadJson, STACK_LAYER_NAMES } from '../../net/overhead.js';
+import { ESP_CIPHERS } from '../../net/esp/suites.js';
 import { flagBool, flagString, parseArgs, parseNumber } from '../args.js';
 import type { Command } from '../command.js';
 
@@ -18,7 +19,7 @@ Layers: ${STACK_LAYER_NAMES.join(', ')}. Options after a colon:
   gre:key, gre:seq, gre:chksum, combined with + (gre:key+seq+chksum)
   geneve:N   N bytes of Geneve options (a multiple of 4, 0..252)
   dot1q, dot1ad and mpls add one tag or label each (repeat them for more).
-  esp:CIPHER[+AUTH]  ESP tunnel mode: aes-gcm-128, aes-gcm-256, aes-cbc-128, aes-cbc-256, null;
+  esp:CIPHER[+AUTH]  ESP tunnel mode: ${ESP_CIPHERS.join(', ')};
              +hmac-sha256-128 or +hmac-sha1-96 for CBC and null (ether,ipv4,esp:aes-gcm-128,ipv4;
              NAT-T: ether,ipv4,udp,esp:aes-gcm-128,ipv4)
 The last layer starts the inner packet: ether, mpls, ipv4 or ipv6.

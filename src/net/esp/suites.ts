@@ -5,16 +5,18 @@
  *
  *   aes-gcm-128/256   RFC 4106: key = AES key ‖ 4-byte salt; nonce = salt ‖ 8-byte IV;
  *                     AAD = SPI ‖ sequence number; 16-byte ICV (the GCM tag); pad to 4.
+ *   …-icv8, …-icv12   the same with the tag cut to its first 8 or 12 bytes (RFC 4106 §6,
+ *                     NIST SP 800-38D §5.2.1.2).
  *   aes-cbc-128/256   RFC 3602: 16-byte IV; pad to 16; an HMAC (RFC 4868 / RFC 2404) over
  *                     SPI ‖ seq ‖ IV ‖ ciphertext, cut to 16 / 12 bytes, or no ICV.
  *   null              RFC 2410: no IV, payload in clear; pad to 4; HMAC or no ICV.
  */
-import { cbc, ecb, gcm } from '@noble/ciphers/aes.js';
+import { cbc, ctr, ecb, gcm } from '@noble/ciphers/aes.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { sha1 } from '@noble/hashes/legacy.js';
 
-export const ESP_CIPHERS = ['aes-gcm-128', 'aes-gcm-256', 'aes-cbc-128', 'aes-cbc-256', 'null'] as const;
+export const ESP_CIPHERS = ['aes-gcm-128', 'aes-gcm-256', 'aes-gcm-128-icv12', 'aes-gcm-256-icv12', 'aes-gcm-128-icv8', 'aes-gcm-256-icv8', 'aes-cbc-128', 'aes-cbc-256', 'null'] as const;
 export type EspCipher = (typeof ESP_CIPHERS)[number];
 export const ESP_AUTHS = ['none', 'hmac-sha256-128', 'hmac-sha1-96'] as const;
 export type EspAuth = (typeof ESP_AUTHS)[number];
@@ -35,6 +37,10 @@ export interface CipherSuite {
 export const CIPHER_SUITES: Readonly<Record<EspCipher, CipherSuite>> = {
   'aes-gcm-128': { name: 'aes-gcm-128', mode: 'gcm', keyLength: 16 + 4, ivLength: 8, align: 4, icvLength: 16 },
   'aes-gcm-256': { name: 'aes-gcm-256', mode: 'gcm', keyLength: 32 + 4, ivLength: 8, align: 4, icvLength: 16 },
+  'aes-gcm-128-icv12': { name: 'aes-gcm-128-icv12', mode: 'gcm', keyLength: 16 + 4, ivLength: 8, align: 4, icvLength: 12 },
+  'aes-gcm-256-icv12': { name: 'aes-gcm-256-icv12', mode: 'gcm', keyLength: 32 + 4, ivLength: 8, align: 4, icvLength: 12 },
+  'aes-gcm-128-icv8': { name: 'aes-gcm-128-icv8', mode: 'gcm', keyLength: 16 + 4, ivLength: 8, align: 4, icvLength: 8 },
+  'aes-gcm-256-icv8': { name: 'aes-gcm-256-icv8', mode: 'gcm', keyLength: 32 + 4, ivLength: 8, align: 4, icvLength: 8 },
   'aes-cbc-128': { name: 'aes-cbc-128', mode: 'cbc', keyLength: 16, ivLength: 16, align: 16, icvLength: 0 },
   'aes-cbc-256': { name: 'aes-cbc-256', mode: 'cbc', keyLength: 32, ivLength: 16, align: 16, icvLength: 0 },
   null: { name: 'null', mode: 'null', keyLength: 0, ivLength: 0, align: 4, icvLength: 0 },
@@ -130,7 +136,8 @@ export function sealEsp(keys: EspKeys, buf: Uint8Array, espAt: number, icvAt: nu
   switch (keys.cipher.mode) {
     case 'gcm': {
       const sealed = gcm(keys.aesKey, gcmNonce(keys, buf, ivAt), buf.subarray(espAt, ivAt)).encrypt(plain);
-      buf.set(sealed, dataAt); // ciphertext then the 16-byte tag, exactly at icvAt
+      // Ciphertext then the tag (its first icvLength bytes), exactly at icvAt.
+      buf.set(sealed.subarray(0, plain.length + keys.cipher.icvLength), dataAt);
       break;
     }
     case 'cbc':
@@ -166,12 +173,28 @@ export function openEsp(keys: EspKeys, buf: Uint8Array, espAt: number, end: numb
     if (diff !== 0) return `ICV check failed (${keys.auth.name})`;
   }
   switch (keys.cipher.mode) {
-    case 'gcm':
-      try {
-        return gcm(keys.aesKey, gcmNonce(keys, buf, ivAt), buf.subarray(espAt, ivAt)).decrypt(buf.subarray(dataAt, end));
-      } catch {
-        return 'ICV check failed (AES-GCM tag)';
+    case 'gcm': {
+      const nonce = gcmNonce(keys, buf, ivAt);
+      const aad = buf.subarray(espAt, ivAt);
+      if (keys.cipher.icvLength === 16) {
+        try {
+          return gcm(keys.aesKey, nonce, aad).decrypt(buf.subarray(dataAt, end));
+        } catch {
+          return 'ICV check failed (AES-GCM tag)';
+        }
       }
+      // A cut tag cannot go to GCM's decrypt, which checks all 16 bytes. GCM encrypts with AES
+      // in counter mode from nonce ‖ 2 (nonce ‖ 1 masks the tag): decrypt so, then seal the
+      // plaintext again and compare the first icvLength bytes of the tag it gets.
+      const counter = new Uint8Array(16);
+      counter.set(nonce);
+      counter[15] = 2;
+      const plain = ctr(keys.aesKey, counter).decrypt(buf.subarray(dataAt, icvAt));
+      const tag = gcm(keys.aesKey, nonce, aad).encrypt(plain).subarray(plain.length);
+      let diff = 0;
+      for (let k = 0; k < keys.cipher.icvLength; k++) diff |= tag[k]! ^ buf[icvAt + k]!;
+      return diff === 0 ? plain : `ICV check failed (AES-GCM tag, ${keys.cipher.icvLength} bytes)`;
+    }
     case 'cbc':
       return cbc(keys.aesKey, buf.slice(ivAt, dataAt), { disablePadding: true }).decrypt(buf.subarray(dataAt, icvAt));
     case 'null':
