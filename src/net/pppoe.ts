@@ -1,5 +1,5 @@
 /**
- * PPPoE (RFC 2516): one 6-byte header for both stages.
+ * PPPoE (RFC 2516): the same 6-byte header in both stages.
  * - Session stage (`pppoe`, EtherType 0x8864): the length covers the PPP frame that follows
  *   (protocol field included); the PPP frame carries no address/control pair.
  * - Discovery stage (`pppoed`, EtherType 0x8863): PADI, PADO, PADR, PADS and PADT, whose length
@@ -74,58 +74,68 @@ export const pppoeProtocol = defineProtocol<PppoeLayer>({
   display: { name: 'PPPoE', info: (l) => `session 0x${Number(l.sessionid).toString(16)}` },
 });
 
+/**
+ * The same 6 bytes in the discovery stage, where what may be left out differs: the code names
+ * the packet (PADI, PADO, …), so it must be given; the session id is 0 until PADS assigns one.
+ */
+export const PPPOED = defineLayout('pppoed', 6, {
+  version: { bit: 0, width: 4, def: 1 },
+  type: { bit: 4, width: 4, def: 1 },
+  code: { bit: 8, width: 8 },
+  sessionid: { bit: 16, width: 16, def: 0 },
+  len: { bit: 32, width: 16, auto: true },
+});
+const D = PPPOED.f;
+
 /** Discovery codes (RFC 2516 §5) by number, as `decode` names them. */
 const DISCOVERY_CODE: Readonly<Record<number, string>> = { 0x09: 'PADI', 0x07: 'PADO', 0x19: 'PADR', 0x65: 'PADS', 0xa7: 'PADT' };
-const DISCOVERY_NAMES = fieldNames(PPPOE, 'tags');
+const DISCOVERY_NAMES = fieldNames(PPPOED, 'tags');
 
 export const pppoedCodec: Codec = {
   kind: 'pppoed',
   names: DISCOVERY_NAMES,
   prepare(layer, index) {
     checkKnownFields(layer, index, DISCOVERY_NAMES);
-    // The layout's default code 0 is session data, never a discovery packet: say which one.
-    if (layer.code === undefined) throw new EncodeError(index, 'pppoed', 'code', 'is missing');
-    // Discovery packets before PADS carry session id 0 (RFC 2516 §5), so it may be left out.
-    const v = takeFields(layer.sessionid === undefined ? { ...layer, sessionid: 0 } : layer, index, PPPOE);
+    const v = takeFields(layer, index, PPPOED);
     const tags = hexFieldBytes(layer, index, 'pppoed', 'tags') ?? new Uint8Array(0);
     if (tags.length > 0xffff) throw new EncodeError(index, 'pppoed', 'tags', `${tags.length} bytes exceed 65535`);
-    return { index, layer, codec: this, v, headerLength: PPPOE.length + tags.length, data: tags };
+    return { index, layer, codec: this, v, headerLength: PPPOED.length + tags.length, data: tags };
   },
   link() {},
   emit(buf, off, _end, list, i) {
     const p = list[i]!;
-    if (p.v.nums[F.len.index] === AUTO) p.v.nums[F.len.index] = p.data!.length;
-    putFields(buf, off, PPPOE, p.v);
-    buf.set(p.data!, off + PPPOE.length);
+    if (p.v.nums[D.len.index] === AUTO) p.v.nums[D.len.index] = p.data!.length;
+    putFields(buf, off, PPPOED, p.v);
+    buf.set(p.data!, off + PPPOED.length);
   },
 };
 
 export const dissectPppoed: Dissector = {
   scan(buf, off, st) {
-    needBytes('pppoed', off, PPPOE.length, st);
+    needBytes('pppoed', off, PPPOED.length, st);
     // The tags are this layer's own bytes; what follows the length (Ethernet padding) is raw.
-    narrowExtent('pppoed', off, off + PPPOE.length + getField(buf, off, F.len), st, 'length');
+    narrowExtent('pppoed', off, off + PPPOED.length + getField(buf, off, D.len), st, 'length');
     st.next = KIND_RAW;
     return st.end - off;
   },
   fields(buf, off, len) {
     const layer: Layer = { layer: 'pppoed' };
-    readFields(buf, off, PPPOE, layer);
-    layer.tags = bytesToHex(buf, off + PPPOE.length, off + len);
+    readFields(buf, off, PPPOED, layer);
+    layer.tags = bytesToHex(buf, off + PPPOED.length, off + len);
     return layer;
   },
 };
 
 /** A `pppoed` layer. */
-export type PppoedLayer = LayerType<'pppoed', typeof PPPOE, { code: number; sessionid?: number; tags?: string }>;
+export type PppoedLayer = LayerType<'pppoed', typeof PPPOED, { tags?: string }>;
 
 export const pppoedProtocol = defineProtocol<PppoedLayer>({
   kind: 'pppoed',
   title: 'PPPoE discovery stage (RFC 2516, EtherType 0x8863): PADI, PADO, PADR, PADS, PADT and their tags',
-  layouts: [PPPOE],
+  layouts: [PPPOED],
   fields: {
     code: 'code: 0x09 PADI, 0x07 PADO, 0x19 PADR, 0x65 PADS, 0xa7 PADT',
-    sessionid: 'session id (0: the default, until PADS assigns one)',
+    sessionid: 'session id (0 until PADS assigns one)',
     tags: 'the tags as hex: 2-byte type, 2-byte length, value, repeated (""); not checked',
     version: 'version (1)',
     type: 'type (1)',
