@@ -17,6 +17,10 @@ const SAS: SecurityAssociation[] = [
   { spi: 0x01000004, cipher: 'aes-cbc-256', key: '55'.repeat(32), auth: 'hmac-sha1-96', authKey: '66'.repeat(20) },
   { spi: 0x01000005, cipher: 'aes-cbc-128', key: '77'.repeat(16), auth: 'none' },
   { spi: 0x01000006, cipher: 'null', auth: 'hmac-sha256-128', authKey: '88'.repeat(16) },
+  { spi: 0x01000007, cipher: 'aes-gcm-128-icv8', key: '99'.repeat(20) },
+  // Extended sequence numbers: the high-order halves are authenticated, not sent.
+  { spi: 0x01000008, cipher: 'aes-gcm-256-icv12', key: 'aa'.repeat(36), esn: 0xfffffffe },
+  { spi: 0x01000009, cipher: 'aes-cbc-128', key: 'bb'.repeat(16), auth: 'hmac-sha1-96', authKey: 'cc'.repeat(20), esn: 1 },
 ];
 // SPIs with two non-zero bytes: one flipped byte can never make the 4 zero bytes that mark IKE on UDP 4500.
 const TABLE = new SaTable(SAS);

@@ -4,6 +4,7 @@
  * (golden-ext.json's ESP frames, scapy 2.5), decoding with SAs (decrypt, ICV, padding, inner
  * layers) and the per-packet errors — every frame still rebuilds byte for byte.
  */
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cbc, gcm } from '@noble/ciphers/aes.js';
@@ -177,6 +178,28 @@ describe('ESP encoding', () => {
       bad[bad.length - 1]! ^= 1;
       expect(decodeFrame(bad, { sa: [sa] }).error?.message).toMatch(new RegExp(`ICV check failed \\(AES-GCM tag, ${icv} bytes\\)`));
     }
+  });
+
+  it('extended sequence numbers with an HMAC: the ICV covers the packet and then the high-order 32 bits (RFC 4303 3.3.2.1; checked with OpenSSL)', () => {
+    const sa: SecurityAssociation = { ...CBC_SA, esn: 7 };
+    const f = encodeFrame(tunnel(0x1003, 5), { sa: [sa] });
+    const icvAt = f.length - 16;
+    const want = createHmac('sha256', Buffer.from(CBC_SA.authKey!, 'hex')).update(f.subarray(ESP_AT, icvAt)).update(Uint8Array.of(0, 0, 0, 7)).digest().subarray(0, 16);
+    expect(bytesToHex(f.subarray(icvAt))).toBe(bytesToHex(want));
+    // The derived CBC IV is AES of SPI ‖ 0000 ‖ the 64-bit number (7 ‖ 5).
+    const block = h('00001003' + '00000000' + '00000007' + '00000005');
+    expect(bytesToHex(f.subarray(ESP_AT + 8, ESP_AT + 24))).toBe(bytesToHex(cbc(h(CBC_SA.key!), new Uint8Array(16), { disablePadding: true }).encrypt(block)));
+    const d = decodeFrame(f, { sa: [sa] });
+    expect(d.error).toBeUndefined();
+    expect(d.layers[2]).toMatchObject({ layer: 'esp', spi: 0x1003, seq: 5, seqhi: 7 });
+    expect(bytesToHex(encodeFrame(d.layers, { sa: [sa] }))).toBe(bytesToHex(f));
+    // Assuming another high-order half, or none, the ICV does not match.
+    expect(decodeFrame(f, { sa: [{ ...sa, esn: 8 }] }).error?.message).toMatch(/ICV check failed/);
+    expect(decodeFrame(f, { sa: [CBC_SA] }).error?.message).toMatch(/ICV check failed/);
+    // The layer's seqhi wins over the SA's; it needs an SA with ESN.
+    expect(bytesToHex(encodeFrame(tunnel(0x1003, 5, { seqhi: 7 }), { sa: [{ ...sa, esn: 0 }] }))).toBe(bytesToHex(f));
+    expect(() => encodeFrame(tunnel(0x1003, 5, { seqhi: 7 }), { sa: [CBC_SA] })).toThrow(/layer 2 \(esp\): seqhi is for extended sequence numbers, which the SA of spi 4099 \(0x00001003\) does not use/);
+    expect(() => new SaTable([{ ...sa, esn: -1 }])).toThrow(/sa\[0\]: esn -1 is not the high-order 32 bits/);
   });
 
   it('errors name the layer and field: no SA, wrong IV length, a pad breaking alignment', () => {

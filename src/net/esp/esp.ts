@@ -29,13 +29,15 @@ export const ESP = defineLayout('esp', 8, {
 export const ESP_NH_NONE = 59;
 
 const F = ESP.f;
-const NAMES: ReadonlySet<string> = new Set(['spi', 'seq', 'iv', 'pad', 'padlen', 'nh', 'data']);
+const NAMES: ReadonlySet<string> = new Set(['spi', 'seq', 'seqhi', 'iv', 'pad', 'padlen', 'nh', 'data']);
 
 interface EspPrepared extends Prepared {
   /** The SA (absent when the layer gives `data`: the protected bytes as they are). */
   sa?: CompiledSa;
   /** The IV as given; undefined = derived from SA and sequence number. */
   iv?: Uint8Array;
+  /** High-order 32 bits of the extended sequence number (RFC 4303 §2.2.1); undefined without ESN. */
+  seqHi?: number;
   /** The padding as given; undefined = minimal 1, 2, 3, …. */
   pad?: Uint8Array;
   padLength: number;
@@ -81,7 +83,7 @@ export const espCodec: Codec = {
     const data = hexBytes(layer, index, 'data');
     const p: EspPrepared = { index, layer, codec: this, v, headerLength: ESP.length, padLength: 0, padlen: byteField(layer, index, 'padlen'), nh: byteField(layer, index, 'nh') };
     if (data) {
-      for (const f of ['iv', 'pad', 'padlen', 'nh']) {
+      for (const f of ['iv', 'pad', 'padlen', 'nh', 'seqhi']) {
         if (layer[f] !== undefined) throw new EncodeError(index, 'esp', f, 'cannot be given with data (data is the whole protected part, written as it is)');
       }
       p.data = data;
@@ -95,6 +97,14 @@ export const espCodec: Codec = {
       throw new EncodeError(index, 'esp', 'spi', `${spiText(spi)} has no security association (${how}: add one to the spec's "sa", --sa FILE or encodeFrame(layers, { sa })), or give the protected bytes as data`);
     }
     p.sa = sa;
+    const seqhi = layer.seqhi;
+    if (seqhi !== undefined && seqhi !== null) {
+      if (sa.sa.esn === undefined) throw new EncodeError(index, 'esp', 'seqhi', `is for extended sequence numbers, which the SA of spi ${spiText(spi)} does not use (give the SA "esn")`);
+      if (typeof seqhi !== 'number' || !Number.isInteger(seqhi) || seqhi < 0 || seqhi > 0xffffffff) throw new EncodeError(index, 'esp', 'seqhi', `${JSON.stringify(seqhi)} is out of range 0..4294967295`);
+      p.seqHi = seqhi;
+    } else {
+      p.seqHi = sa.sa.esn;
+    }
     const suite = sa.keys.cipher;
     p.iv = hexBytes(layer, index, 'iv');
     if (p.iv && p.iv.length !== suite.ivLength) throw new EncodeError(index, 'esp', 'iv', `has ${p.iv.length} bytes; ${suite.name} takes ${suite.ivLength}`);
@@ -143,14 +153,14 @@ export const espCodec: Codec = {
     const keys = p.sa.keys;
     const ivAt = off + ESP.length;
     if (p.iv) buf.set(p.iv, ivAt);
-    else deriveIv(keys, p.v.nums[F.spi.index]!, p.v.nums[F.seq.index]!, buf, ivAt);
+    else deriveIv(keys, p.v.nums[F.spi.index]!, p.seqHi ?? 0, p.v.nums[F.seq.index]!, buf, ivAt);
     const icvAt = end - keys.icvLength;
     const padAt = icvAt - 2 - p.padLength;
     if (p.pad) buf.set(p.pad, padAt);
     else for (let k = 0; k < p.padLength; k++) buf[padAt + k] = k + 1;
     buf[icvAt - 2] = p.padlen === AUTO ? p.padLength : p.padlen;
     buf[icvAt - 1] = p.nh;
-    sealEsp(keys, buf, off, icvAt);
+    sealEsp(keys, buf, off, icvAt, p.seqHi);
   },
 };
 
@@ -212,7 +222,9 @@ export function openEspPacket(buf: Uint8Array, off: number, end: number, opts: D
   const keys = sa.keys;
   const fail = (reason: string): EspOpened => ({ layer: espDataLayer(buf, off, end), error: new DecodeError('esp', off, `spi ${spiText(spi)}: ${reason}`) });
   const ivLength = keys.cipher.ivLength;
-  const plain = openEsp(keys, buf, off, end);
+  // A capture holds the low 32 bits of an extended sequence number: the SA says the rest.
+  const seqHi = sa.sa.esn;
+  const plain = openEsp(keys, buf, off, end, seqHi);
   if (typeof plain === 'string') return fail(plain);
   const n = plain.length;
   const padLength = plain[n - 2]!;
@@ -223,6 +235,7 @@ export function openEspPacket(buf: Uint8Array, off: number, end: number, opts: D
   if (n % align !== 0) return fail(`payload + padding + 2 is ${n} bytes, not a multiple of ${align} for ${keys.cipher.name}`);
   const layer: Layer = { layer: 'esp' };
   readFields(buf, off, ESP, layer);
+  if (seqHi !== undefined) layer['seqhi'] = seqHi;
   if (ivLength > 0) layer['iv'] = bytesToHex(buf, off + ESP.length, off + ESP.length + ivLength);
   let monotonic = true;
   for (let k = 0; k < padLength; k++) if (plain[payloadLength + k] !== k + 1) monotonic = false;
@@ -235,7 +248,7 @@ export function openEspPacket(buf: Uint8Array, off: number, end: number, opts: D
 }
 
 /** An `esp` layer: the layout's spi and seq, and the protected part's fields. */
-export type EspLayer = LayerType<'esp', typeof ESP, { iv?: string; pad?: string; padlen?: number; nh?: number; data?: string }>;
+export type EspLayer = LayerType<'esp', typeof ESP, { seqhi?: number; iv?: string; pad?: string; padlen?: number; nh?: number; data?: string }>;
 
 export const espProtocol = defineProtocol<EspLayer>({
   kind: 'esp',
@@ -243,8 +256,9 @@ export const espProtocol = defineProtocol<EspLayer>({
   layouts: [ESP],
   fields: {
     spi: 'security parameters index: selects the security association (SA)',
-    seq: 'sequence number (32 bits)',
-    iv: 'hex; default derived: GCM the sequence number as 8 bytes, CBC AES(key, SPI ‖ 0000 ‖ seq as 8 bytes), none for null',
+    seq: 'sequence number (32 bits; the low half of an extended one)',
+    seqhi: 'high-order 32 bits of an extended sequence number (RFC 4303 §2.2.1): authenticated, not sent; default the SA\'s esn; only with an SA that has esn',
+    iv: 'hex; default derived: GCM the 64-bit sequence number (seqhi ‖ seq), CBC AES(key, SPI ‖ 0000 ‖ seqhi ‖ seq), none for null',
     pad: 'hex padding; default the minimal 1, 2, 3, … (payload + pad + 2 a multiple of 4, 16 for CBC)',
     padlen: 'pad length (auto: the padding\'s length)',
     nh: 'next header: IP protocol of the first protected layer (auto; 59 when none follows)',

@@ -10,6 +10,10 @@
  *   aes-cbc-128/256   RFC 3602: 16-byte IV; pad to 16; an HMAC (RFC 4868 / RFC 2404) over
  *                     SPI ‖ seq ‖ IV ‖ ciphertext, cut to 16 / 12 bytes, or no ICV.
  *   null              RFC 2410: no IV, payload in clear; pad to 4; HMAC or no ICV.
+ *
+ * With extended sequence numbers (RFC 4303 §2.2.1) the high-order 32 bits (`seqHi`) are not
+ * sent but are authenticated: GCM's AAD is SPI ‖ seqHi ‖ seq (RFC 4106 §5), and an HMAC is taken
+ * over the packet followed by seqHi (RFC 4303 §3.3.2.1). `seqHi` undefined = no ESN.
  */
 import { cbc, ctr, ecb, gcm } from '@noble/ciphers/aes.js';
 import { hmac } from '@noble/hashes/hmac.js';
@@ -94,21 +98,22 @@ export function minimalPadLength(payloadLength: number, align: number): number {
  * GCM — the sequence number as a 64-bit big-endian integer (RFC 4106 §3.1 asks only for
  * uniqueness, and a counter is what implementations use); CBC — AES under the SA's key of
  * SPI ‖ 0000 ‖ seq (64-bit), the encrypted-counter IV of NIST SP 800-38A appendix C, which is
- * unpredictable as RFC 3602 §3 requires; null — no IV.
+ * unpredictable as RFC 3602 §3 requires; null — no IV. The 64-bit sequence number is
+ * seqHi ‖ seq: seqHi is the ESN's high-order half, 0 without ESN.
  */
-export function deriveIv(keys: EspKeys, spi: number, seq: number, out: Uint8Array, at: number): void {
+export function deriveIv(keys: EspKeys, spi: number, seqHi: number, seq: number, out: Uint8Array, at: number): void {
   const mode = keys.cipher.mode;
   if (mode === 'null') return;
   const block = new Uint8Array(16);
   const v = new DataView(block.buffer);
   if (mode === 'gcm') {
-    v.setUint32(0, Math.floor(seq / 0x100000000));
+    v.setUint32(0, seqHi >>> 0);
     v.setUint32(4, seq >>> 0);
     out.set(block.subarray(0, 8), at);
     return;
   }
   v.setUint32(0, spi >>> 0);
-  v.setUint32(8, Math.floor(seq / 0x100000000));
+  v.setUint32(8, seqHi >>> 0);
   v.setUint32(12, seq >>> 0);
   out.set(ecb(keys.aesKey, { disablePadding: true }).encrypt(block), at);
 }
@@ -120,8 +125,24 @@ function gcmNonce(keys: EspKeys, buf: Uint8Array, ivAt: number): Uint8Array {
   return nonce;
 }
 
-function hmacInto(keys: EspKeys, buf: Uint8Array, start: number, end: number): Uint8Array {
-  return hmac(keys.auth.hash!, keys.authKey, buf.subarray(start, end));
+/** The HMAC over buf[start, end), followed by the ESN's high-order 32 bits when given. */
+function hmacInto(keys: EspKeys, buf: Uint8Array, start: number, end: number, seqHi: number | undefined): Uint8Array {
+  if (seqHi === undefined) return hmac(keys.auth.hash!, keys.authKey, buf.subarray(start, end));
+  return hmac.create(keys.auth.hash!, keys.authKey).update(buf.subarray(start, end)).update(be32(seqHi)).digest();
+}
+
+function be32(n: number): Uint8Array {
+  return Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+}
+
+/** GCM's AAD: SPI ‖ sequence number as sent, or SPI ‖ seqHi ‖ seq with ESN (RFC 4106 §5). */
+function gcmAad(buf: Uint8Array, espAt: number, seqHi: number | undefined): Uint8Array {
+  if (seqHi === undefined) return buf.subarray(espAt, espAt + 8);
+  const aad = new Uint8Array(12);
+  aad.set(buf.subarray(espAt, espAt + 4), 0);
+  aad.set(be32(seqHi), 4);
+  aad.set(buf.subarray(espAt + 4, espAt + 8), 8);
+  return aad;
 }
 
 /**
@@ -129,13 +150,13 @@ function hmacInto(keys: EspKeys, buf: Uint8Array, start: number, end: number): U
  * sequence number, then the IV, then the plaintext (payload, padding, pad length, next header)
  * up to `icvAt`; the ciphertext replaces the plaintext and the ICV is written at `icvAt`.
  */
-export function sealEsp(keys: EspKeys, buf: Uint8Array, espAt: number, icvAt: number): void {
+export function sealEsp(keys: EspKeys, buf: Uint8Array, espAt: number, icvAt: number, seqHi?: number): void {
   const ivAt = espAt + 8;
   const dataAt = ivAt + keys.cipher.ivLength;
   const plain = buf.subarray(dataAt, icvAt);
   switch (keys.cipher.mode) {
     case 'gcm': {
-      const sealed = gcm(keys.aesKey, gcmNonce(keys, buf, ivAt), buf.subarray(espAt, ivAt)).encrypt(plain);
+      const sealed = gcm(keys.aesKey, gcmNonce(keys, buf, ivAt), gcmAad(buf, espAt, seqHi)).encrypt(plain);
       // Ciphertext then the tag (its first icvLength bytes), exactly at icvAt.
       buf.set(sealed.subarray(0, plain.length + keys.cipher.icvLength), dataAt);
       break;
@@ -148,7 +169,7 @@ export function sealEsp(keys: EspKeys, buf: Uint8Array, espAt: number, icvAt: nu
       break;
   }
   if (keys.auth.hash) {
-    const mac = hmacInto(keys, buf, espAt, icvAt);
+    const mac = hmacInto(keys, buf, espAt, icvAt, seqHi);
     buf.set(mac.subarray(0, keys.auth.icvLength), icvAt);
   }
 }
@@ -159,7 +180,7 @@ export function sealEsp(keys: EspKeys, buf: Uint8Array, espAt: number, icvAt: nu
  * array, or a string saying why not (too short, not whole blocks, the ICV does not match).
  * The input bytes are not changed.
  */
-export function openEsp(keys: EspKeys, buf: Uint8Array, espAt: number, end: number): Uint8Array | string {
+export function openEsp(keys: EspKeys, buf: Uint8Array, espAt: number, end: number, seqHi?: number): Uint8Array | string {
   const ivAt = espAt + 8;
   const dataAt = ivAt + keys.cipher.ivLength;
   const icvAt = end - keys.icvLength;
@@ -167,7 +188,7 @@ export function openEsp(keys: EspKeys, buf: Uint8Array, espAt: number, end: numb
   if (cipherLength < 2) return `needs at least ${dataAt + 2 + keys.icvLength - espAt} bytes for ${keys.cipher.name}${keys.auth.hash ? '+' + keys.auth.name : ''}, ${end - espAt} present`;
   if (keys.cipher.mode === 'cbc' && cipherLength % 16 !== 0) return `ciphertext of ${cipherLength} bytes is not a whole number of 16-byte blocks`;
   if (keys.auth.hash) {
-    const mac = hmacInto(keys, buf, espAt, icvAt);
+    const mac = hmacInto(keys, buf, espAt, icvAt, seqHi);
     let diff = 0;
     for (let k = 0; k < keys.auth.icvLength; k++) diff |= mac[k]! ^ buf[icvAt + k]!;
     if (diff !== 0) return `ICV check failed (${keys.auth.name})`;
@@ -175,7 +196,7 @@ export function openEsp(keys: EspKeys, buf: Uint8Array, espAt: number, end: numb
   switch (keys.cipher.mode) {
     case 'gcm': {
       const nonce = gcmNonce(keys, buf, ivAt);
-      const aad = buf.subarray(espAt, ivAt);
+      const aad = gcmAad(buf, espAt, seqHi);
       if (keys.cipher.icvLength === 16) {
         try {
           return gcm(keys.aesKey, nonce, aad).decrypt(buf.subarray(dataAt, end));
