@@ -2,5 +2,4 @@
 export * from './checksum.js';
 export * from './hex.js';
 export * from './addr.js';
-export * from './be.js';
 export * from './view.js';

@@ -7,6 +7,19 @@
  */
 import { VirtkitError } from '../errors.js';
 
+/** The byte arrays one after another in one new array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
 /** A caller's buffer cannot hold what is to be written at the given offset. */
 export class BufferTooSmallError extends VirtkitError {
   override name = 'BufferTooSmallError';

@@ -2,9 +2,9 @@
 import { EncodeError } from '../errors.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
 import { formatIpv4, formatMac, parseIpv4, parseMacInto } from '../bytes/addr.js';
-import type { ByteWriter } from '../bytes/view.js';
+import { concatBytes, type ByteWriter } from '../bytes/view.js';
 import { AUTO, checkKnownFields, defineLayout, fieldNames, type LayerType, getField, putFields, readFields, takeFields } from './fields.js';
-import { needBytes, prepareFixed } from './codec.js';
+import { needBytes, prepareFixed, putHeader } from './codec.js';
 import { defineProtocol, type Codec, type Dissector, type Layer, type Prepared } from './types.js';
 import { KIND_RAW } from './kinds.js';
 
@@ -136,8 +136,7 @@ function arpCodecOf(kind: 'arp' | 'rarp'): Codec {
       const p = list[i]!;
       if (p.layout === undefined) putFields(buf, off, ARP, p.v);
       else {
-        putFields(buf, off, p.layout!, p.v);
-        buf.set(p.data!, off + p.layout!.length);
+        putHeader(buf, off, p.layout!, p);
       }
     },
   };
@@ -209,12 +208,7 @@ function prepareAtmarp(codec: Codec, layer: Layer, index: number): Prepared {
     else if (atmLength(lenField, v.nums[f.index]!) !== b.length) throw new EncodeError(index, kind, lenField, `says ${atmLength(lenField, v.nums[f.index]!)} bytes but ${name} has ${b.length}`);
     parts.push(b);
   }
-  const data = new Uint8Array(parts.reduce((n, b) => n + b.length, 0));
-  let o = 0;
-  for (const b of parts) {
-    data.set(b, o);
-    o += b.length;
-  }
+  const data = concatBytes(parts);
   return { index, layer, codec, v, headerLength: ATMARP.length + data.length, data, layout: ATMARP };
 }
 const ATMARP_NAMES = new Set([...fieldNames(ATMARP), ...ATM_ADDRESSES.map(([n]) => n)]);

@@ -7,8 +7,8 @@
  */
 import { DecodeError, EncodeError } from '../errors.js';
 import { bytesToHex } from '../bytes/hex.js';
-import { checkKnownFields, hexFieldBytes, defineLayout, fieldNames, getField, putFields, readFields, takeFields, type LayerType } from './fields.js';
-import { needBytes } from './codec.js';
+import { checkKnownFields, hexFieldBytes, defineLayout, fieldNames, getField, readFields, takeFields, type LayerType } from './fields.js';
+import { needBytes, putHeader } from './codec.js';
 import { nextField } from './protocols.js';
 import { KIND_RAW } from './kinds.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
@@ -61,8 +61,7 @@ export const ayiyaCodec: Codec = {
   link() {},
   emit(buf, off, _end, list, i) {
     const p = list[i]!;
-    putFields(buf, off, AYIYA, p.v);
-    buf.set(p.data!, off + AYIYA.length);
+    putHeader(buf, off, AYIYA, p);
   },
 };
 

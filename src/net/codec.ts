@@ -1,13 +1,19 @@
 /** Small helpers shared by the header codecs (not a second description of any header). */
 import { DecodeError } from '../errors.js';
 import { bytesToHex } from '../bytes/hex.js';
-import { checkKnownFields, takeFields, type Layout } from './fields.js';
+import { checkKnownFields, putFields, takeFields, type Layout } from './fields.js';
 import type { Codec, DissectState, Layer, Prepared } from './types.js';
 
 /** Prepare a layer whose header is exactly its layout's fixed part. */
 export function prepareFixed(layer: Layer, index: number, codec: Codec, layout: Layout): Prepared {
   checkKnownFields(layer, index, codec.names);
   return { index, layer, codec, v: takeFields(layer, index, layout), headerLength: layout.length };
+}
+
+/** Write a layer's fixed part (its layout's fields) and then its variable part (`p.data`: options, tags, …). */
+export function putHeader(buf: Uint8Array, off: number, layout: Layout, p: Prepared): void {
+  putFields(buf, off, layout, p.v);
+  buf.set(p.data!, off + layout.length);
 }
 
 /** Raise DecodeError unless `need` bytes from `off` lie inside the current extent. */

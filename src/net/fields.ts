@@ -316,6 +316,20 @@ export function hexFieldBytes(layer: Layer, index: number, kind: string, name: s
 }
 
 /**
+ * IPv4 and TCP options given as hex in `options`, padded with zeros (End of Option List in both)
+ * to a 32-bit boundary; empty when left out. More than `max` bytes is an EncodeError saying what
+ * the header (`header`: "a TCP header") holds.
+ */
+export function wordPaddedOptions(layer: Layer, index: number, kind: string, max: number, header: string): Uint8Array {
+  const raw = hexFieldBytes(layer, index, kind, 'options');
+  if (!raw) return new Uint8Array(0);
+  if (raw.length > max) throw new EncodeError(index, kind, 'options', `${raw.length} bytes exceed the ${max} ${header} holds`);
+  const data = new Uint8Array((raw.length + 3) & ~3);
+  data.set(raw);
+  return data;
+}
+
+/**
  * Raise EncodeError for a field name the layer kind does not have (a typo would otherwise be
  * silently ignored). A kind whose fields depend on a value (ICMP by type) passes `variant`: the
  * fields of the variant chosen, and what names it, so a field of another variant is told apart

@@ -4,9 +4,9 @@
  */
 import { DecodeError, EncodeError } from '../errors.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
-import type { ByteWriter } from '../bytes/view.js';
+import { concatBytes, type ByteWriter } from '../bytes/view.js';
 import { AUTO, checkKnownFields, type LayerType, type LayoutFields, defineLayout, fieldNames, getField, putFields, readFields, shiftIn, takeFields } from './fields.js';
-import { needBytes } from './codec.js';
+import { needBytes, putHeader } from './codec.js';
 import { nextField } from './protocols.js';
 import { KIND_RAW } from './kinds.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
@@ -105,13 +105,7 @@ function encodeOptions(options: unknown, index: number): Uint8Array {
     total += bytes.length;
   });
   if (total / 4 > F.optlen.max) throw new EncodeError(index, 'geneve', 'options', `${total} bytes exceed the ${4 * F.optlen.max} that optlen can count`);
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const b of parts) {
-    out.set(b, o);
-    o += b.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 export const geneveCodec: Codec = {
@@ -127,8 +121,7 @@ export const geneveCodec: Codec = {
   emit(buf, off, _end, list, i) {
     const p = list[i]!;
     if (p.v.nums[F.optlen.index] === AUTO) p.v.nums[F.optlen.index] = p.data!.length / 4;
-    putFields(buf, off, GENEVE, p.v);
-    buf.set(p.data!, off + GENEVE.length);
+    putHeader(buf, off, GENEVE, p);
   },
 };
 

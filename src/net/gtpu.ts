@@ -9,7 +9,7 @@
 import { DecodeError, EncodeError } from '../errors.js';
 import { bytesToHex } from '../bytes/hex.js';
 import { AUTO, type LayerType, checkKnownFields, hexFieldBytes, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
-import { narrowExtent, needBytes } from './codec.js';
+import { narrowExtent, needBytes, putHeader } from './codec.js';
 import { KIND, KIND_RAW } from './kinds.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
 
@@ -69,8 +69,7 @@ export const gtpuCodec: Codec = {
       if (len > 0xffff) throw new EncodeError(i, 'gtpu', 'length', `${len} bytes exceed 65535`);
       n[F.length.index] = len;
     }
-    putFields(buf, off, GTPU, p.v);
-    buf.set(p.data!, off + GTPU.length);
+    putHeader(buf, off, GTPU, p);
   },
 };
 

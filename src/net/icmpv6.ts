@@ -9,8 +9,8 @@
 import { EncodeError } from '../errors.js';
 import { foldSum, onesSum } from '../bytes/checksum.js';
 import { bytesToHex } from '../bytes/hex.js';
-import { AUTO, checkKnownFields, hexFieldBytes, defineLayout, type LayerType, fieldNames, getField, putFields, readFields, setField, takeField, takeFields, type FieldSpec, type Layout } from './fields.js';
-import { needBytes } from './codec.js';
+import { AUTO, checkKnownFields, hexFieldBytes, defineLayout, type LayerType, fieldNames, getField, readFields, setField, takeField, takeFields, type FieldSpec, type Layout } from './fields.js';
+import { needBytes, putHeader } from './codec.js';
 import { KIND, KIND_RAW } from './kinds.js';
 import { pseudoHeaderLayer, pseudoHeaderSum } from './pseudo.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
@@ -103,8 +103,7 @@ export const icmpv6Codec: Codec = {
     const layout = p.layout!;
     const autoSum = p.v.nums[CHKSUM.index] === AUTO;
     if (autoSum) p.v.nums[CHKSUM.index] = 0;
-    putFields(buf, off, layout, p.v);
-    buf.set(p.data!, off + layout.length);
+    putHeader(buf, off, layout, p);
     if (autoSum) {
       const sum = onesSum(buf, off, end, pseudoHeaderSum(list, i, pseudoHeaderLayer(list, i)!, IPPROTO_ICMPV6, end - off));
       setField(buf, off, CHKSUM, ~foldSum(sum) & 0xffff);

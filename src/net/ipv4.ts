@@ -3,8 +3,8 @@ import { DecodeError, EncodeError } from '../errors.js';
 import type { ByteWriter } from '../bytes/view.js';
 import { foldSum, internetChecksum } from '../bytes/checksum.js';
 import { bytesToHex } from '../bytes/hex.js';
-import { AUTO, checkKnownFields, hexFieldBytes, type LayerType, defineLayout, fieldNames, getField, putFields, readFields, setField, shiftIn, takeFields } from './fields.js';
-import { narrowExtent, needBytes } from './codec.js';
+import { AUTO, checkKnownFields, wordPaddedOptions, type LayerType, defineLayout, fieldNames, getField, readFields, setField, shiftIn, takeFields } from './fields.js';
+import { narrowExtent, needBytes, putHeader } from './codec.js';
 import { nextField } from './protocols.js';
 import { KIND_RAW } from './kinds.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
@@ -138,14 +138,7 @@ export const ipv4Codec: Codec = {
       src = { ...layer, flags: n };
     }
     const v = takeFields(src, index, IPV4);
-    let data = new Uint8Array(0);
-    const raw = hexFieldBytes(layer, index, 'ipv4', 'options');
-    if (raw) {
-      if (raw.length > MAX_OPTIONS) throw new EncodeError(index, 'ipv4', 'options', `${raw.length} bytes exceed the ${MAX_OPTIONS} an IPv4 header holds`);
-      // Padded with zeros (End of Options List) to a 32-bit boundary.
-      data = new Uint8Array((raw.length + 3) & ~3);
-      data.set(raw);
-    }
+    const data = wordPaddedOptions(layer, index, 'ipv4', MAX_OPTIONS, 'an IPv4 header');
     return { index, layer, codec: this, v, headerLength: IPV4.length + data.length, data };
   },
   link() {},
@@ -160,8 +153,7 @@ export const ipv4Codec: Codec = {
     }
     const autoSum = n[F.chksum.index] === AUTO;
     if (autoSum) n[F.chksum.index] = 0;
-    putFields(buf, off, IPV4, p.v);
-    buf.set(p.data!, off + IPV4.length);
+    putHeader(buf, off, IPV4, p);
     if (autoSum) setField(buf, off, F.chksum, internetChecksum(buf, off, off + p.headerLength));
   },
 };

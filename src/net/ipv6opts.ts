@@ -7,8 +7,8 @@
  */
 import { EncodeError } from '../errors.js';
 import { bytesToHex } from '../bytes/hex.js';
-import { AUTO, checkKnownFields, hexFieldBytes, type LayerType, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
-import { needBytes } from './codec.js';
+import { AUTO, checkKnownFields, hexFieldBytes, type LayerType, defineLayout, fieldNames, getField, readFields, takeFields } from './fields.js';
+import { needBytes, putHeader } from './codec.js';
 import { nextField } from './protocols.js';
 import { defineProtocol, type Codec, type Dissector, type DissectState, type Layer, type ProtocolDescriptor } from './types.js';
 
@@ -49,8 +49,7 @@ function optionsCodec(kind: 'ipv6hbh' | 'ipv6dest'): Codec {
     emit(buf, off, _end, list, i) {
       const p = list[i]!;
       if (p.v.nums[F.len.index] === AUTO) p.v.nums[F.len.index] = p.headerLength / 8 - 1;
-      putFields(buf, off, IPV6_OPTIONS, p.v);
-      buf.set(p.data!, off + IPV6_OPTIONS.length);
+      putHeader(buf, off, IPV6_OPTIONS, p);
     },
   };
 }

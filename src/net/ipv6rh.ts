@@ -7,7 +7,8 @@
  */
 import { EncodeError } from '../errors.js';
 import { bytesToHex } from '../bytes/hex.js';
-import { AUTO, checkKnownFields, hexFieldBytes, type LayerType, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
+import { AUTO, checkKnownFields, hexFieldBytes, type LayerType, defineLayout, fieldNames, getField, readFields, takeFields } from './fields.js';
+import { putHeader } from './codec.js';
 import { nextField } from './protocols.js';
 import { scanExtension } from './ipv6opts.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
@@ -53,8 +54,7 @@ export const ipv6rhCodec: Codec = {
   emit(buf, off, _end, list, i) {
     const p = list[i]!;
     if (p.v.nums[F.len.index] === AUTO) p.v.nums[F.len.index] = p.headerLength / 8 - 1;
-    putFields(buf, off, IPV6_ROUTING, p.v);
-    buf.set(p.data!, off + IPV6_ROUTING.length);
+    putHeader(buf, off, IPV6_ROUTING, p);
   },
 };
 

@@ -6,8 +6,8 @@
  */
 import { DecodeError, EncodeError } from '../errors.js';
 import { bytesToHex } from '../bytes/hex.js';
-import { AUTO, type LayerType, checkKnownFields, hexFieldBytes, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
-import { needBytes } from './codec.js';
+import { AUTO, type LayerType, checkKnownFields, hexFieldBytes, defineLayout, fieldNames, getField, readFields, takeFields } from './fields.js';
+import { needBytes, putHeader } from './codec.js';
 import { nextField } from './protocols.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
 
@@ -44,8 +44,7 @@ export const nshCodec: Codec = {
   link() {},
   emit(buf, off, _end, list, i) {
     const p = list[i]!;
-    putFields(buf, off, NSH, p.v);
-    buf.set(p.data!, off + NSH.length);
+    putHeader(buf, off, NSH, p);
   },
 };
 

@@ -8,7 +8,7 @@
 import { EncodeError } from '../errors.js';
 import { bytesToHex } from '../bytes/hex.js';
 import { AUTO, type LayerType, checkKnownFields, hexFieldBytes, defineLayout, fieldNames, getField, putFields, readFields, takeFields } from './fields.js';
-import { narrowExtent, needBytes, prepareFixed } from './codec.js';
+import { narrowExtent, needBytes, prepareFixed, putHeader } from './codec.js';
 import { KIND, KIND_RAW } from './kinds.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
 
@@ -105,8 +105,7 @@ export const pppoedCodec: Codec = {
   emit(buf, off, _end, list, i) {
     const p = list[i]!;
     if (p.v.nums[D.len.index] === AUTO) p.v.nums[D.len.index] = p.data!.length;
-    putFields(buf, off, PPPOED, p.v);
-    buf.set(p.data!, off + PPPOED.length);
+    putHeader(buf, off, PPPOED, p);
   },
 };
 

@@ -5,8 +5,8 @@
 import { DecodeError, EncodeError } from '../errors.js';
 import { foldSum, onesSum } from '../bytes/checksum.js';
 import { bytesToHex } from '../bytes/hex.js';
-import { AUTO, checkKnownFields, hexFieldBytes, type LayerType, defineLayout, fieldNames, getField, putFields, readFields, setField, takeFields } from './fields.js';
-import { needBytes } from './codec.js';
+import { AUTO, checkKnownFields, wordPaddedOptions, type LayerType, defineLayout, fieldNames, getField, readFields, setField, takeFields } from './fields.js';
+import { needBytes, putHeader } from './codec.js';
 import { KIND_RAW } from './kinds.js';
 import { pseudoHeaderLayer, pseudoHeaderSum } from './pseudo.js';
 import { defineProtocol, type Codec, type Dissector, type Layer } from './types.js';
@@ -65,14 +65,7 @@ export const tcpCodec: Codec = {
       src = { ...layer, flags: n };
     }
     const v = takeFields(src, index, TCP);
-    let data = new Uint8Array(0);
-    const raw = hexFieldBytes(layer, index, 'tcp', 'options');
-    if (raw) {
-      if (raw.length > MAX_OPTIONS) throw new EncodeError(index, 'tcp', 'options', `${raw.length} bytes exceed the ${MAX_OPTIONS} a TCP header holds`);
-      // Padded with zeros (End of Option List) to a 32-bit boundary.
-      data = new Uint8Array((raw.length + 3) & ~3);
-      data.set(raw);
-    }
+    const data = wordPaddedOptions(layer, index, 'tcp', MAX_OPTIONS, 'a TCP header');
     return { index, layer, codec: this, v, headerLength: TCP.length + data.length, data };
   },
   link(list, i) {
@@ -86,8 +79,7 @@ export const tcpCodec: Codec = {
     if (n[F.dataofs.index] === AUTO) n[F.dataofs.index] = p.headerLength / 4;
     const autoSum = n[F.chksum.index] === AUTO;
     if (autoSum) n[F.chksum.index] = 0;
-    putFields(buf, off, TCP, p.v);
-    buf.set(p.data!, off + TCP.length);
+    putHeader(buf, off, TCP, p);
     if (autoSum) {
       const len = end - off;
       if (len > 0xffff) throw new EncodeError(i, 'tcp', 'chksum', `the ${len}-byte segment exceeds 65535`);

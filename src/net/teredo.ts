@@ -9,6 +9,7 @@
 import { DecodeError, EncodeError } from '../errors.js';
 import { bytesToHex, hexToBytes } from '../bytes/hex.js';
 import { formatIpv4, parseIpv4 } from '../bytes/addr.js';
+import { concatBytes } from '../bytes/view.js';
 import { checkKnownFields, hexFieldBytes, defineLayout, getField, setField } from './fields.js';
 import { needBytes } from './codec.js';
 import { KIND, KIND_RAW } from './kinds.js';
@@ -66,12 +67,7 @@ export const teredoCodec: Codec = {
       setField(b, 0, TEREDO_ORIGIN.f.addr, (addr ^ 0xffffffff) >>> 0);
       parts.push(b);
     }
-    const data = new Uint8Array(parts.reduce((n, b) => n + b.length, 0));
-    let o = 0;
-    for (const b of parts) {
-      data.set(b, o);
-      o += b.length;
-    }
+    const data = concatBytes(parts);
     return { index, layer, codec: this, v: { nums: [], addrs: [] }, headerLength: data.length, data };
   },
   link() {},

@@ -4,6 +4,7 @@
  * array) and a fresh one is started. Memory is one chunk, whatever the packet count.
  */
 import { VirtkitError } from '../errors.js';
+import { concatBytes } from '../bytes/view.js';
 import { CaptureWriter, type CaptureWriterOptions } from './writer.js';
 
 export const DEFAULT_CHUNK_SIZE = 256 * 1024;
@@ -93,13 +94,5 @@ export class CaptureChunker {
 
 /** A whole capture in memory (for a browser Blob, or small files): the chunks joined. */
 export function joinChunks(chunks: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }
