@@ -10,48 +10,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
 import { toolsAvailable } from '../helpers/tools.js';
+import { tsharkDepth } from '../helpers/tshark-depth.js';
 import { bytesToHex, decodeFrame, encodeFrame } from '../../src/net/index.js';
 import { readCapture } from '../../src/pcap/index.js';
 
 const DIR = join(ROOT, 'fixtures', 'captures', 'tcpdump');
 const FILES = readdirSync(DIR).filter((f) => /\.pcap(ng)?$/.test(f)).sort();
-
-/** tshark's protocol names for virtkit's kinds. */
-const KIND_OF_TSHARK: Record<string, string> = {
-  eth: 'ether',
-  vlan: 'dot1q',
-  ieee8021ad: 'dot1ad',
-  arp: 'arp',
-  ip: 'ipv4',
-  ipv6: 'ipv6',
-  'ipv6.hopopts': 'ipv6hbh',
-  'ipv6.dstopts': 'ipv6dest',
-  'ipv6.routing': 'ipv6rh',
-  'ipv6.fraghdr': 'ipv6frag',
-  udp: 'udp',
-  tcp: 'tcp',
-  icmp: 'icmp',
-  icmpv6: 'icmpv6',
-  vxlan: 'vxlan',
-  geneve: 'geneve',
-  gre: 'gre',
-  mpls: 'mpls',
-  sll: 'sll',
-  null: 'loopback',
-};
-/** Names in frame.protocols that are not layers (dispatch notes, the capture's link type). */
-const NOT_LAYERS = new Set(['ethertype', 'raw', 'frame']);
-
-function depthOfTshark(protocols: string): string[] {
-  const out: string[] = [];
-  for (const p of protocols.split(':')) {
-    if (NOT_LAYERS.has(p)) continue;
-    const kind = KIND_OF_TSHARK[p];
-    if (!kind) break;
-    out.push(kind);
-  }
-  return out;
-}
 
 describe.each(FILES)('%s', (file) => {
   const packets = readCapture(readFileSync(join(DIR, file)));
@@ -71,7 +35,7 @@ describe.each(FILES)('%s', (file) => {
     expect(rows).toHaveLength(packets.length);
     packets.forEach((p, i) => {
       const ours = decodeFrame(p.data, { linkType: p.linkType }).layers.map((l) => l.layer).filter((k) => k !== 'raw');
-      expect(ours, `frame ${i + 1}: tshark ${rows[i]}`).toEqual(depthOfTshark(rows[i]!));
+      expect(ours, `frame ${i + 1}: tshark ${rows[i]}`).toEqual(tsharkDepth(rows[i]!.split(':')));
     });
   });
 });
