@@ -104,18 +104,27 @@ export function minimalPadLength(payloadLength: number, align: number): number {
 export function deriveIv(keys: EspKeys, spi: number, seqHi: number, seq: number, out: Uint8Array, at: number): void {
   const mode = keys.cipher.mode;
   if (mode === 'null') return;
-  const block = new Uint8Array(16);
-  const v = new DataView(block.buffer);
   if (mode === 'gcm') {
-    v.setUint32(0, seqHi >>> 0);
-    v.setUint32(4, seq >>> 0);
-    out.set(block.subarray(0, 8), at);
+    putBe32(out, at, seqHi);
+    putBe32(out, at + 4, seq);
     return;
   }
-  v.setUint32(0, spi >>> 0);
-  v.setUint32(8, seqHi >>> 0);
-  v.setUint32(12, seq >>> 0);
+  const block = IV_BLOCK;
+  putBe32(block, 0, spi);
+  putBe32(block, 4, 0);
+  putBe32(block, 8, seqHi);
+  putBe32(block, 12, seq);
   out.set(ecb(keys.aesKey, { disablePadding: true }).encrypt(block), at);
+}
+
+/** The CBC IV's plaintext block, reused (filled whole before each use). */
+const IV_BLOCK = new Uint8Array(16);
+
+function putBe32(b: Uint8Array, at: number, n: number): void {
+  b[at] = n >>> 24;
+  b[at + 1] = n >>> 16;
+  b[at + 2] = n >>> 8;
+  b[at + 3] = n;
 }
 
 function gcmNonce(keys: EspKeys, buf: Uint8Array, ivAt: number): Uint8Array {
@@ -132,7 +141,9 @@ function hmacInto(keys: EspKeys, buf: Uint8Array, start: number, end: number, se
 }
 
 function be32(n: number): Uint8Array {
-  return Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+  const b = new Uint8Array(4);
+  putBe32(b, 0, n);
+  return b;
 }
 
 /** GCM's AAD: SPI ‖ sequence number as sent, or SPI ‖ seqHi ‖ seq with ESN (RFC 4106 §5). */
@@ -140,7 +151,7 @@ function gcmAad(buf: Uint8Array, espAt: number, seqHi: number | undefined): Uint
   if (seqHi === undefined) return buf.subarray(espAt, espAt + 8);
   const aad = new Uint8Array(12);
   aad.set(buf.subarray(espAt, espAt + 4), 0);
-  aad.set(be32(seqHi), 4);
+  putBe32(aad, 4, seqHi);
   aad.set(buf.subarray(espAt + 4, espAt + 8), 8);
   return aad;
 }
