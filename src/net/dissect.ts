@@ -10,7 +10,7 @@ import { DecodeError } from '../errors.js';
 import { rawLayer } from './codec.js';
 import type { DecodedFrame, DecodeOptions, DissectState, Layer } from './types.js';
 import { DISSECTORS, KIND_OF_LINKTYPE, LAYER_NAME_OF_CODE } from './registry.js';
-import { KIND, KIND_NAMES, KIND_RAW } from './kinds.js';
+import { KIND, KIND_RAW } from './kinds.js';
 import { nextTable } from './protocols.js';
 import { openEspPacket } from './esp/esp.js';
 
@@ -21,8 +21,6 @@ const NH_NONE = 59;
 /** 1 for the kind codes whose dissector may decline the bytes (Dissector.accepts). */
 const HAS_ACCEPTS = Uint8Array.from(DISSECTORS, (d) => (d?.accepts ? 1 : 0));
 
-/** Kind names by code (registry order); DISSECTED_KINDS[code] names a LayerTable entry's kind. */
-export const DISSECTED_KINDS: readonly string[] = KIND_NAMES;
 export { KIND_RAW, LAYER_NAME_OF_CODE };
 
 /** pcap link types: Ethernet, and raw IP (the version nibble tells IPv4 from IPv6). */

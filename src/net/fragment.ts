@@ -17,7 +17,7 @@ import { bytesToHex, hexToBytes } from '../bytes/hex.js';
 import { decodeFrame, encodeFrame, encodedLength, type Layer } from './index.js';
 import { IPV4 } from './ipv4.js';
 import { IPV6 } from './ipv6.js';
-import { IPPROTO_IPV6_FRAGMENT, IPV6_FRAGMENT } from './ipv6frag.js';
+import { IPV6_FRAGMENT } from './ipv6frag.js';
 
 /** Fragmentation that cannot be done as asked (MTU below the minimum, DF set, bad sizes). */
 export class FragmentError extends VirtkitError {
@@ -28,8 +28,6 @@ export class FragmentError extends VirtkitError {
 export const IPV4_MIN_MTU = 68;
 /** RFC 8200 section 5: every IPv6 link has an MTU of at least 1280. */
 export const IPV6_MIN_MTU = 1280;
-/** Next header value of the IPv6 Fragment extension header. */
-export const IPV6_FRAGMENT_NH = IPPROTO_IPV6_FRAGMENT;
 
 export interface FragmentOptions {
   /** MTU of the link: the largest IP packet (header included) a fragment may be. */

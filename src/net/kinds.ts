@@ -18,10 +18,3 @@ export const KIND = {} as Record<KindName, number>;
 
 /** Kind name of every code (KIND's inverse), filled in by registry.ts. */
 export const KIND_NAMES: string[] = [];
-
-/** The code of a kind name (throws for a name the registry does not know: a table typo). */
-export function kindCode(kind: string): number {
-  const code = KIND_NAMES.indexOf(kind);
-  if (code < 0) throw new Error(`no protocol descriptor for kind '${kind}'`);
-  return code;
-}

@@ -54,16 +54,6 @@ export interface SimResult {
 }
 
 /**
- * Run trace text through a TLB (exported for tests). Throws a UsageError naming name:line for a
- * bad line.
- */
-export function simulateTrace(text: string, name: string, geometry: TlbGeometry, policy: Policy, seed: number): SimResult {
-  const run = new TraceRun(name, geometry, policy, seed);
-  run.feed(text, 1);
-  return run.result();
-}
-
-/**
  * A trace run fed in runs of whole lines (`feed(text, firstLine)`), so a trace file of any size
  * streams through: the TLB and the current PCID carry over from one run to the next.
  */
